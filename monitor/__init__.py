@@ -1,0 +1,1 @@
+"""meshwatch: SLO monitoring for the data products of a data mesh."""

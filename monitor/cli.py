@@ -1,0 +1,128 @@
+"""The `meshwatch` command: parse, call, print, exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from monitor.config import Config, load_config
+from monitor.console import print_evaluations, print_products
+from monitor.contracts.model import product_json
+from monitor.evaluation import evaluate_mesh, report_json
+from monitor.importer import import_events
+from monitor.settings import CONFIG_ENV
+from monitor.store import StoreUnavailable, open_store
+from monitor.store.rollups import floor_minute, minute_time
+
+app = typer.Typer(help="SLO monitoring for the data products of a data mesh.",
+                  no_args_is_help=True, add_completion=False)
+out = Console()
+out.width = out.width if out.is_terminal else 200  # pipes and CI logs get whole rows
+err = Console(stderr=True)
+
+ConfigDir = Annotated[Path, typer.Option(
+    "--config", "-c", envvar=CONFIG_ENV, help="Directory with meshwatch.yaml and the contracts.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def _usable_config(config_dir: Path) -> Config:
+    """The configuration, with its problems on stderr; exits 2 when the settings are unusable."""
+    config = load_config(config_dir)
+    for problem in config.problems:
+        err.print(f"[yellow]{problem}[/]", highlight=False)
+    if any(p.file.endswith("meshwatch.yaml") or p.field == "(directory)" for p in config.problems):
+        raise typer.Exit(2)
+    return config
+
+
+def _store(config: Config):
+    try:
+        return open_store(config.settings.database_url)
+    except StoreUnavailable as error:
+        err.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(3) from None
+
+
+@app.command()
+def validate(paths: Annotated[list[Path] | None, typer.Argument(
+                 help="Contract files or directories (default: the config directory).")] = None,
+             config_dir: ConfigDir = Path("config")) -> None:
+    """Check contracts and settings; print every problem as file:line: field: message."""
+    config = load_config(config_dir, paths or ())
+    for problem in config.problems:
+        out.print(str(problem), highlight=False, soft_wrap=True)
+    products = len(config.registry.products)
+    if config.problems:
+        err.print(f"[red]{len(config.problems)} problem(s)[/]; {products} product(s) valid")
+        raise typer.Exit(1)
+    err.print(f"[green]valid[/]: {products} product(s)")
+
+
+@app.command()
+def contracts(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """List the loaded products: ports, objectives, consumers, validity, what is not monitored."""
+    config = _usable_config(config_dir)
+    products = sorted(config.registry.products.values(), key=lambda p: p.id)
+    if as_json:
+        document = {"products": [product_json(p) for p in products],
+                    "problems": [str(p) for p in config.problems]}
+        out.print_json(json.dumps(document))
+    else:
+        print_products(out, products)
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="CSV or JSON Lines with columns timestamp, "
+                                                      "product, objective, good, total.")],
+            config_dir: ConfigDir = Path("config")) -> None:
+    """Backfill indicator events from a file; nothing is stored when any row is bad."""
+    if not file.is_file():
+        err.print(f"[red]{file}: no such file[/]")
+        raise typer.Exit(1)
+    config = _usable_config(config_dir)
+    known = {(p.id, o.name) for p in config.registry.products.values() for o in p.objectives}
+    engine = _store(config)
+    size = file.stat().st_size
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task(f"importing {file.name}", total=size)
+        result = import_events(engine, file, known,
+                               on_progress=lambda done: progress.update(task, completed=done))
+    if result.problems:
+        for problem in result.problems[:50]:
+            out.print(f"{file}:{problem.line}: {problem.message}", highlight=False)
+        if len(result.problems) > 50:
+            out.print(f"… and {len(result.problems) - 50} more")
+        err.print(f"[red]{len(result.problems)} bad row(s); nothing was imported[/]")
+        raise typer.Exit(1)
+    err.print(f"[green]imported {result.imported} event row(s)[/] from {file}")
+
+
+@app.command()
+def evaluate(at: Annotated[datetime | None, typer.Option(
+                 "--at", help="ISO-8601 time of evaluation (default: now); UTC when no zone.",
+                 formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M%z",
+                          "%Y-%m-%dT%H:%M", "%Y-%m-%d"])] = None,
+             config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """Evaluate every objective: compliance, error budget, burn rates, conditions, status."""
+    config = _usable_config(config_dir)
+    moment = (at or datetime.now(UTC))
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = minute_time(floor_minute(moment))
+    engine = _store(config)
+    with engine.connect() as connection:
+        reports = evaluate_mesh(connection, config.registry.products.values(), moment,
+                                config.settings.slo.policy())
+    if as_json:
+        document = {"at": moment.isoformat().replace("+00:00", "Z"),
+                    "objectives": [report_json(r) for r in reports]}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_evaluations(out, reports, moment)

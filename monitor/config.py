@@ -1,0 +1,37 @@
+"""A configuration directory: settings plus contracts, loaded and validated once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from monitor.contracts import Problem, Registry, load_contracts
+from monitor.settings import Settings, load_settings
+
+
+@dataclass
+class Config:
+    directory: Path
+    settings: Settings
+    registry: Registry
+    problems: list[Problem]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
+    """Load `directory` (settings and contracts), or only `contract_paths` when given."""
+    problems: list[Problem] = []
+    if not contract_paths and not directory.is_dir():
+        problems.append(Problem(str(directory), 1, "(directory)",
+                                "no such configuration directory (use --config DIR or "
+                                "MESHWATCH_CONFIG)"))
+    settings, settings_problems = load_settings(directory)
+    registry = load_contracts(list(contract_paths) or [directory])
+    missing = [Problem(str(p), 1, "(file)", "no such file or directory")
+               for p in contract_paths if not p.exists()]
+    problems += settings_problems + missing + registry.problems
+    return Config(directory, settings, registry, sorted(problems))

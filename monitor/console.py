@@ -1,0 +1,77 @@
+"""Human output of the CLI: readable tables (rich). JSON shapes live beside the data they show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from monitor.contracts.model import DataProduct
+from monitor.contracts.values import format_target
+from monitor.durations import format_duration
+from monitor.evaluation import ObjectiveReport
+from monitor.slo import STATUS_ORDER
+
+STATUS_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "magenta",
+                "not_in_force": "dim"}
+
+
+def percent(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def print_evaluations(console: Console, reports: list[ObjectiveReport], at) -> None:
+    table = Table(title=f"Objectives at {at:%Y-%m-%d %H:%M} UTC", expand=False)
+    for column in ("product", "objective", "indicator", "target", "window", "compliance",
+                   "budget left", "events (good/total)", "burn rates", "conditions", "status"):
+        table.add_column(column, overflow="fold")
+    ordered = sorted(reports, key=lambda r: (STATUS_ORDER.index(r.evaluation.status),
+                                             r.product.id, r.objective.name))
+    for report in ordered:
+        evaluation, objective = report.evaluation, report.objective
+        rates = " ".join(f"{format_duration(w)}:{'—' if r is None else f'{r:.2f}'}"
+                         for w, r in evaluation.burn_rates.items())
+        conditions = "\n".join(
+            f"{c.name} ({c.severity}"
+            + (f", {format_duration(c.long_window)}/{format_duration(c.short_window)}"
+               f" > {c.burn_rate_threshold}" if c.long_window else "") + ")"
+            for c in evaluation.conditions) or "—"
+        status = evaluation.status.value
+        indicator = objective.indicator.value + (
+            f" ≤ {format_duration(objective.threshold)}" if objective.threshold else "")
+        table.add_row(report.product.id, objective.name, indicator,
+                      format_target(objective.target), format_duration(objective.window),
+                      percent(evaluation.compliance), percent(evaluation.error_budget_remaining, 1),
+                      f"{evaluation.counts.good}/{evaluation.counts.total}", rates, conditions,
+                      f"[{STATUS_STYLE[status]}]{status}[/]")
+    console.print(table)
+
+
+def print_products(console: Console, products: Iterable[DataProduct]) -> None:
+    for product in products:
+        validity = f"{product.start or '…'} → {product.end or '…'}"
+        console.print(f"[bold]{product.id}[/] v{product.version or '?'} ({product.format})  "
+                      f"owner {product.owner.team} <{product.owner.contact or '—'}>  "
+                      f"in force {validity}")
+        if product.description:
+            console.print(f"  {product.description.strip().splitlines()[0]}")
+        for port in product.ports:
+            console.print(f"  port [cyan]{port.name}[/] {port.type} every "
+                          f"{format_duration(port.interval)} (timeout {format_duration(port.timeout)})")
+        for objective in product.objectives:
+            threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
+            console.print(f"  objective [cyan]{objective.name}[/] {objective.indicator.value}"
+                          f"{threshold} {format_target(objective.target)} over "
+                          f"{format_duration(objective.window)}"
+                          f"{f' on port {objective.port}' if objective.port else ''}")
+        for consumer in product.consumers:
+            agreed = ", ".join(consumer.objectives) if consumer.objectives is not None else "all"
+            console.print(f"  consumer [cyan]{consumer.team}[/] <{consumer.contact or '—'}> "
+                          f"{consumer.start or '…'} → {consumer.end or '…'} objectives: {agreed}")
+        if product.upstream:
+            console.print(f"  upstream: {', '.join(product.upstream)}")
+        for declared in product.unmonitored:
+            console.print(f"  [dim]not monitored: {declared.name} = {declared.value} "
+                          f"({declared.reason})[/]")
+        console.print()

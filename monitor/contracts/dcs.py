@@ -1,0 +1,103 @@
+"""Data Contract Specification 1.x → StandardContract, using the specification's pydantic model."""
+
+from __future__ import annotations
+
+from datacontract_specification.model import DataContractSpecification
+from pydantic import ValidationError
+
+from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner
+from monitor.contracts.problems import Problem, problem_at, problems_from_validation
+from monitor.contracts.standard import (
+    DEFAULT_FRESHNESS_TARGET,
+    StandardContract,
+    server_port,
+    slug,
+)
+from monitor.contracts.values import parse_target
+from monitor.contracts.yamlsource import YamlDocument
+from monitor.durations import parse_duration
+
+INTERVAL_WORDS = {"hourly": "1h", "daily": "1d", "weekly": "7d"}
+UNMONITORED_LEVELS = ("retention", "support", "backup")
+
+
+def is_dcs(data: object) -> bool:
+    return isinstance(data, dict) and "dataContractSpecification" in data
+
+
+def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Problem]]:
+    try:
+        spec = DataContractSpecification.model_validate(document.data)
+    except ValidationError as error:
+        return None, problems_from_validation(document, error)
+    info = spec.info
+    contact = info.contact if info else None
+    contract = StandardContract(
+        format=f"dcs/{spec.dataContractSpecification}",
+        domain="default",
+        name=slug(spec.id or document.path.stem),
+        owner=Owner(team=(info.owner if info and info.owner else "unknown"),
+                    contact=contact and (contact.email or contact.url or contact.name)),
+        description=(info.description or info.title) if info else None,
+        version=info.version if info else None,
+        terms=spec.terms.model_dump(exclude_none=True) if spec.terms else {},
+    )
+    problems: list[Problem] = []
+    levels = spec.servicelevels
+    element = None
+    if levels is not None:
+        element = _apply_service_levels(document, contract, levels, problems)
+    for name, server in spec.servers.items():
+        declared = server_port(
+            name, server.type or "", host=server.host, port=server.port,
+            database=server.database, schema=server.schema_, location=server.location,
+            element=element, interval=contract.update_frequency)
+        (contract.ports if not isinstance(declared, DeclaredProperty)
+         else contract.unmonitored).append(declared)
+    return contract, problems
+
+
+def _apply_service_levels(document, contract, levels, problems) -> str | None:
+    element = None
+
+    def reading(location, read):
+        try:
+            return read()
+        except ValueError as error:
+            problems.append(problem_at(document, ("servicelevels", *location), str(error)))
+            return None
+
+    if levels.availability and levels.availability.percentage is not None:
+        target = reading(("availability", "percentage"),
+                         lambda: parse_target(levels.availability.percentage))
+        if target is not None:
+            contract.objectives.append(Objective(
+                name="availability", indicator=Indicator.AVAILABILITY, target=target,
+                description=levels.availability.description))
+    for key, level, field in (("freshness", levels.freshness, "timestampField"),
+                              ("latency", levels.latency, "sourceTimestampField")):
+        if level is None or level.threshold is None:
+            continue
+        threshold = reading((key, "threshold"), lambda level=level: parse_duration(level.threshold))
+        if threshold is not None:
+            contract.objectives.append(Objective(
+                name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
+                target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description))
+            element = element or getattr(level, field)
+    if levels.frequency is not None:
+        interval = levels.frequency.interval
+        if interval:
+            contract.update_frequency = reading(
+                ("frequency", "interval"),
+                lambda: parse_duration(INTERVAL_WORDS.get(interval.lower(), interval)))
+        if levels.frequency.cron:
+            contract.unmonitored.append(DeclaredProperty(
+                "frequency.cron", levels.frequency.cron, "a delivery schedule, not measured"))
+    for key in UNMONITORED_LEVELS:
+        level = getattr(levels, key)
+        if level is not None:
+            summary = "; ".join(f"{name}={value}" for name, value in
+                                level.model_dump(exclude_none=True).items())
+            contract.unmonitored.append(DeclaredProperty(
+                key, summary, "declared by the contract; meshwatch does not measure it"))
+    return element

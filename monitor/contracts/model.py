@@ -1,0 +1,151 @@
+"""The domain objects every other part of meshwatch works with; loaders map YAML specs to these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Indicator(StrEnum):
+    AVAILABILITY = "availability"
+    LATENCY = "latency"
+    FRESHNESS = "freshness"
+    ERROR_RATE = "error_rate"
+
+
+THRESHOLD_INDICATORS = frozenset({Indicator.LATENCY, Indicator.FRESHNESS})
+DEFAULT_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Owner:
+    team: str
+    contact: str | None = None
+    notify: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Port:
+    """One output port. `options` are the kind's own settings, `${ENV}` placeholders unresolved."""
+
+    name: str
+    type: str
+    interval: timedelta = timedelta(minutes=1)
+    timeout: timedelta = timedelta(seconds=10)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A promise on one indicator. `port=None` counts the events of every port of the product."""
+
+    name: str
+    indicator: Indicator
+    target: Decimal  # a fraction: 0.999 for 99.9 %
+    window: timedelta = DEFAULT_WINDOW
+    threshold: timedelta | None = None
+    port: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Consumer:
+    team: str
+    contact: str | None = None
+    purpose: str | None = None
+    start: date | None = None
+    end: date | None = None
+    notify: tuple[dict[str, str], ...] = ()
+    objectives: tuple[str, ...] | None = None  # None: every objective
+    min_severity: str | None = None
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    start: datetime
+    duration: timedelta
+    every: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredProperty:
+    """Something a contract promises that meshwatch does not monitor; shown, never dropped."""
+
+    name: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DataProduct:
+    domain: str
+    name: str
+    owner: Owner
+    description: str | None = None
+    version: str | None = None
+    start: date | None = None
+    end: date | None = None
+    terms: dict[str, Any] = field(default_factory=dict)
+    upstream: tuple[str, ...] = ()
+    ports: tuple[Port, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    consumers: tuple[Consumer, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    maintenance_counts_in_slo: bool = True
+    update_frequency: timedelta | None = None
+    unmonitored: tuple[DeclaredProperty, ...] = ()
+    source: str = ""  # the file(s) the product was read from
+    format: str = "meshwatch/v1"
+
+    @property
+    def id(self) -> str:
+        return f"{self.domain}/{self.name}"
+
+    def port(self, name: str) -> Port | None:
+        return next((port for port in self.ports if port.name == name), None)
+
+    def in_force(self, at: datetime) -> bool:
+        """Objectives are enforced inside [start, end) of the contract (UTC dates)."""
+        day = at.date()
+        return (self.start is None or day >= self.start) and (self.end is None or day < self.end)
+
+
+def product_json(product: DataProduct) -> dict[str, Any]:
+    """The product as `meshwatch contracts --json` shows it (secrets redacted)."""
+    from monitor.contracts.values import format_target
+    from monitor.durations import format_duration
+    from monitor.secrets import redact
+
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "product": product.id, "domain": product.domain, "name": product.name,
+        "description": product.description, "version": product.version,
+        "format": product.format, "source": product.source,
+        "owner": {"team": product.owner.team, "contact": product.owner.contact},
+        "start": day(product.start), "end": day(product.end), "terms": redact(product.terms),
+        "upstream": list(product.upstream),
+        "update_frequency": format_duration(product.update_frequency)
+        if product.update_frequency else None,
+        "ports": [{"name": p.name, "type": p.type, "interval": format_duration(p.interval),
+                   "timeout": format_duration(p.timeout), "options": redact(p.options)}
+                  for p in product.ports],
+        "objectives": [{"name": o.name, "indicator": o.indicator.value,
+                        "target": format_target(o.target), "window": format_duration(o.window),
+                        "threshold": format_duration(o.threshold) if o.threshold else None,
+                        "port": o.port} for o in product.objectives],
+        "consumers": [{"team": c.team, "contact": c.contact, "purpose": c.purpose,
+                       "start": day(c.start), "end": day(c.end),
+                       "objectives": list(c.objectives) if c.objectives is not None else None}
+                      for c in product.consumers],
+        "maintenance": [{"start": m.start.isoformat(), "duration": format_duration(m.duration),
+                         "every": format_duration(m.every) if m.every else None,
+                         } for m in product.maintenance],
+        "maintenance_in_slo": "counted" if product.maintenance_counts_in_slo else "excluded",
+        "not_monitored": [{"name": d.name, "value": d.value, "reason": d.reason}
+                          for d in product.unmonitored],
+    }

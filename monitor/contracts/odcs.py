@@ -1,0 +1,122 @@
+"""Open Data Contract Standard v3.x → StandardContract, using the standard's pydantic model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from open_data_contract_standard.model import OpenDataContractStandard
+from pydantic import ValidationError
+
+from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner
+from monitor.contracts.problems import Problem, problem_at, problems_from_validation
+from monitor.contracts.standard import (
+    DEFAULT_FRESHNESS_TARGET,
+    StandardContract,
+    server_port,
+    slug,
+)
+from monitor.contracts.values import parse_target
+from monitor.contracts.yamlsource import YamlDocument
+from monitor.durations import parse_duration
+
+FRESHNESS_PROPERTIES = {"latency", "freshness"}
+UNMONITORED_REASON = "declared by the contract; meshwatch does not measure it"
+
+
+def is_odcs(data: object) -> bool:
+    return (isinstance(data, dict) and data.get("kind") == "DataContract"
+            and str(data.get("apiVersion", "")).startswith("v3"))
+
+
+def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Problem]]:
+    try:
+        spec = OpenDataContractStandard.model_validate(document.data)
+    except ValidationError as error:
+        return None, problems_from_validation(document, error)
+    problems: list[Problem] = []
+    contract = StandardContract(
+        format=f"odcs/{spec.apiVersion}",
+        domain=slug(spec.domain or "default"),
+        name=slug(spec.dataProduct or spec.name or spec.id or document.path.stem),
+        owner=_owner(spec),
+        description=_description(spec),
+        version=spec.version,
+    )
+    freshness_element = None
+    for index, sla in enumerate(spec.slaProperties or []):
+        location = ("slaProperties", index)
+        try:
+            element = _apply_sla(contract, sla, index)
+        except ValueError as error:
+            problems.append(problem_at(document, (*location, "value"), str(error)))
+            continue
+        freshness_element = freshness_element or element
+    for index, server in enumerate(spec.servers or []):
+        declared = server_port(
+            server.server or f"server{index}", server.type or "", host=server.host,
+            port=server.port, database=server.database, schema=server.schema_,
+            location=server.location, element=freshness_element or spec.slaDefaultElement,
+            interval=contract.update_frequency)
+        (contract.ports if not isinstance(declared, DeclaredProperty)
+         else contract.unmonitored).append(declared)
+    return contract, problems
+
+
+def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
+    """Map one SLA property; returns the freshness element it names, if any."""
+    name = (sla.property or "").strip()
+    key = name.lower()
+    if key == "availability":
+        contract.objectives.append(Objective(
+            name="availability", indicator=Indicator.AVAILABILITY,
+            target=parse_target(sla.value, sla.unit), description=sla.description))
+    elif key == "errorrate":
+        allowed = parse_target(sla.value, sla.unit)
+        contract.objectives.append(Objective(
+            name="error-rate", indicator=Indicator.ERROR_RATE, target=1 - allowed,
+            description=sla.description or f"at most {sla.value}{sla.unit or ''} errors"))
+    elif key in FRESHNESS_PROPERTIES:
+        threshold = parse_duration(sla.value, sla.unit)
+        contract.objectives.append(Objective(
+            name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
+            target=parse_target(DEFAULT_FRESHNESS_TARGET), description=sla.description))
+        return sla.element
+    elif key == "frequency":
+        contract.update_frequency = parse_duration(sla.value, sla.unit)
+    elif key == "generalavailability":
+        contract.start = _date(sla.value)
+    elif key == "endofsupport":
+        contract.end = _date(sla.value)
+    if key not in {"availability", "errorrate", "latency", "freshness", "frequency"}:
+        value = f"{sla.value}{' ' + sla.unit if sla.unit else ''}"
+        if sla.element:
+            value += f" on {sla.element}"
+        reason = UNMONITORED_REASON
+        if key in {"generalavailability", "endofsupport"}:
+            reason = "used as the contract's validity"
+        contract.unmonitored.append(DeclaredProperty(name or f"slaProperties[{index}]", value, reason))
+    return None
+
+
+def _date(value: object) -> date:
+    if isinstance(value, datetime | date):
+        return value if not isinstance(value, datetime) else value.date()
+    return datetime.fromisoformat(str(value)).date()
+
+
+def _owner(spec: OpenDataContractStandard) -> Owner:
+    team = spec.team.name if spec.team is not None and hasattr(spec.team, "name") else None
+    contact = None
+    for support in spec.support or []:
+        if support.url and support.url.startswith("mailto:"):
+            contact = support.url.removeprefix("mailto:")
+            break
+        contact = contact or support.channel
+    return Owner(team=team or spec.domain or "unknown", contact=contact)
+
+
+def _description(spec: OpenDataContractStandard) -> str | None:
+    if spec.description is None:
+        return None
+    return spec.description.purpose or spec.description.usage
+

@@ -1,0 +1,161 @@
+"""What a native `meshwatch/v1` contract file says, validated field by field (pydantic)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from monitor.contracts.model import Indicator
+from monitor.contracts.values import parse_target
+from monitor.durations import parse_duration
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Target = Annotated[Decimal, BeforeValidator(parse_target)]
+PORT_KINDS = ("http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat")
+NOTIFY_KEYS = ("channel", "email", "webhook", "apprise")
+SEVERITIES = ("page", "ticket")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class NotifySpec(Strict):
+    channel: str | None = None
+    email: str | None = None
+    webhook: str | None = None
+    apprise: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> NotifySpec:
+        given = [key for key in NOTIFY_KEYS if getattr(self, key)]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(NOTIFY_KEYS)}")
+        return self
+
+    def as_destination(self) -> dict[str, str]:
+        return {key: value for key, value in self.model_dump().items() if value}
+
+
+class MetadataSpec(Strict):
+    domain: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str | None = None
+
+
+class OwnerSpec(Strict):
+    team: str
+    contact: str | None = None
+    notify: list[NotifySpec] = []
+
+
+class LineageSpec(Strict):
+    upstream: list[str] = []
+
+    @field_validator("upstream")
+    @classmethod
+    def _product_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item.count("/") != 1:
+                raise ValueError(f"{item!r} is not a product id (domain/name)")
+        return value
+
+
+class ContractSpec(Strict):
+    version: str | None = None
+    start: date | None = None
+    end: date | None = None
+    source: str | None = None
+    terms: dict[str, Any] = {}
+    lineage: LineageSpec = LineageSpec()
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> ContractSpec:
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class PortSpec(BaseModel):
+    """Common port fields; the kind's own settings stay as extra fields for its probe to check."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    type: Literal["http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat"]
+    interval: Duration = timedelta(minutes=1)
+    timeout: Duration = timedelta(seconds=10)
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> PortSpec:
+        if self.interval <= timedelta(0):
+            raise ValueError("interval must be positive")
+        if not timedelta(0) < self.timeout <= self.interval:
+            raise ValueError("timeout must be positive and not longer than the interval")
+        return self
+
+
+class ObjectiveSpec(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    indicator: Indicator
+    target: Target
+    window: Duration = timedelta(days=30)
+    threshold: Duration | None = None
+    port: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _threshold_when_needed(self) -> ObjectiveSpec:
+        needs = self.indicator in (Indicator.LATENCY, Indicator.FRESHNESS)
+        if needs and self.threshold is None:
+            raise ValueError(f"a {self.indicator.value} objective needs a threshold (e.g. 300ms, 1h)")
+        if not needs and self.threshold is not None:
+            raise ValueError(f"a {self.indicator.value} objective takes no threshold")
+        if self.window < timedelta(hours=1) or self.window % timedelta(minutes=1):
+            raise ValueError("window must be whole minutes and at least 1h")
+        return self
+
+
+class ConsumerSpec(Strict):
+    team: str
+    contact: str | None = None
+    purpose: str | None = None
+    start: date | None = None
+    end: date | None = None
+    notify: list[NotifySpec] = []
+    objectives: list[str] | None = None
+    severity: Literal["page", "ticket"] | None = None
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> ConsumerSpec:
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class MaintenanceSpec(Strict):
+    start: datetime
+    duration: Duration
+    every: Duration | None = None
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2026-12-01T02:00:00Z)")
+        return value
+
+
+class DataProductSpec(Strict):
+    api_version: Literal["meshwatch/v1"] = Field(alias="apiVersion")
+    kind: Literal["DataProduct"]
+    metadata: MetadataSpec
+    owner: OwnerSpec
+    contract: ContractSpec = ContractSpec()
+    ports: list[PortSpec] = []
+    objectives: list[ObjectiveSpec] = []
+    consumers: list[ConsumerSpec] = []
+    maintenance: list[MaintenanceSpec] = []
+    maintenance_in_slo: Literal["counted", "excluded"] = "counted"

@@ -1,0 +1,77 @@
+"""What a standard contract (ODCS, DCS) contributes to a product, before any native binding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from monitor.contracts.model import DeclaredProperty, Objective, Owner, Port
+
+# The server types of both standards that a probe kind can watch.
+SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
+               "mysql": "mysql+pymysql"}
+NEEDS_BINDING = {"sqlserver", "databricks", "snowflake", "bigquery", "redshift", "oracle"}
+DEFAULT_FRESHNESS_TARGET = "99%"
+
+
+@dataclass
+class StandardContract:
+    format: str
+    domain: str
+    name: str
+    owner: Owner
+    description: str | None = None
+    version: str | None = None
+    start: date | None = None
+    end: date | None = None
+    terms: dict[str, Any] = field(default_factory=dict)
+    ports: list[Port] = field(default_factory=list)
+    objectives: list[Objective] = field(default_factory=list)
+    update_frequency: timedelta | None = None
+    unmonitored: list[DeclaredProperty] = field(default_factory=list)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", text.strip().lower()).strip("-") or "default"
+
+
+def split_element(element: str | None) -> tuple[str | None, str | None]:
+    """`orders.order_timestamp` → (`orders`, `order_timestamp`)."""
+    if not element:
+        return None, None
+    table, _, column = element.rpartition(".")
+    return (table or None), column
+
+
+def freshness_query(element: str | None, schema: str | None = None) -> str | None:
+    table, column = split_element(element)
+    if not table or not column:
+        return None
+    qualified = f"{schema}.{table}" if schema else table
+    return f"SELECT max({column}) FROM {qualified}"
+
+
+def server_port(name: str, kind: str, *, host: str | None, port: Any, database: str | None,
+                schema: str | None, location: str | None, element: str | None,
+                interval: timedelta | None = None) -> Port | DeclaredProperty:
+    """A port for one declared server, or why it cannot be watched without a binding."""
+    kind = (kind or "").lower()
+    described = f"{kind} {location or host or ''}".strip()
+    every = timedelta(minutes=5)  # the update cadence (`interval`) is not how often to look
+    timeout = min(timedelta(seconds=10), every)
+    if kind in SQL_DRIVERS and host and database:
+        url = f"{SQL_DRIVERS[kind]}://{host}{f':{port}' if port else ''}/{database}"
+        options: dict[str, Any] = {"url": url}
+        query = freshness_query(element, schema)
+        if query:
+            options["freshness_query"] = query
+        return Port(name=name, type="sql", interval=every, timeout=timeout, options=options)
+    if kind == "api" and location and location.startswith(("http://", "https://")):
+        return Port(name=name, type="http", interval=every, timeout=timeout,
+                    options={"url": location})
+    if kind == "azure" or kind in SQL_DRIVERS or kind in NEEDS_BINDING:
+        return DeclaredProperty(f"server {name}", described,
+                                "needs connection details from a meshwatch binding file")
+    return DeclaredProperty(f"server {name}", described, f"no probe for server type {kind!r}")

@@ -1,0 +1,89 @@
+"""Evaluate every objective of the mesh at a time T: store sums in, SLO evaluations out.
+
+The query layer shared by the CLI, the daemon and the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from monitor.contracts.model import DataProduct, Objective
+from monitor.durations import format_duration
+from monitor.slo import AlertPolicy, Counts, Evaluation, Observations, evaluate_objective
+from monitor.slo.policy import alert_windows
+from monitor.store.events import last_event_minutes, series_ids, window_counts
+from monitor.store.rollups import floor_minute, minute_time
+
+
+@dataclass(frozen=True)
+class ObjectiveReport:
+    product: DataProduct
+    objective: Objective
+    evaluation: Evaluation
+
+
+def objective_windows(objective: Objective, policy: AlertPolicy) -> tuple[timedelta, ...]:
+    return (objective.window, *alert_windows(objective.window, policy.rules))
+
+
+def expected_interval(product: DataProduct, objective: Objective) -> timedelta | None:
+    """How often the objective's port(s) are probed; None when nothing probes it."""
+    ports = [p for p in product.ports if objective.port in (None, p.name)]
+    return min((p.interval for p in ports), default=None)
+
+
+def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
+                  policy: AlertPolicy = AlertPolicy()) -> list[ObjectiveReport]:
+    """Every objective of `products` at `at` (taken to the whole minute)."""
+    end = floor_minute(at)
+    at = minute_time(end)
+    pairs = [(product, objective) for product in products for objective in product.objectives]
+    ids = series_ids(connection, [(p.id, o.name) for p, o in pairs], create=False)
+    minutes = {w: w // timedelta(minutes=1) for p, o in pairs for w in objective_windows(o, policy)}
+    sums = window_counts(connection, list(ids.values()), [(end - m, end) for m in minutes.values()])
+    last = last_event_minutes(connection, list(ids.values()))
+    reports = []
+    for product, objective in pairs:
+        series = ids.get((product.id, objective.name))
+        counts = {w: sums[(end - minutes[w], end)].get(series, Counts())
+                  for w in objective_windows(objective, policy)}
+        observations = Observations(
+            counts=counts,
+            last_event_at=minute_time(last[series]) if series in last else None,
+            expected_interval=expected_interval(product, objective))
+        evaluation = evaluate_objective(
+            target=objective.target, window=objective.window, at=at,
+            in_force=product.in_force(at), observations=observations,
+            threshold=objective.threshold, policy=policy)
+        reports.append(ObjectiveReport(product, objective, evaluation))
+    return reports
+
+
+def report_json(report: ObjectiveReport) -> dict:
+    """One objective in the documented `evaluate --json` shape."""
+    evaluation, objective = report.evaluation, report.objective
+    return {
+        "product": report.product.id,
+        "objective": objective.name,
+        "indicator": objective.indicator.value,
+        "target": float(objective.target),
+        "threshold": format_duration(objective.threshold) if objective.threshold else None,
+        "window": format_duration(objective.window),
+        "status": evaluation.status.value,
+        "compliance": evaluation.compliance,
+        "error_budget_remaining": evaluation.error_budget_remaining,
+        "good": evaluation.counts.good,
+        "total": evaluation.counts.total,
+        "burn_rates": {format_duration(w): rate for w, rate in evaluation.burn_rates.items()},
+        "conditions": [
+            {"name": c.name, "severity": c.severity,
+             "long_window": format_duration(c.long_window) if c.long_window else None,
+             "short_window": format_duration(c.short_window) if c.short_window else None,
+             "burn_rate_threshold": float(c.burn_rate_threshold)
+             if c.burn_rate_threshold is not None else None}
+            for c in evaluation.conditions],
+    }

@@ -1,0 +1,68 @@
+"""Daemon settings: `meshwatch.yaml` in the config directory, overridden by MESHWATCH_* variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor.contracts.loader import SETTINGS_FILE
+from monitor.contracts.problems import Problem, problems_from_validation
+from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
+from monitor.slo import AlertPolicy
+from monitor.store import DEFAULT_URL
+
+CONFIG_ENV = "MESHWATCH_CONFIG"
+
+
+class SloSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_events: int = Field(10, ge=1, description="events in a long window before a burn alert")
+    no_data_intervals: int = Field(3, ge=1, description="missed probe intervals before no data")
+
+    def policy(self) -> AlertPolicy:
+        return AlertPolicy(min_events=self.min_events, no_data_intervals=self.no_data_intervals)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MESHWATCH_", env_nested_delimiter="__",
+                                      extra="forbid")
+    database_url: str = DEFAULT_URL
+    timezone: str = "UTC"
+    slo: SloSettings = SloSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. UTC, Europe/Amsterdam)") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings,
+                                   file_secret_settings):
+        # environment variables win over the file, whose values arrive as init arguments
+        return env_settings, init_settings
+
+
+def load_settings(config_dir: Path) -> tuple[Settings, list[Problem]]:
+    """Settings from `config_dir/meshwatch.yaml` (optional) and the environment, with problems."""
+    path = config_dir / SETTINGS_FILE
+    document = YamlDocument(path, {})
+    if path.is_file():
+        try:
+            document = load_yaml(path)
+        except YamlError as error:
+            return Settings(), [Problem(str(path), error.line, "(file)", error.message)]
+    data = document.data if document.data is not None else {}
+    if not isinstance(data, dict):
+        return Settings(), [Problem(str(path), 1, "(file)", "expected a mapping of settings")]
+    try:
+        return Settings(**data), []
+    except ValidationError as error:
+        return Settings(), problems_from_validation(document, error)

@@ -1,0 +1,58 @@
+"""Compliance, burn rate and error budget of a count of good and total events: exact arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Events in one window: `good` of `total` met the objective."""
+
+    good: int = 0
+    total: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.good <= self.total:
+            raise ValueError(f"need 0 <= good <= total, got good={self.good} total={self.total}")
+
+    @property
+    def bad(self) -> int:
+        return self.total - self.good
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.good + other.good, self.total + other.total)
+
+
+def bad_fraction(counts: Counts) -> Fraction | None:
+    return Fraction(counts.bad, counts.total) if counts.total else None
+
+
+def compliance(counts: Counts) -> float | None:
+    """good / total; None without events."""
+    return float(Fraction(counts.good, counts.total)) if counts.total else None
+
+
+def burn_rate_exact(counts: Counts, target: Decimal) -> Fraction | None:
+    """(bad / total) / (1 - target): 1 spends the budget exactly over the window."""
+    fraction = bad_fraction(counts)
+    return None if fraction is None else fraction / (1 - Fraction(target))
+
+
+def burn_rate(counts: Counts, target: Decimal) -> float | None:
+    exact = burn_rate_exact(counts, target)
+    return None if exact is None else float(exact)
+
+
+def error_budget_remaining(counts: Counts, target: Decimal) -> float | None:
+    """1 - (bad / total) / (1 - target); negative once the objective is missed."""
+    exact = burn_rate_exact(counts, target)
+    return None if exact is None else float(1 - exact)
+
+
+def exceeds(counts: Counts, target: Decimal, burn_rate_threshold: Decimal) -> bool:
+    """Whether the bad fraction is above `burn_rate_threshold × (1 - target)`."""
+    exact = burn_rate_exact(counts, target)
+    return exact is not None and exact > Fraction(burn_rate_threshold)

@@ -1,0 +1,140 @@
+"""Write indicator events into the per-minute and per-hour counts; read window sums back."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from monitor.slo.budget import Counts
+from monitor.store.rollups import hour_bucket, minute_bucket, split_window
+from monitor.store.tables import EventHour, EventMinute, Series
+
+SeriesKey = tuple[str, str]  # (product id, objective name)
+
+
+@dataclass(frozen=True)
+class Event:
+    """`good` of `total` indicator events of one objective, observed at `at` (aware UTC)."""
+
+    product: str
+    objective: str
+    at: datetime
+    good: int
+    total: int
+
+
+def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool = True
+               ) -> dict[SeriesKey, int]:
+    """The id of each (product, objective) series, creating the missing ones when `create`."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    table = Series.__table__
+    if create:
+        insert = _insert(connection)(table).on_conflict_do_nothing(
+            index_elements=["product", "objective"])
+        connection.execute(insert, [{"product": p, "objective": o} for p, o in sorted(wanted)])
+    rows = connection.execute(select(table.c.product, table.c.objective, table.c.id))
+    return {(product, objective): id_ for product, objective, id_ in rows
+            if (product, objective) in wanted}
+
+
+def record_events(connection: Connection, events: Iterable[Event],
+                  known_ids: Mapping[SeriesKey, int] | None = None) -> int:
+    """Add `events` to the minute and hour counts in one pass; returns how many were added."""
+    minutes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    by_key: dict[SeriesKey, list[tuple[int, int, int]]] = defaultdict(list)
+    count = 0
+    for item in events:
+        by_key[(item.product, item.objective)].append(
+            (minute_bucket(item.at), item.good, item.total))
+        count += 1
+    if not count:
+        return 0
+    ids = dict(known_ids or {})
+    missing = [key for key in by_key if key not in ids]
+    ids.update(series_ids(connection, missing))
+    newest: dict[int, int] = {}
+    for key, rows in by_key.items():
+        series = ids[key]
+        for minute, good, total in rows:
+            bucket = minutes[(series, minute)]
+            bucket[0] += good
+            bucket[1] += total
+        newest[series] = max(minute for minute, _, _ in rows)
+    hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for (series, minute), (good, total) in minutes.items():
+        bucket = hours[(series, hour_bucket(minute))]
+        bucket[0] += good
+        bucket[1] += total
+    _add_counts(connection, EventMinute.__table__, "minute", minutes)
+    _add_counts(connection, EventHour.__table__, "hour", hours)
+    _advance_last_event(connection, newest)
+    return count
+
+
+def _add_counts(connection: Connection, table, bucket_column: str,
+                buckets: Mapping[tuple[int, int], list[int]]) -> None:
+    insert = _insert(connection)(table)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["series_id", bucket_column],
+        set_={"good": table.c.good + insert.excluded.good,
+              "total": table.c.total + insert.excluded.total})
+    rows = [{"series_id": series, bucket_column: bucket, "good": good, "total": total}
+            for (series, bucket), (good, total) in buckets.items()]
+    connection.execute(upsert, rows)
+
+
+def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> None:
+    column = Series.__table__.c.last_event_minute
+    statement = (update(Series.__table__)
+                 .where(Series.__table__.c.id == bindparam("series"))
+                 .values(last_event_minute=case(
+                     (column.is_(None) | (column < bindparam("minute")), bindparam("minute")),
+                     else_=column)))
+    connection.execute(statement, [{"series": s, "minute": m} for s, m in newest.items()])
+
+
+def _insert(connection: Connection):
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+
+
+def window_counts(connection: Connection, ids: Sequence[int],
+                  windows: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[int, Counts]]:
+    """For each window (start, end] in epoch minutes, the counts of each series that has events."""
+    result: dict[tuple[int, int], dict[int, Counts]] = {}
+    for window in set(windows):
+        sums: dict[int, Counts] = defaultdict(Counts)
+        for span in split_window(*window):
+            table = EventHour.__table__ if span.size == "hour" else EventMinute.__table__
+            bucket = table.c[span.size]
+            query = (select(table.c.series_id, func.sum(table.c.good), func.sum(table.c.total))
+                     .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
+                            bucket.between(span.first, span.last))
+                     .group_by(table.c.series_id))
+            for series, good, total in connection.execute(query, {"ids": list(ids)}):
+                sums[series] = sums[series] + Counts(int(good), int(total))
+        result[window] = dict(sums)
+    return result
+
+
+def last_event_minutes(connection: Connection, ids: Sequence[int]) -> dict[int, int]:
+    table = Series.__table__
+    query = select(table.c.id, table.c.last_event_minute).where(
+        table.c.id.in_(bindparam("ids", expanding=True)), table.c.last_event_minute.is_not(None))
+    return dict(connection.execute(query, {"ids": list(ids)}).all())
+
+
+def minute_counts(connection: Connection, series: int, first: int, last: int
+                  ) -> list[tuple[int, Counts]]:
+    """The per-minute counts of one series, minutes first..last inclusive (for charts)."""
+    table = EventMinute.__table__
+    query = (select(table.c.minute, table.c.good, table.c.total)
+             .where(table.c.series_id == series, table.c.minute.between(first, last))
+             .order_by(table.c.minute))
+    return [(minute, Counts(good, total)) for minute, good, total in connection.execute(query)]
