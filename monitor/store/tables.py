@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from monitor.store.types import UtcDateTime
 
 
 class Series(SQLModel, table=True):
@@ -33,3 +37,37 @@ class EventHour(SQLModel, table=True):
     hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     good: int = Field(sa_column=Column(BigInteger, nullable=False))
     total: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ProbeRecord(SQLModel, table=True):
+    """One probe result, as measured (for charts, the latest state of a port, freshness age)."""
+
+    __tablename__ = "probe_result"
+    __table_args__ = (Index("ix_probe_result_port_time", "product", "port", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product: str = Field(max_length=200)
+    port: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    ok: bool
+    latency_ms: float | None = None
+    newest_data_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    total: int | None = Field(default=None, sa_column=Column(BigInteger))
+    failed: int | None = Field(default=None, sa_column=Column(BigInteger))
+    error_class: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    details: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class HeartbeatRecord(SQLModel, table=True):
+    """A pipeline's report of one run, received on the heartbeat endpoint."""
+
+    __tablename__ = "heartbeat"
+    __table_args__ = (Index("ix_heartbeat_port_time", "product", "port", "received_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product: str = Field(max_length=200)
+    port: str = Field(max_length=200)
+    received_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    success: bool
+    run_id: str | None = Field(default=None, max_length=200)
+    message: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,131 @@
+"""The probe interface: one class per port kind, each measuring one port and never raising."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from monitor.contracts.model import Port
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ErrorClass(StrEnum):
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    DNS = "dns"
+    TLS = "tls"
+    HTTP_STATUS = "http_status"
+    BAD_PAYLOAD = "bad_payload"
+    AUTH = "auth"
+    QUERY_ERROR = "query_error"
+    CONFIG = "config"  # e.g. a secret that is not set
+    INTERNAL = "internal"  # a bug in a probe: reported, never raised
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One measurement of one port. `ok` is availability; the rest feeds the other indicators."""
+
+    product: str
+    port: str
+    kind: str
+    started_at: datetime
+    ok: bool
+    latency: timedelta | None = None
+    newest_data_at: datetime | None = None
+    total: int | None = None  # requests counted by the source (error rate)
+    failed: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. row_count, newest_blob
+    error_class: ErrorClass | None = None
+    error: str | None = None
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.latency is None else self.latency.total_seconds() * 1000
+
+
+class ProbeFailure(Exception):
+    """Raised inside a probe's `check` to report a classified failure."""
+
+    def __init__(self, error_class: ErrorClass, message: str):
+        super().__init__(message)
+        self.error_class = error_class
+        self.message = message
+
+
+@dataclass
+class Observation:
+    """What a successful `check` saw, beyond being reachable."""
+
+    newest_data_at: datetime | None = None
+    total: int | None = None
+    failed: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ProbeOptions(BaseModel):
+    """Base of every kind's own port settings (the port's YAML keys beyond name/type/interval)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Probe(ABC):
+    """Measures one port. Subclasses implement `check`; `measure` adds timing, timeout, safety."""
+
+    kind: ClassVar[str]
+    Options: ClassVar[type[ProbeOptions]]
+
+    def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now):
+        self.product = product
+        self.port = port
+        self.options = options
+        self.clock = clock
+
+    @abstractmethod
+    async def check(self) -> Observation:
+        """Look at the port once; raise ProbeFailure (or any error) when it is not usable."""
+
+    async def close(self) -> None:
+        """Release clients and connections held between rounds."""
+
+    def classify(self, error: BaseException) -> tuple[ErrorClass, str]:
+        """Map an unexpected exception of this kind's client library to an error class."""
+        return ErrorClass.INTERNAL, f"{type(error).__name__}: {error}"
+
+    async def measure(self) -> ProbeResult:
+        """Run `check` under the port's timeout. Never raises; a failure is a measurement."""
+        started_at = self.clock()
+        began = time.perf_counter()
+        result = ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False)
+        try:
+            seen = await asyncio.wait_for(self.check(), self.port.timeout.total_seconds())
+        except (TimeoutError, asyncio.TimeoutError):
+            return replace(result, error_class=ErrorClass.TIMEOUT,
+                           error=f"no answer within {self.port.timeout.total_seconds():g}s")
+        except ProbeFailure as failure:
+            return replace(result, latency=_since(began), error_class=failure.error_class,
+                           error=failure.message)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a probe never raises
+            error_class, message = self.classify(error)
+            return replace(result, latency=_since(began), error_class=error_class, error=message)
+        return replace(result, ok=True, latency=_since(began), newest_data_at=seen.newest_data_at,
+                       total=seen.total, failed=seen.failed, details=seen.details)
+
+
+def _since(began: float) -> timedelta:
+    return timedelta(seconds=time.perf_counter() - began)
