@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from monitor.contracts.loader import SETTINGS_FILE
 from monitor.contracts.problems import Problem, problems_from_validation
+from monitor.contracts.spec import Duration
 from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
 from monitor.slo import AlertPolicy
 from monitor.store import DEFAULT_URL
@@ -26,12 +28,40 @@ class SloSettings(BaseModel):
         return AlertPolicy(min_events=self.min_events, no_data_intervals=self.no_data_intervals)
 
 
+class DaemonSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    listen: str = Field("127.0.0.1:8470", description="host:port of /healthz and /heartbeat")
+    max_in_flight: int = Field(256, ge=1, description="probes running at the same time")
+    evaluation_interval: Duration = Field(timedelta(seconds=30),
+                                          description="how often objectives are evaluated")
+    flush_interval: Duration = Field(timedelta(seconds=1),
+                                     description="how often buffered measurements are written")
+    reload_interval: Duration = Field(timedelta(seconds=5),
+                                      description="how often contract files are checked for changes")
+    probe_history: Duration = Field(timedelta(days=14),
+                                    description="how long single probe results are kept")
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8470)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MESHWATCH_", env_nested_delimiter="__",
                                       extra="forbid")
     database_url: str = DEFAULT_URL
     timezone: str = "UTC"
     slo: SloSettings = SloSettings()
+    daemon: DaemonSettings = DaemonSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -36,7 +36,7 @@ def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool =
         return {}
     table = Series.__table__
     if create:
-        insert = _insert(connection)(table).on_conflict_do_nothing(
+        insert = dialect_insert(connection)(table).on_conflict_do_nothing(
             index_elements=["product", "objective"])
         connection.execute(insert, [{"product": p, "objective": o} for p, o in sorted(wanted)])
     rows = connection.execute(select(table.c.product, table.c.objective, table.c.id))
@@ -80,7 +80,7 @@ def record_events(connection: Connection, events: Iterable[Event],
 
 def _add_counts(connection: Connection, table, bucket_column: str,
                 buckets: Mapping[tuple[int, int], list[int]]) -> None:
-    insert = _insert(connection)(table)
+    insert = dialect_insert(connection)(table)
     upsert = insert.on_conflict_do_update(
         index_elements=["series_id", bucket_column],
         set_={"good": table.c.good + insert.excluded.good,
@@ -100,7 +100,8 @@ def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> No
     connection.execute(statement, [{"series": s, "minute": m} for s, m in newest.items()])
 
 
-def _insert(connection: Connection):
+def dialect_insert(connection: Connection):
+    """INSERT with ON CONFLICT for the connection's database (SQLite or PostgreSQL)."""
     return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 

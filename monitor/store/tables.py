@@ -71,3 +71,19 @@ class HeartbeatRecord(SQLModel, table=True):
     success: bool
     run_id: str | None = Field(default=None, max_length=200)
     message: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class PortState(SQLModel, table=True):
+    """The latest known state of each port: one row per port, updated with every result."""
+
+    __tablename__ = "port_state"
+    product: str = Field(primary_key=True, max_length=200)
+    port: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(max_length=40)
+    last_started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    ok: bool
+    latency_ms: float | None = None
+    newest_data_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    error_class: str | None = Field(default=None, max_length=40)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    failing_since: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))

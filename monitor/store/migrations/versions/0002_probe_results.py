@@ -1,4 +1,4 @@
-"""Probe results and pipeline heartbeats.
+"""Probe results, the latest state of each port, and pipeline heartbeats.
 
 Revision ID: 0002
 Revises: 0001
@@ -44,8 +44,22 @@ def upgrade() -> None:
         sa.Column("message", sa.Text, nullable=True),
     )
     op.create_index("ix_heartbeat_port_time", "heartbeat", ["product", "port", "received_at"])
+    op.create_table(
+        "port_state",
+        sa.Column("product", sa.String(200), primary_key=True),
+        sa.Column("port", sa.String(200), primary_key=True),
+        sa.Column("kind", sa.String(40), nullable=False),
+        sa.Column("last_started_at", UtcDateTime, nullable=False),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        sa.Column("latency_ms", sa.Float, nullable=True),
+        sa.Column("newest_data_at", UtcDateTime, nullable=True),
+        sa.Column("error_class", sa.String(40), nullable=True),
+        sa.Column("error", sa.Text, nullable=True),
+        sa.Column("failing_since", UtcDateTime, nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("port_state")
     op.drop_table("heartbeat")
     op.drop_table("probe_result")

@@ -1,0 +1,52 @@
+"""Turn one probe result into the indicator events of the objectives that watch its port. Pure.
+
+- availability: one event per probe; good when the port answered without error.
+- latency: one event per successful probe; good when latency <= threshold.
+- freshness: one event per probe interval (time slice); good when the data's age <= threshold.
+  A probe that could not read the port says nothing about freshness: no event (availability
+  counts the failure, and a port that stays silent raises the no-data condition).
+- error_rate: the requests the source counted (total, failed); a port that counts nothing feeds
+  it from its own outcome, one event per probe.
+"""
+
+from __future__ import annotations
+
+from monitor.contracts.model import DataProduct, Indicator, Objective
+from monitor.probes.base import ProbeResult
+from monitor.store.events import Event
+
+
+def objectives_of_port(product: DataProduct, port: str) -> list[Objective]:
+    return [o for o in product.objectives if o.port in (None, port)]
+
+
+def events_from_result(product: DataProduct, result: ProbeResult) -> list[Event]:
+    events = []
+    for objective in objectives_of_port(product, result.port):
+        counted = _count(objective, result)
+        if counted is not None:
+            good, total = counted
+            events.append(Event(product.id, objective.name, result.started_at, good, total))
+    return events
+
+
+def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
+    match objective.indicator:
+        case Indicator.AVAILABILITY:
+            return int(result.ok), 1
+        case Indicator.LATENCY:
+            if not result.ok or result.latency is None:
+                return None
+            return int(result.latency <= objective.threshold), 1
+        case Indicator.FRESHNESS:
+            if not result.ok:
+                return None
+            if result.newest_data_at is None:
+                return 0, 1  # reachable but holding no data at all
+            return int(result.started_at - result.newest_data_at <= objective.threshold), 1
+        case Indicator.ERROR_RATE:
+            if result.ok and result.total is not None:
+                failed = min(result.failed or 0, result.total)
+                return result.total - failed, result.total
+            return int(result.ok), 1
+    return None

@@ -1,0 +1,85 @@
+"""Write probe results (history and each port's latest state); read them back for evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, case, delete, func, select
+
+from monitor.probes.base import ProbeResult
+from monitor.store.events import dialect_insert
+from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord
+
+
+def record_probe_results(connection: Connection, results: Sequence[ProbeResult]) -> None:
+    if not results:
+        return
+    connection.execute(ProbeRecord.__table__.insert(), [_history_row(r) for r in results])
+    latest: dict[tuple[str, str], ProbeResult] = {}
+    for result in sorted(results, key=lambda r: r.started_at):
+        latest[(result.product, result.port)] = result
+    table = PortState.__table__
+    insert = dialect_insert(connection)(table)
+    failing_since = insert.excluded.failing_since
+    upsert = insert.on_conflict_do_update(
+        index_elements=["product", "port"],
+        set_={"kind": insert.excluded.kind, "last_started_at": insert.excluded.last_started_at,
+              "ok": insert.excluded.ok, "latency_ms": insert.excluded.latency_ms,
+              # keep the newest data seen, and when a failure streak began
+              "newest_data_at": func.coalesce(insert.excluded.newest_data_at,
+                                              table.c.newest_data_at),
+              "error_class": insert.excluded.error_class, "error": insert.excluded.error,
+              "failing_since": _keep_streak(table.c.failing_since, failing_since)},
+        where=table.c.last_started_at <= insert.excluded.last_started_at)
+    connection.execute(upsert, [_state_row(r) for r in latest.values()])
+
+
+def _keep_streak(current, incoming):
+    return case((incoming.is_(None), None), (current.is_(None), incoming), else_=current)
+
+
+def _history_row(result: ProbeResult) -> dict:
+    return {"product": result.product, "port": result.port, "kind": result.kind,
+            "started_at": result.started_at, "ok": result.ok, "latency_ms": result.latency_ms,
+            "newest_data_at": result.newest_data_at, "total": result.total,
+            "failed": result.failed, "error_class": result.error_class and str(result.error_class),
+            "error": result.error, "details": result.details or None}
+
+
+def _state_row(result: ProbeResult) -> dict:
+    return {"product": result.product, "port": result.port, "kind": result.kind,
+            "last_started_at": result.started_at, "ok": result.ok,
+            "latency_ms": result.latency_ms, "newest_data_at": result.newest_data_at,
+            "error_class": result.error_class and str(result.error_class), "error": result.error,
+            "failing_since": None if result.ok else result.started_at}
+
+
+def port_states(connection: Connection) -> dict[tuple[str, str], PortState]:
+    rows = connection.execute(select(PortState.__table__)).mappings()
+    return {(row["product"], row["port"]): PortState(**row) for row in rows}
+
+
+def record_heartbeat(connection: Connection, product: str, port: str, received_at: datetime,
+                     success: bool, run_id: str | None, message: str | None) -> None:
+    connection.execute(HeartbeatRecord.__table__.insert(), [{
+        "product": product, "port": port, "received_at": received_at, "success": success,
+        "run_id": run_id, "message": message}])
+
+
+def latest_heartbeats(connection: Connection, product: str, port: str
+                      ) -> tuple[HeartbeatRecord | None, HeartbeatRecord | None]:
+    """(the latest report, the latest successful report) of one heartbeat port."""
+    table = HeartbeatRecord.__table__
+    base = (select(table).where(table.c.product == product, table.c.port == port)
+            .order_by(table.c.received_at.desc()).limit(1))
+    latest = connection.execute(base).mappings().first()
+    success = connection.execute(base.where(table.c.success.is_(True))).mappings().first()
+    return (HeartbeatRecord(**latest) if latest else None,
+            HeartbeatRecord(**success) if success else None)
+
+
+def prune_probe_results(connection: Connection, before: datetime) -> int:
+    """Drop probe history older than `before` (counts per minute/hour are kept)."""
+    table = ProbeRecord.__table__
+    return connection.execute(delete(table).where(table.c.started_at < before)).rowcount
