@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.contracts.loader import SETTINGS_FILE
@@ -55,6 +64,75 @@ class DaemonSettings(BaseModel):
         return value
 
 
+class AlertingSettings(BaseModel):
+    """Alert policy: when a condition fires, how often it is repeated, where people click."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    for_: Duration = Field(timedelta(0), alias="for",
+                           description="how long a condition holds before it fires (0s: at once; "
+                                       "the burn-rate rules already need two windows to agree)")
+    repeat_interval: Duration = Field(timedelta(hours=4), description="reminders while firing")
+    send_resolved: bool = Field(True, description="notify when an alert resolves")
+    dashboard_url: str = Field("http://localhost:8501", description="base of links in messages")
+    max_attempts: int = Field(6, ge=1, description="deliveries tried before a notification fails")
+    retry_backoff: Duration = Field(timedelta(seconds=30),
+                                    description="first retry delay, doubled per attempt (max 1h)")
+
+    @model_validator(mode="after")
+    def _positive(self) -> AlertingSettings:
+        if self.for_ < timedelta(0):
+            raise ValueError("for must not be negative")
+        if self.repeat_interval <= timedelta(0) or self.retry_backoff <= timedelta(0):
+            raise ValueError("repeat_interval and retry_backoff must be positive")
+        return self
+
+
+class SmtpSettings(BaseModel):
+    """The mail server that `email` destinations go through. `${ENV}` values resolve at send."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = Field(25, ge=1, lt=65536)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    from_address: str = "meshwatch@localhost"
+    timeout: Duration = timedelta(seconds=10)
+
+
+class WebhookChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["webhook"]
+    url: str
+    secret: SecretStr | None = Field(None, description="signs the body: X-Meshwatch-Signature")
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["email"]
+    to: list[str] = Field(min_length=1)
+
+
+class AppriseChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["apprise"]
+    url: str = Field(description="an apprise URL, e.g. slack://…, msteams://…, pagerduty://…")
+
+
+class AlertmanagerChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["alertmanager"]
+    url: str = Field(description="Alertmanager's base URL, e.g. http://127.0.0.1:9093")
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+
+
+Channel = Annotated[WebhookChannel | EmailChannel | AppriseChannel | AlertmanagerChannel,
+                    Field(discriminator="type")]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MESHWATCH_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -62,6 +140,9 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     slo: SloSettings = SloSettings()
     daemon: DaemonSettings = DaemonSettings()
+    alerting: AlertingSettings = AlertingSettings()
+    channels: dict[str, Channel] = {}
+    smtp: SmtpSettings | None = None
 
     @field_validator("timezone")
     @classmethod
