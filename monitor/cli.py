@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from monitor.config import Config, load_config
-from monitor.console import print_evaluations, print_products
+from monitor.console import print_evaluations, print_probes, print_products
 from monitor.contracts.model import product_json
 from monitor.evaluation import evaluate_mesh, report_json
 from monitor.importer import import_events
@@ -103,6 +103,54 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV or JSON Lines with co
         err.print(f"[red]{len(result.problems)} bad row(s); nothing was imported[/]")
         raise typer.Exit(1)
     err.print(f"[green]imported {result.imported} event row(s)[/] from {file}")
+
+
+@app.command()
+def run(config_dir: ConfigDir = Path("config"),
+        log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text"
+        ) -> None:
+    """Start the collector daemon: probe every port on schedule, store, evaluate, alert."""
+    import asyncio
+
+    from monitor.logs import setup_logging
+    from monitor.runner import serve
+
+    setup_logging(log_format)
+    config = _usable_config(config_dir)
+    engine = _store(config)
+    asyncio.run(serve(config, engine, after_evaluation=_after_evaluation(config, engine)))
+
+
+def _after_evaluation(config: Config, engine) -> list:
+    """What runs after each evaluation round (alerting, once configured)."""
+    return []
+
+
+@app.command()
+def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """Probe every port once, store, evaluate; exit 0 when all objectives are met, 1 when any is
+    breached, 2 when the configuration is invalid."""
+    import asyncio
+
+    from monitor.checking import check_once, probe_json
+
+    config = load_config(config_dir)
+    for problem in config.problems:
+        err.print(f"[yellow]{problem}[/]", highlight=False)
+    if config.problems:
+        raise typer.Exit(2)
+    engine = _store(config)
+    results, reports, at = asyncio.run(check_once(config, engine))
+    if as_json:
+        document = {"at": at.isoformat().replace("+00:00", "Z"),
+                    "objectives": [report_json(r) for r in reports],
+                    "probes": [probe_json(r) for r in results]}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_probes(out, results)
+        print_evaluations(out, reports, at)
+    if any(r.evaluation.status.value == "breached" for r in reports):
+        raise typer.Exit(1)
 
 
 @app.command()

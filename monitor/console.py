@@ -75,3 +75,16 @@ def print_products(console: Console, products: Iterable[DataProduct]) -> None:
             console.print(f"  [dim]not monitored: {declared.name} = {declared.value} "
                           f"({declared.reason})[/]")
         console.print()
+
+
+def print_probes(console: Console, results) -> None:
+    table = Table(title="Probes")
+    for column in ("product", "port", "ok", "latency", "newest data", "error"):
+        table.add_column(column, overflow="fold")
+    for result in sorted(results, key=lambda r: (r.ok, r.product, r.port)):
+        latency = "—" if result.latency_ms is None else f"{result.latency_ms:.1f} ms"
+        newest = f"{result.newest_data_at:%Y-%m-%d %H:%M:%S}" if result.newest_data_at else "—"
+        error = f"{result.error_class}: {result.error}" if result.error_class else ""
+        table.add_row(result.product, result.port, "[green]yes[/]" if result.ok else "[red]no[/]",
+                      latency, newest, error)
+    console.print(table)

@@ -5,7 +5,7 @@ The query layer shared by the CLI, the daemon and the dashboard.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,9 @@ from monitor.durations import format_duration
 from monitor.slo import AlertPolicy, Counts, Evaluation, Observations, evaluate_objective
 from monitor.slo.policy import alert_windows
 from monitor.store.events import last_event_minutes, series_ids, window_counts
+from monitor.store.measurements import port_states
 from monitor.store.rollups import floor_minute, minute_time
+from monitor.store.tables import PortState
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,20 @@ def expected_interval(product: DataProduct, objective: Objective) -> timedelta |
     return min((p.interval for p in ports), default=None)
 
 
+def data_age(product: DataProduct, objective: Objective,
+             states: Mapping[tuple[str, str], PortState], at: datetime) -> timedelta | None:
+    """How old the newest data of the objective's port(s) is at `at`, when a recent probe knows.
+
+    Port states hold the latest results, so a state probed after `at` does not speak for it."""
+    if objective.threshold is None:
+        return None
+    newest = [state.newest_data_at for (product_id, port), state in states.items()
+              if product_id == product.id and objective.port in (None, port)
+              and state.newest_data_at is not None
+              and state.last_started_at < at + timedelta(minutes=1)]
+    return max(timedelta(0), at - max(newest)) if newest else None
+
+
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy()) -> list[ObjectiveReport]:
     """Every objective of `products` at `at` (taken to the whole minute)."""
@@ -46,6 +62,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
     minutes = {w: w // timedelta(minutes=1) for p, o in pairs for w in objective_windows(o, policy)}
     sums = window_counts(connection, list(ids.values()), [(end - m, end) for m in minutes.values()])
     last = last_event_minutes(connection, list(ids.values()))
+    states = port_states(connection)
     reports = []
     for product, objective in pairs:
         series = ids.get((product.id, objective.name))
@@ -54,7 +71,8 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
         observations = Observations(
             counts=counts,
             last_event_at=minute_time(last[series]) if series in last else None,
-            expected_interval=expected_interval(product, objective))
+            expected_interval=expected_interval(product, objective),
+            data_age=data_age(product, objective, states, at))
         evaluation = evaluate_objective(
             target=objective.target, window=objective.window, at=at,
             in_force=product.in_force(at), observations=observations,

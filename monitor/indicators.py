@@ -3,8 +3,9 @@
 - availability: one event per probe; good when the port answered without error.
 - latency: one event per successful probe; good when latency <= threshold.
 - freshness: one event per probe interval (time slice); good when the data's age <= threshold.
-  A probe that could not read the port says nothing about freshness: no event (availability
-  counts the failure, and a port that stays silent raises the no-data condition).
+  A failed probe that still knows the newest data (a heartbeat's last success) counts; one that
+  knows nothing says nothing: no event (availability counts the failure, and a port that stays
+  silent raises the no-data condition).
 - error_rate: the requests the source counted (total, failed); a port that counts nothing feeds
   it from its own outcome, one event per probe.
 """
@@ -39,11 +40,9 @@ def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
                 return None
             return int(result.latency <= objective.threshold), 1
         case Indicator.FRESHNESS:
-            if not result.ok:
-                return None
-            if result.newest_data_at is None:
-                return 0, 1  # reachable but holding no data at all
-            return int(result.started_at - result.newest_data_at <= objective.threshold), 1
+            if result.newest_data_at is not None:
+                return int(result.started_at - result.newest_data_at <= objective.threshold), 1
+            return (0, 1) if result.ok else None  # reachable but holding no data: stale
         case Indicator.ERROR_RATE:
             if result.ok and result.total is not None:
                 failed = min(result.failed or 0, result.total)

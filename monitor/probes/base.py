@@ -58,12 +58,14 @@ class ProbeResult:
 
 
 class ProbeFailure(Exception):
-    """Raised inside a probe's `check` to report a classified failure."""
+    """Raised inside a probe's `check` to report a classified failure, with what it still saw."""
 
-    def __init__(self, error_class: ErrorClass, message: str):
+    def __init__(self, error_class: ErrorClass, message: str,
+                 seen: Observation | None = None):
         super().__init__(message)
         self.error_class = error_class
         self.message = message
+        self.seen = seen
 
 
 @dataclass
@@ -98,7 +100,7 @@ class Probe(ABC):
     async def check(self) -> Observation:
         """Look at the port once; raise ProbeFailure (or any error) when it is not usable."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Release clients and connections held between rounds."""
 
     def classify(self, error: BaseException) -> tuple[ErrorClass, str]:
@@ -112,12 +114,14 @@ class Probe(ABC):
         result = ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False)
         try:
             seen = await asyncio.wait_for(self.check(), self.port.timeout.total_seconds())
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             return replace(result, error_class=ErrorClass.TIMEOUT,
                            error=f"no answer within {self.port.timeout.total_seconds():g}s")
         except ProbeFailure as failure:
+            seen = failure.seen or Observation()
             return replace(result, latency=_since(began), error_class=failure.error_class,
-                           error=failure.message)
+                           error=failure.message, newest_data_at=seen.newest_data_at,
+                           details=seen.details)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a probe never raises

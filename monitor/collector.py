@@ -1,0 +1,123 @@
+"""Probes for every port of the mesh, and the buffer that writes their results to the store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.contracts.model import DataProduct, Port
+from monitor.indicators import events_from_result
+from monitor.probes import probe_class
+from monitor.probes.base import Clock, ErrorClass, Observation, Probe, ProbeFailure, ProbeOptions
+from monitor.probes.base import utc_now as _utc_now
+from monitor.secrets import MissingSecret, resolve
+from monitor.store.events import record_events
+from monitor.store.measurements import record_probe_results
+
+log = logging.getLogger("meshwatch.collector")
+PortKey = tuple[str, str]  # (product id, port name)
+
+
+class UnusablePort(Probe):
+    """Stands in for a port whose settings cannot be used, so the problem is measured and shown."""
+
+    Options = ProbeOptions
+
+    def __init__(self, product: str, port: Port, reason: str, clock: Clock):
+        super().__init__(product, port, ProbeOptions(), clock)
+        self.kind = port.type
+        self.reason = reason
+
+    async def check(self) -> Observation:
+        raise ProbeFailure(ErrorClass.CONFIG, self.reason)
+
+
+def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Clock = _utc_now
+                ) -> Probe:
+    """The probe for one port, its `${ENV}` secrets resolved now and held only by the probe."""
+    kind = probe_class(port.type)
+    try:
+        options = kind.Options.model_validate(resolve(port.options))
+    except MissingSecret as error:
+        return UnusablePort(product.id, port, str(error), clock)
+    except ValidationError as error:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        return UnusablePort(product.id, port, f"invalid settings: {fields}", clock)
+    extra = {"engine": engine} if getattr(kind, "needs_store", False) else {}
+    return kind(product.id, port, options, clock, **extra)
+
+
+@dataclass
+class FlushReport:
+    written: int = 0
+    pending: int = 0
+    error: str | None = None
+
+
+class MeasurementBuffer:
+    """Results wait here until a flush writes them in one transaction. A failed flush keeps them
+    (up to `capacity`, then the oldest go, counted and logged) so a database that goes away does
+    not lose measurements."""
+
+    def __init__(self, engine: Engine, capacity: int = 500_000):
+        self.engine = engine
+        self.products: dict[str, DataProduct] = {}
+        self._pending: deque = deque()
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self.capacity = capacity
+        self.dropped = 0
+        self.last_error: str | None = None
+
+    def add(self, result) -> None:
+        with self._lock:
+            if len(self._pending) >= self.capacity:
+                self._pending.popleft()
+                self.dropped += 1
+            self._pending.append(result)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def flush(self) -> FlushReport:
+        """Write everything buffered; on failure put it back and report why (never raises)."""
+        with self._flushing:
+            with self._lock:
+                batch = list(self._pending)
+                self._pending.clear()
+            if not batch:
+                return FlushReport()
+            try:
+                with self.engine.begin() as connection:
+                    record_probe_results(connection, batch)
+                    record_events(connection, self._events(batch))
+            except (SQLAlchemyError, OSError) as error:
+                with self._lock:
+                    self._pending.extendleft(reversed(batch))
+                message = f"cannot write {len(batch)} measurement(s): {_reason(error)}"
+                if message != self.last_error:
+                    log.error("%s; keeping them to retry", message)
+                self.last_error = message
+                return FlushReport(0, len(self._pending), message)
+            if self.last_error:
+                log.info("store writable again; wrote %d buffered measurement(s)", len(batch))
+                self.last_error = None
+            return FlushReport(len(batch), len(self._pending))
+
+    def _events(self, results: Iterable) -> Iterable:
+        for result in results:
+            product = self.products.get(result.product)
+            if product is not None:
+                yield from events_from_result(product, result)
+
+
+def _reason(error: BaseException) -> str:
+    original = getattr(error, "orig", None)
+    return str(original or error).strip().splitlines()[0]

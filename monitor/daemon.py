@@ -1,0 +1,282 @@
+"""The collector daemon: one scheduled job per port, batched writes, evaluation after each round,
+contract reloads, and a clean stop. Wires registry → probes → store → evaluator → alerting."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from monitor.collector import MeasurementBuffer, PortKey, build_probe
+from monitor.config import Config, load_config
+from monitor.contracts.loader import contract_files
+from monitor.contracts.model import DataProduct
+from monitor.evaluation import ObjectiveReport, evaluate_mesh
+from monitor.probes.base import Clock, Probe, ProbeResult, utc_now
+from monitor.store.measurements import prune_probe_results
+
+log = logging.getLogger("meshwatch.daemon")
+AfterEvaluation = Callable[[list[ObjectiveReport], datetime], None]
+
+
+@dataclass
+class Health:
+    started_at: datetime
+    rounds: int = 0
+    last_round_at: datetime | None = None
+    last_round_seconds: float | None = None
+    probes_run: int = 0
+    lag_seconds: list[float] = field(default_factory=list)  # recent scheduling lags
+
+    def record_lag(self, seconds: float) -> None:
+        self.lag_seconds.append(seconds)
+        del self.lag_seconds[:-2000]
+
+
+class Daemon:
+    def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
+                 after_evaluation: list[AfterEvaluation] | None = None):
+        self.config = config
+        self.settings = config.settings
+        self.engine = engine
+        self.clock = clock
+        self.after_evaluation = list(after_evaluation or [])
+        self.products: dict[str, DataProduct] = {}
+        self.probes: dict[PortKey, Probe] = {}
+        self.buffer = MeasurementBuffer(engine)
+        self.health = Health(started_at=clock())
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._in_flight = 0
+        self._running: set[asyncio.Task] = set()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._failing: dict[PortKey, str] = {}
+        self._statuses: dict[tuple[str, str], str] = {}
+        self._fingerprint = self._config_fingerprint()
+        self._reported_problems: set[str] = set()
+        self._stopping = False
+
+    # ---- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
+        self._apply(self.config)
+        daemon = self.settings.daemon
+        self.scheduler.add_job(self._flush, IntervalTrigger(seconds=daemon.flush_interval.total_seconds()),
+                               id="flush", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.evaluate_round,
+                               IntervalTrigger(seconds=daemon.evaluation_interval.total_seconds()),
+                               id="evaluate", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._watch_config,
+                               IntervalTrigger(seconds=daemon.reload_interval.total_seconds()),
+                               id="reload", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self._prune, IntervalTrigger(hours=1), id="prune",
+                               max_instances=1, coalesce=True)
+        self.scheduler.start()
+        log.info("monitoring %d product(s), %d port(s)", len(self.products), len(self.probes))
+
+    async def stop(self) -> None:
+        """Stop scheduling, let probes in flight finish (they have timeouts), flush, close."""
+        self._stopping = True
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._running:
+            longest = max((p.port.timeout for p in self.probes.values()), default=timedelta(0))
+            await asyncio.wait(set(self._running), timeout=longest.total_seconds() + 1)
+        report = await asyncio.to_thread(self.buffer.flush)
+        if report.pending:
+            log.error("stopping with %d measurement(s) not written: %s", report.pending,
+                      report.error)
+        for probe in self.probes.values():
+            await _close(probe)
+        log.info("stopped; %d measurement(s) written at stop", report.written)
+
+    # ---- probes -----------------------------------------------------------------------------
+    def _apply(self, config: Config) -> None:
+        """Make the scheduled jobs match `config`'s products (the last good ones for refused files)."""
+        refused = config.registry.refused_files
+        products = dict(config.registry.products)
+        for product in self.products.values():
+            if product.source in refused and product.id not in products:
+                products[product.id] = product  # keep monitoring the last good version
+        for problem in config.problems:
+            if str(problem) not in self._reported_problems:
+                log.error("contract refused: %s", problem)
+        self._reported_problems = {str(p) for p in config.problems}
+        wanted = {(p.id, port.name): (p, port) for p in products.values() for port in p.ports}
+        for key in set(self.probes) - set(wanted):
+            self._unschedule(key)
+        for key, (product, port) in wanted.items():
+            current = self.probes.get(key)
+            if current is None or current.port != port:
+                if current is not None:
+                    self._unschedule(key)
+                self._schedule(key, build_probe(product, port, engine=self.engine, clock=self.clock))
+        self.products = products
+        self.buffer.products = products
+
+    def _schedule(self, key: PortKey, probe: Probe) -> None:
+        self.probes[key] = probe
+        interval = probe.port.interval.total_seconds()
+        # spread the ports over their interval so a thousand of them do not fire in one second
+        offset = (zlib.crc32("/".join(key).encode()) % 10_000) / 10_000 * interval
+        start = datetime.now(UTC) + timedelta(seconds=offset)
+        self.scheduler.add_job(self._probe, IntervalTrigger(seconds=interval, start_date=start),
+                               args=[key, start, interval], id=_job_id(key), max_instances=1,
+                               coalesce=True, misfire_grace_time=max(1, int(interval)),
+                               replace_existing=True)
+
+    def _unschedule(self, key: PortKey) -> None:
+        probe = self.probes.pop(key, None)
+        if self.scheduler.get_job(_job_id(key)):
+            self.scheduler.remove_job(_job_id(key))
+        if probe is not None:
+            asyncio.get_running_loop().create_task(_close(probe))
+
+    async def _probe(self, key: PortKey, start: datetime, interval: float) -> None:
+        probe = self.probes.get(key)
+        if probe is None or self._stopping:
+            return
+        task = asyncio.current_task()
+        self._running.add(task)
+        try:
+            now = datetime.now(UTC)
+            due = start + timedelta(seconds=interval * round((now - start).total_seconds() / interval))
+            self.health.record_lag(max(0.0, (now - due).total_seconds()))
+            async with self._semaphore:
+                self._in_flight += 1
+                try:
+                    result = await probe.measure()
+                finally:
+                    self._in_flight -= 1
+            self.buffer.add(result)
+            self.health.probes_run += 1
+            self._note(key, result)
+        finally:
+            self._running.discard(task)
+
+    def _note(self, key: PortKey, result: ProbeResult) -> None:
+        """Log a port's change of state, not every probe."""
+        if result.ok and key in self._failing:
+            del self._failing[key]
+            log.info("port %s/%s recovered", *key)
+        elif not result.ok:
+            problem = f"{result.error_class}: {result.error}"
+            if self._failing.get(key) != problem:
+                log.warning("port %s/%s failing: %s", *key, problem)
+            self._failing[key] = problem
+
+    async def measure_all(self) -> list[ProbeResult]:
+        """Probe every port once now (for `meshwatch check`), bounded by max_in_flight."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
+
+        async def one(probe: Probe) -> ProbeResult:
+            async with self._semaphore:
+                return await probe.measure()
+
+        results = await asyncio.gather(*(one(p) for p in self.probes.values()))
+        for result in results:
+            self.buffer.add(result)
+        return list(results)
+
+    # ---- writes, evaluation, reload -----------------------------------------------------------
+    async def _flush(self) -> None:
+        await asyncio.to_thread(self.buffer.flush)
+
+    async def evaluate_round(self) -> list[ObjectiveReport]:
+        """Write what is buffered, evaluate every objective, hand the results to alerting."""
+        began = datetime.now(UTC)
+        at = self.clock()
+        try:
+            reports = await asyncio.to_thread(self._evaluate, at)
+        except Exception as error:  # noqa: BLE001 - a bad round is logged; the next one retries
+            log.error("evaluation at %s failed: %s", at.isoformat(), error)
+            return []
+        self.health.rounds += 1
+        self.health.last_round_at = at
+        self.health.last_round_seconds = (datetime.now(UTC) - began).total_seconds()
+        return reports
+
+    def _evaluate(self, at: datetime) -> list[ObjectiveReport]:
+        self.buffer.flush()
+        with self.engine.connect() as connection:
+            reports = evaluate_mesh(connection, self.products.values(), at,
+                                    self.settings.slo.policy())
+        for report in reports:
+            key = (report.product.id, report.objective.name)
+            status = report.evaluation.status.value
+            if self._statuses.get(key, "ok") != status and status in ("breached", "at_risk"):
+                log.warning("objective %s/%s is %s", *key, status)
+            self._statuses[key] = status
+        for hook in self.after_evaluation:
+            try:
+                hook(reports, at)
+            except Exception as error:  # noqa: BLE001 - alerting trouble must not stop probing
+                log.error("after evaluation: %s", error)
+        return reports
+
+    def _config_fingerprint(self) -> tuple:
+        directory = self.config.directory
+        files = [*contract_files([directory]), directory / "meshwatch.yaml"]
+        return tuple(sorted((str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                            for f in files if f.is_file()))
+
+    async def _watch_config(self) -> None:
+        fingerprint = await asyncio.to_thread(self._config_fingerprint)
+        if fingerprint != self._fingerprint:
+            self._fingerprint = fingerprint
+            await self.reload()
+
+    async def reload(self) -> None:
+        """Re-read the contracts; refused files keep their last good version monitored."""
+        config = await asyncio.to_thread(load_config, self.config.directory)
+        if any(p.file.endswith("meshwatch.yaml") for p in config.problems):
+            config.settings = self.settings  # a broken settings file keeps the running settings
+        self.config = config
+        self._apply(config)
+        log.info("contracts reloaded: %d product(s), %d port(s), %d problem(s)",
+                 len(self.products), len(self.probes), len(config.problems))
+
+    async def _prune(self) -> None:
+        before = self.clock() - self.settings.daemon.probe_history
+        await asyncio.to_thread(self._prune_sync, before)
+
+    def _prune_sync(self, before: datetime) -> None:
+        with self.engine.begin() as connection:
+            prune_probe_results(connection, before)
+
+    def health_document(self) -> dict:
+        lags = sorted(self.health.lag_seconds)
+        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else None
+        return {
+            "status": "ok" if self.scheduler.running and not self.buffer.last_error else "degraded",
+            "scheduler": "running" if self.scheduler.running else "stopped",
+            "started_at": self.health.started_at.isoformat(),
+            "last_round_at": self.health.last_round_at.isoformat()
+            if self.health.last_round_at else None,
+            "rounds": self.health.rounds,
+            "products": len(self.products), "ports": len(self.probes),
+            "probes_run": self.health.probes_run, "in_flight": self._in_flight,
+            "buffered_measurements": len(self.buffer),
+            "dropped_measurements": self.buffer.dropped,
+            "store_error": self.buffer.last_error,
+            "scheduling_lag_p99_seconds": p99,
+            "config_problems": [str(p) for p in self.config.problems],
+        }
+
+
+def _job_id(key: PortKey) -> str:
+    return f"probe:{key[0]}:{key[1]}"
+
+
+async def _close(probe: Probe) -> None:
+    try:
+        await probe.close()
+    except Exception as error:  # noqa: BLE001 - closing is best effort
+        log.debug("closing %s/%s: %s", probe.product, probe.port.name, error)

@@ -1,0 +1,44 @@
+"""Run the daemon until SIGTERM/SIGINT (clean stop) with SIGHUP reloading the contracts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from monitor.config import Config
+from monitor.daemon import AfterEvaluation, Daemon
+from monitor.web import make_app
+
+log = logging.getLogger("meshwatch.daemon")
+
+
+async def serve(config: Config, engine, after_evaluation: list[AfterEvaluation] | None = None,
+                stop_event: asyncio.Event | None = None) -> None:
+    daemon = Daemon(config, engine, after_evaluation=after_evaluation)
+    stop = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(daemon.reload()))
+    runner = web.AppRunner(make_app(daemon), access_log=None)
+    await runner.setup()
+    host, port = config.settings.daemon.host_port
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    log.info("health and heartbeat endpoints on http://%s:%d", host, port)
+    await daemon.start()
+    await daemon.evaluate_round()
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: letting probes in flight finish, writing buffered measurements")
+        await daemon.stop()
+        await runner.cleanup()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

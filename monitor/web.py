@@ -1,0 +1,80 @@
+"""The daemon's HTTP endpoints: `/healthz` and the heartbeat ingest for push-style ports."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+
+from aiohttp import web
+
+from monitor.daemon import Daemon
+from monitor.secrets import MissingSecret, resolve
+from monitor.store.measurements import record_heartbeat
+
+log = logging.getLogger("meshwatch.web")
+MAX_MESSAGE = 2000
+
+
+def make_app(daemon: Daemon) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    app["daemon"] = daemon
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/heartbeat/{domain}/{name}/{port}", heartbeat)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    document = request.app["daemon"].health_document()
+    return web.json_response(document, status=200 if document["status"] == "ok" else 503)
+
+
+async def heartbeat(request: web.Request) -> web.Response:
+    """A pipeline reports a run: `Authorization: Bearer <token>`, body
+    `{"status": "success"|"failure", "run_id": "...", "message": "..."}` (empty body: success)."""
+    daemon: Daemon = request.app["daemon"]
+    product_id = f"{request.match_info['domain']}/{request.match_info['name']}"
+    port_name = request.match_info["port"]
+    product = daemon.products.get(product_id)
+    port = product.port(port_name) if product else None
+    if port is None or port.type != "heartbeat":
+        return _error(404, f"no heartbeat port {port_name!r} in product {product_id!r}")
+    try:
+        expected = resolve(port.options.get("token", ""))
+    except MissingSecret as error:
+        return _error(503, f"the port's token is not configured: {error}")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), str(expected).encode()):
+        log.warning("heartbeat for %s/%s refused: bad token", product_id, port_name)
+        return _error(401, "missing or wrong bearer token")
+    body = await request.read()
+    try:
+        report = json.loads(body) if body.strip() else {}
+    except json.JSONDecodeError:
+        return _error(400, "the body must be JSON, e.g. {\"status\": \"success\"}")
+    status = str(report.get("status", "success")).lower() if isinstance(report, dict) else None
+    if status not in ("success", "failure"):
+        return _error(400, "status must be \"success\" or \"failure\"")
+    message = report.get("message")
+    message = str(message)[:MAX_MESSAGE] if message is not None else None
+    run_id = str(report["run_id"])[:200] if report.get("run_id") is not None else None
+    received_at = daemon.clock()
+
+    def write() -> None:
+        with daemon.engine.begin() as connection:
+            record_heartbeat(connection, product_id, port_name, received_at,
+                             status == "success", run_id, message)
+
+    try:
+        await asyncio.to_thread(write)
+    except Exception as error:  # noqa: BLE001 - the pipeline must hear that it was not recorded
+        log.error("heartbeat for %s/%s not recorded: %s", product_id, port_name, error)
+        return _error(503, "the store is unavailable; retry")
+    return web.json_response({"recorded": True, "product": product_id, "port": port_name,
+                              "status": status, "received_at": received_at.isoformat()},
+                             status=202)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
