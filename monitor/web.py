@@ -15,25 +15,26 @@ from monitor.store.measurements import record_heartbeat
 
 log = logging.getLogger("meshwatch.web")
 MAX_MESSAGE = 2000
+DAEMON = web.AppKey("daemon", Daemon)
 
 
 def make_app(daemon: Daemon) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
-    app["daemon"] = daemon
+    app[DAEMON] = daemon
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/heartbeat/{domain}/{name}/{port}", heartbeat)
     return app
 
 
 async def healthz(request: web.Request) -> web.Response:
-    document = request.app["daemon"].health_document()
+    document = request.app[DAEMON].health_document()
     return web.json_response(document, status=200 if document["status"] == "ok" else 503)
 
 
 async def heartbeat(request: web.Request) -> web.Response:
     """A pipeline reports a run: `Authorization: Bearer <token>`, body
     `{"status": "success"|"failure", "run_id": "...", "message": "..."}` (empty body: success)."""
-    daemon: Daemon = request.app["daemon"]
+    daemon: Daemon = request.app[DAEMON]
     product_id = f"{request.match_info['domain']}/{request.match_info['name']}"
     port_name = request.match_info["port"]
     product = daemon.products.get(product_id)

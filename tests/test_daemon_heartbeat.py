@@ -1,0 +1,106 @@
+"""Push-style ports: a pipeline reports runs over HTTP; the heartbeat probe turns them into SLIs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from monitor.config import load_config
+from monitor.daemon import Daemon
+from monitor.evaluation import evaluate_mesh
+from monitor.web import make_app
+from tests.daemon_helpers import HEARTBEAT_PRODUCT, free_port, write_config
+
+TOKEN = "s3cret-token-value"
+
+
+@pytest.fixture
+async def daemon_endpoint(tmp_path, store, clock):
+    config = load_config(write_config(tmp_path / "config", {"cart.yaml": HEARTBEAT_PRODUCT}))
+    assert config.valid, config.problems
+    daemon = Daemon(config, store, clock=clock)
+    daemon._apply(config)
+    runner = web.AppRunner(make_app(daemon))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as session:
+        yield daemon, session
+    await daemon.stop()
+    await runner.cleanup()
+
+
+async def report(session, status="success", token=TOKEN, path="/heartbeat/cart/events/pipeline"):
+    async with session.post(path, json={"status": status, "run_id": "run-1", "message": "m"},
+                            headers={"Authorization": f"Bearer {token}"}) as response:
+        return response.status, await response.json()
+
+
+async def test_a_pipeline_run_reported_with_its_token_is_recorded(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    status, body = await report(session)
+    assert status == 202 and body["recorded"] is True
+    probe = daemon.probes[("cart/events", "pipeline")]
+    result = await probe.measure()
+    assert result.ok and result.newest_data_at == daemon.clock()
+
+
+async def test_a_wrong_token_is_refused_and_nothing_is_recorded(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    status, body = await report(session, token="not-the-token")
+    assert status == 401 and "token" in body["error"]
+    result = await daemon.probes[("cart/events", "pipeline")].measure()
+    assert not result.ok and result.error == "no heartbeat received yet"
+
+
+async def test_an_unknown_port_or_garbage_body_gets_a_clear_error(daemon_endpoint):
+    _, session = daemon_endpoint
+    status, body = await report(session, path="/heartbeat/cart/events/nope")
+    assert status == 404 and "nope" in body["error"]
+    async with session.post("/heartbeat/cart/events/pipeline", data=b"{not json",
+                            headers={"Authorization": f"Bearer {TOKEN}"}) as response:
+        assert response.status == 400
+    status, body = await report(session, status="maybe")
+    assert status == 400 and "success" in body["error"]
+
+
+async def test_a_failed_run_makes_the_port_unavailable_but_keeps_the_last_success(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    await report(session, "success")
+    succeeded_at = daemon.clock()
+    daemon.clock.advance(timedelta(minutes=10))
+    await report(session, "failure")
+    result = await daemon.probes[("cart/events", "pipeline")].measure()
+    assert not result.ok and "failure" in result.error
+    assert result.newest_data_at == succeeded_at
+
+
+async def test_a_silent_pipeline_goes_stale_after_interval_plus_grace(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    await report(session)
+    probe = daemon.probes[("cart/events", "pipeline")]
+    daemon.clock.advance(timedelta(minutes=20))  # 15m interval + 5m grace: still due
+    assert (await probe.measure()).ok
+    daemon.clock.advance(timedelta(minutes=1))
+    late = await probe.measure()
+    assert not late.ok and late.error_class == "timeout" and "21m" in late.error
+
+
+async def test_heartbeats_feed_availability_and_freshness_objectives(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    await report(session)
+    probe = daemon.probes[("cart/events", "pipeline")]
+    for _ in range(3):  # fresh at 0 and 20 min; at 40 min the last success is 40 min old
+        daemon.buffer.add(await probe.measure())
+        daemon.clock.advance(timedelta(minutes=20))
+    daemon.buffer.flush()
+    with daemon.engine.connect() as connection:
+        reports = {r.objective.name: r.evaluation
+                   for r in evaluate_mesh(connection, daemon.products.values(), daemon.clock())}
+    assert (reports["pipeline-availability"].counts.good,
+            reports["pipeline-availability"].counts.total) == (2, 3)
+    assert (reports["pipeline-freshness"].counts.good,
+            reports["pipeline-freshness"].counts.total) == (2, 3)
