@@ -70,3 +70,9 @@ def store(store_url):
     engine = open_store(store_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (for tests that only make sense there)."""
+    yield from _postgres_database()
