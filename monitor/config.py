@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.alerting.routing import unknown_channel_problems
 from monitor.contracts import Problem, Registry, load_contracts
 from monitor.settings import Settings, load_settings
 
@@ -34,4 +35,5 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
     missing = [Problem(str(p), 1, "(file)", "no such file or directory")
                for p in contract_paths if not p.exists()]
     problems += settings_problems + missing + registry.problems
+    problems += unknown_channel_problems(registry.products.values(), settings.channels)
     return Config(directory, settings, registry, sorted(problems))

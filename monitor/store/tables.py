@@ -87,3 +87,80 @@ class PortState(SQLModel, table=True):
     error_class: str | None = Field(default=None, max_length=40)
     error: str | None = Field(default=None, sa_column=Column(Text))
     failing_since: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+
+
+class AlertRecord(SQLModel, table=True):
+    """One alert (product, objective, condition) and its current state; `version` guards updates."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("product", "objective", "condition", name="uq_alert_identity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product: str = Field(max_length=200)
+    objective: str = Field(max_length=200)
+    condition: str = Field(max_length=60)
+    severity: str = Field(max_length=20)
+    state: str = Field(max_length=20)  # inactive, pending, firing, resolved
+    version: int = 0
+    episode: int = 0
+    since: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    fired_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    last_sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    updated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    measured: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class AlertEventRecord(SQLModel, table=True):
+    """One step in an alert's history, with the values at the time and who was told."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("alert_id", "episode", "kind", "at", name="uq_alert_event"),
+                      Index("ix_alert_event_alert", "alert_id", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    episode: int
+    kind: str = Field(max_length=20)  # pending, firing, reminder, resolved, cancelled
+    at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    measured: dict | None = Field(default=None, sa_column=Column(JSON))
+    promised: dict | None = Field(default=None, sa_column=Column(JSON))
+    muted_by: str | None = Field(default=None, max_length=200)
+    told: list | None = Field(default=None, sa_column=Column(JSON))
+
+
+class NotificationRecord(SQLModel, table=True):
+    """The outbox: one message of one group of alert events to one destination."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("group_key", "destination", name="uq_notification_once"),
+                      Index("ix_notification_due", "status", "next_attempt_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    group_key: str = Field(max_length=300)
+    destination: str = Field(max_length=500)  # channel:NAME, email:ADDR, webhook:URL, apprise:URL
+    product: str = Field(max_length=200)
+    status: str = Field(max_length=20)  # pending, sending, sent, failed, muted
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    claim_token: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    muted_by: str | None = Field(default=None, max_length=200)
+    recipients: list | None = Field(default=None, sa_column=Column(JSON))
+    event_ids: list | None = Field(default=None, sa_column=Column(JSON))
+    payload: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class SilenceRecord(SQLModel, table=True):
+    """Mutes the notifications of a product (or one objective) from `starts_at` to `ends_at`."""
+
+    __tablename__ = "silence"
+    id: int | None = Field(default=None, primary_key=True)
+    product: str = Field(max_length=200)
+    objective: str | None = Field(default=None, max_length=200)
+    starts_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))

@@ -1,0 +1,82 @@
+"""Read alerts, their history and their deliveries back: for `meshwatch alerts` and the dashboard."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from monitor.alerting.messages import iso
+from monitor.alerting.routing import show_destination
+from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
+
+ALERTS = AlertRecord.__table__
+EVENTS = AlertEventRecord.__table__
+OUTBOX = NotificationRecord.__table__
+ACTIVE = ("pending", "firing")
+
+
+def alert_overview(connection: Connection, at: datetime,
+                   recent: timedelta = timedelta(days=7)) -> list[dict[str, Any]]:
+    """Active alerts and those resolved within `recent`, each with its events and deliveries."""
+    cutoff = at - recent
+    alerts = connection.execute(select(ALERTS).where(or_(
+        ALERTS.c.state.in_(ACTIVE), ALERTS.c.resolved_at >= cutoff))).all()
+    if not alerts:
+        return []
+    ids = [a.id for a in alerts]
+    events = connection.execute(select(EVENTS).where(EVENTS.c.alert_id.in_(ids))
+                                .order_by(EVENTS.c.at, EVENTS.c.id)).all()
+    owner_of_event = {e.id: e.alert_id for e in events}
+    earliest = min([cutoff, *(e.at for e in events)])
+    notifications = connection.execute(select(OUTBOX).where(
+        OUTBOX.c.product.in_(sorted({a.product for a in alerts})),
+        OUTBOX.c.created_at >= earliest).order_by(OUTBOX.c.id)).all()
+    by_alert: dict[int, list] = defaultdict(list)
+    for n in notifications:
+        for alert_id in dict.fromkeys(owner_of_event[e] for e in n.event_ids or []
+                                      if e in owner_of_event):
+            by_alert[alert_id].append(n)
+    events_of: dict[int, list] = defaultdict(list)
+    for e in events:
+        events_of[e.alert_id].append(e)
+    order = {"firing": 0, "pending": 1, "resolved": 2, "inactive": 3}
+    alerts = sorted(alerts, key=lambda a: (order.get(a.state, 9), a.product, a.objective,
+                                           a.condition))
+    return [_alert_json(a, events_of[a.id], by_alert[a.id]) for a in alerts]
+
+
+def failed_deliveries(connection: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """Notifications that failed for good, newest first: what the dashboard shows as broken."""
+    rows = connection.execute(select(OUTBOX).where(OUTBOX.c.status == "failed")
+                              .order_by(OUTBOX.c.id.desc()).limit(limit)).all()
+    return [_delivery_json(n) for n in rows]
+
+
+def _alert_json(alert, events: list, deliveries: list) -> dict[str, Any]:
+    return {
+        "product": alert.product, "objective": alert.objective, "condition": alert.condition,
+        "severity": alert.severity, "state": alert.state, "episode": alert.episode,
+        "since": _iso(alert.since), "fired_at": _iso(alert.fired_at),
+        "resolved_at": _iso(alert.resolved_at), "last_notified_at": _iso(alert.last_sent_at),
+        "measured": alert.measured,
+        "history": [{"kind": e.kind, "at": iso(e.at), "muted_by": e.muted_by, "told": e.told,
+                     "measured": e.measured} for e in events],
+        "deliveries": [_delivery_json(n) for n in deliveries],
+    }
+
+
+def _delivery_json(n) -> dict[str, Any]:
+    payload = n.payload or {}
+    return {"id": n.id, "destination": show_destination(n.destination),
+            "message": payload.get("status"), "status": n.status, "attempts": n.attempts,
+            "created_at": iso(n.created_at), "sent_at": _iso(n.sent_at),
+            "next_attempt_at": _iso(n.next_attempt_at) if n.status == "pending" else None,
+            "last_error": n.last_error, "muted_by": n.muted_by, "recipients": n.recipients,
+            "product": n.product}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso(value) if value else None

@@ -1,0 +1,188 @@
+"""What a notification says: the alerts of one product, what was promised, what is measured.
+
+A `Message` is stored in the outbox as plain JSON (`to_payload`) — never with a secret in it —
+and each notifier renders it its own way (`subject`, `text`, `html` here for people).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from monitor.contracts.model import DataProduct, Objective
+from monitor.contracts.values import format_target
+from monitor.durations import format_duration
+from monitor.slo import Condition, Evaluation
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    objective: str
+    indicator: str
+    condition: str
+    severity: str
+    since: str  # ISO-8601 UTC: when the condition started to hold
+    measured: dict[str, Any]
+    promised: dict[str, Any]
+    reminder: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    status: str  # firing | resolved
+    product: str
+    at: str  # ISO-8601 UTC of the evaluation that saw the transition
+    owner: dict[str, Any]
+    dashboard_url: str
+    alerts: tuple[AlertItem, ...]
+    description: str | None = None
+    valid_until: str | None = None  # firing: when a receiver may consider it stale
+    delivery_id: str | None = field(default=None, compare=False)  # set when sent
+
+    @property
+    def severity(self) -> str:
+        return "page" if any(a.severity == "page" for a in self.alerts) else "ticket"
+
+    @property
+    def reminder(self) -> bool:
+        return all(a.reminder for a in self.alerts)
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = asdict(self)
+        payload.pop("delivery_id")
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], delivery_id: str | None = None) -> Message:
+        items = tuple(AlertItem(**item) for item in payload["alerts"])
+        return cls(**{**payload, "alerts": items, "delivery_id": delivery_id})
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def product_link(dashboard_url: str, product: str) -> str:
+    return f"{dashboard_url.rstrip('/')}/product?product={quote(product, safe='/')}"
+
+
+def promised(objective: Objective, condition: Condition) -> dict[str, Any]:
+    """The promise an alert is about, in the contract's own terms."""
+    return {
+        "indicator": objective.indicator.value,
+        "target": float(objective.target),
+        "target_text": format_target(objective.target),
+        "window": format_duration(objective.window),
+        "threshold": format_duration(objective.threshold) if objective.threshold else None,
+        "burn_rate_threshold": float(condition.burn_rate_threshold)
+        if condition.burn_rate_threshold is not None else None,
+        "long_window": format_duration(condition.long_window) if condition.long_window else None,
+        "short_window": format_duration(condition.short_window) if condition.short_window else None,
+    }
+
+
+def measured(evaluation: Evaluation, condition: Condition | None,
+             freshness_age: timedelta | None = None) -> dict[str, Any]:
+    """What the evaluation saw; burn rates are those of the condition's windows when it has them."""
+    rates = evaluation.burn_rates
+    result: dict[str, Any] = {
+        "compliance": evaluation.compliance,
+        "error_budget_remaining": evaluation.error_budget_remaining,
+        "good": evaluation.counts.good,
+        "total": evaluation.counts.total,
+        "burn_rate": None, "burn_rate_short": None,
+        "freshness_age_seconds": freshness_age.total_seconds() if freshness_age else None,
+    }
+    if condition is not None and condition.long_window is not None:
+        result["burn_rate"] = rates.get(condition.long_window)
+        result["burn_rate_short"] = rates.get(condition.short_window)
+    elif rates:
+        result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
+    return result
+
+
+def owner_of(product: DataProduct) -> dict[str, Any]:
+    return {"team": product.owner.team, "contact": product.owner.contact}
+
+
+# ── rendering for people ────────────────────────────────────────────────────────────────────
+
+def subject(message: Message) -> str:
+    word = "RESOLVED" if message.status == "resolved" else (
+        "STILL FIRING" if message.reminder else "FIRING")
+    first = message.alerts[0]
+    what = (f"{first.objective} {first.condition}" if len(message.alerts) == 1
+            else f"{len(message.alerts)} alerts")
+    return f"[{word}] {message.product}: {what} ({message.severity})"
+
+
+def describe_promise(item: AlertItem) -> str:
+    p = item.promised
+    text = f"{p['indicator']}"
+    if p.get("threshold"):
+        text += f" ≤ {p['threshold']}"
+    text += f" for {p['target_text']} over {p['window']}"
+    if p.get("burn_rate_threshold") is not None:
+        text += (f"; alert when the burn rate exceeds {p['burn_rate_threshold']:g} over "
+                 f"{p['long_window']} and {p['short_window']}")
+    return text
+
+
+def describe_measure(item: AlertItem) -> str:
+    m = item.measured
+    parts = [f"compliance {_percent(m.get('compliance'), 3)}",
+             f"error budget left {_percent(m.get('error_budget_remaining'), 1)}"]
+    if m.get("burn_rate") is not None:
+        rate = f"burn rate {m['burn_rate']:.2f}"
+        if m.get("burn_rate_short") is not None:
+            rate += f" (short window {m['burn_rate_short']:.2f})"
+        parts.append(rate)
+    if m.get("freshness_age_seconds") is not None:
+        age = timedelta(seconds=round(m["freshness_age_seconds"]))
+        parts.append(f"newest data {format_duration(age)} old")
+    parts.append(f"{m.get('good', 0)}/{m.get('total', 0)} good events")
+    return ", ".join(parts)
+
+
+def text(message: Message) -> str:
+    lines = [subject(message), ""]
+    for item in message.alerts:
+        state = "resolved" if message.status == "resolved" else "firing"
+        lines += [f"{item.objective}: {item.condition} ({item.severity}) {state}, "
+                  f"holding since {_when(item.since)}",
+                  f"  promised: {describe_promise(item)}",
+                  f"  measured: {describe_measure(item)}", ""]
+    owner = message.owner
+    lines += [f"Owner: {owner.get('team')}" + (f" <{owner['contact']}>" if owner.get("contact")
+                                                else ""),
+              f"Dashboard: {message.dashboard_url}", f"Evaluated at {_when(message.at)}"]
+    return "\n".join(lines) + "\n"
+
+
+def html_body(message: Message) -> str:
+    e = html.escape
+    colour = "#2e7d32" if message.status == "resolved" else "#c62828"
+    rows = "".join(
+        f"<tr><td><b>{e(i.objective)}</b></td><td>{e(i.condition)} ({e(i.severity)})</td>"
+        f"<td>{e(describe_promise(i))}</td><td>{e(describe_measure(i))}</td>"
+        f"<td>{e(_when(i.since))}</td></tr>" for i in message.alerts)
+    owner = message.owner
+    contact = f" &lt;{e(owner['contact'])}&gt;" if owner.get("contact") else ""
+    return (f"<html><body><h2 style=\"color:{colour}\">{e(subject(message))}</h2>"
+            "<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\"><tr><th>objective</th>"
+            "<th>condition</th><th>promised</th><th>measured</th><th>since</th></tr>"
+            f"{rows}</table><p>Owner: {e(str(owner.get('team')))}{contact}</p>"
+            f"<p><a href=\"{e(message.dashboard_url)}\">Open {e(message.product)} in the "
+            f"dashboard</a></p><p style=\"color:#777\">Evaluated at {e(_when(message.at))}</p>"
+            "</body></html>")
+
+
+def _percent(value: float | None, digits: int) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _when(value: str) -> str:
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC")

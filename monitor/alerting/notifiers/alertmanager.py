@@ -1,0 +1,56 @@
+"""Prometheus Alertmanager (API v2): POST /api/v2/alerts with one alert per condition.
+
+Labels alertname/product/objective/condition/severity identify an alert to Alertmanager, which
+groups, deduplicates and routes it further. A firing alert carries `endsAt` = the message's
+`valid_until` (two repeat intervals ahead) and is re-sent with every reminder, so Alertmanager
+keeps it active while meshwatch sees it firing; a resolution sends `endsAt` = the time it
+resolved.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from monitor.alerting.messages import AlertItem, Message, describe_measure, describe_promise
+from monitor.alerting.notifiers.base import Notifier, post_json
+
+
+def alert_name(condition: str) -> str:
+    return "Meshwatch" + "".join(part.capitalize() for part in condition.split("_"))
+
+
+def alertmanager_alerts(message: Message) -> list[dict[str, Any]]:
+    ends = message.at if message.status == "resolved" else message.valid_until
+    return [_alert(message, item, ends) for item in message.alerts]
+
+
+def _alert(message: Message, item: AlertItem, ends: str | None) -> dict[str, Any]:
+    alert = {
+        "labels": {"alertname": alert_name(item.condition), "product": message.product,
+                   "objective": item.objective, "condition": item.condition,
+                   "severity": item.severity, "owner": str(message.owner.get("team") or "")},
+        "annotations": {
+            "summary": f"{message.product} {item.objective}: {item.condition} ({item.severity})",
+            "description": f"promised: {describe_promise(item)}; "
+                           f"measured: {describe_measure(item)}",
+            "dashboard_url": message.dashboard_url,
+            "owner_contact": str(message.owner.get("contact") or "")},
+        "startsAt": item.since,
+        "generatorURL": message.dashboard_url,
+    }
+    if ends:
+        alert["endsAt"] = ends
+    return alert
+
+
+class AlertmanagerNotifier(Notifier):
+    kind = "alertmanager"
+
+    def __init__(self, url: str, headers: dict[str, str] | None = None,
+                 timeout: timedelta = timedelta(seconds=10)):
+        self.url, self.headers, self.timeout = url.rstrip("/"), headers or {}, timeout
+
+    def send(self, message: Message) -> None:
+        post_json(f"{self.url}/api/v2/alerts", alertmanager_alerts(message), self.headers,
+                  self.timeout)

@@ -1,0 +1,72 @@
+"""Email through the SMTP server of the settings: plain text and HTML in one multipart message."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+
+from monitor.alerting.messages import Message, html_body, subject, text
+from monitor.alerting.notifiers.base import Notifier, TransportError
+
+
+def valid_address(address: str) -> bool:
+    _, parsed = parseaddr(address)
+    local, _, domain = parsed.partition("@")
+    return bool(parsed) and parsed == address.strip() and bool(local) and "." in domain[1:]
+
+
+class EmailNotifier(Notifier):
+    kind = "email"
+
+    def __init__(self, to: list[str], host: str, port: int = 25, from_address: str = "meshwatch@localhost",
+                 username: str | None = None, password: str | None = None, starttls: bool = False,
+                 timeout: timedelta = timedelta(seconds=10)):
+        self.to, self.host, self.port, self.from_address = to, host, port, from_address
+        self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
+
+    def send(self, message: Message) -> None:
+        bad = [address for address in self.to if not valid_address(address)]
+        if bad:
+            raise TransportError(f"invalid email address {bad[0]!r}", permanent=True)
+        email = EmailMessage()
+        email["Subject"] = subject(message)
+        email["From"] = self.from_address
+        email["To"] = ", ".join(self.to)
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = make_msgid(domain="meshwatch")
+        if message.delivery_id:
+            email["X-Meshwatch-Delivery"] = message.delivery_id
+        email.set_content(text(message))
+        email.add_alternative(html_body(message), subtype="html")
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout.total_seconds()) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            raise TransportError(f"the server refused the recipient(s): {_reply(error.recipients)}",
+                                 permanent=all(code >= 500 for code in codes)) from None
+        except smtplib.SMTPAuthenticationError as error:
+            raise TransportError(f"SMTP login refused ({error.smtp_code})", permanent=True) from None
+        except smtplib.SMTPResponseException as error:
+            raise TransportError(f"SMTP {error.smtp_code}: {_decode(error.smtp_error)}",
+                                 permanent=error.smtp_code >= 500) from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise TransportError(f"the SMTP server does not support it: {error}",
+                                 permanent=True) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransportError(f"cannot send through {self.host}:{self.port}: {error}") from None
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _reply(recipients: dict) -> str:
+    return "; ".join(f"{address}: {code} {_decode(reply)}"
+                     for address, (code, reply) in recipients.items())

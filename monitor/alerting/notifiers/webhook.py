@@ -1,0 +1,55 @@
+"""Generic JSON webhook: POST one versioned document per message, optionally HMAC-signed.
+
+Payload version "1" (see docs/alerting.md): the first (most severe) alert's fields at the top —
+status, product, objective, condition, severity, measured, promised, since — plus
+dashboard_url, owner, at, reminder, delivery_id, and `alerts`: every alert of the message in
+the same shape. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
+HMAC-SHA256 of the exact body bytes. `X-Meshwatch-Delivery` lets a receiver drop a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from typing import Any
+
+from monitor.alerting.messages import Message
+from monitor.alerting.notifiers.base import Notifier, post_json
+
+PAYLOAD_VERSION = "1"
+
+
+def webhook_payload(message: Message) -> dict[str, Any]:
+    alerts = [{"objective": a.objective, "indicator": a.indicator, "condition": a.condition,
+               "severity": a.severity, "since": a.since, "reminder": a.reminder,
+               "measured": a.measured, "promised": a.promised} for a in message.alerts]
+    first = alerts[0]
+    return {"version": PAYLOAD_VERSION, "status": message.status, "product": message.product,
+            "objective": first["objective"], "condition": first["condition"],
+            "severity": first["severity"], "measured": first["measured"],
+            "promised": first["promised"], "since": first["since"],
+            "dashboard_url": message.dashboard_url, "owner": message.owner, "at": message.at,
+            "reminder": message.reminder, "delivery_id": message.delivery_id, "alerts": alerts}
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookNotifier(Notifier):
+    kind = "webhook"
+
+    def __init__(self, url: str, secret: str | None = None, headers: dict[str, str] | None = None,
+                 timeout: timedelta = timedelta(seconds=10)):
+        self.url, self.secret, self.headers, self.timeout = url, secret, headers or {}, timeout
+
+    def send(self, message: Message) -> None:
+        body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
+        headers = dict(self.headers)
+        if message.delivery_id:
+            headers["X-Meshwatch-Delivery"] = message.delivery_id
+        if self.secret:
+            headers["X-Meshwatch-Signature"] = signature(self.secret, body)
+        post_json(self.url, None, headers, self.timeout, data=body)

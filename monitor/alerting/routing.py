@@ -1,0 +1,115 @@
+"""Who hears about an alert, where, and whether a maintenance window mutes it. Pure.
+
+The owner hears every alert of the product. A consumer hears the alerts of the objectives it
+agreed on (all when it names none), only while its agreement is in force — [start, end) in UTC
+dates at the time of the alert — and only at or above its `min_severity` (page > ticket).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from monitor.contracts.model import Consumer, DataProduct, MaintenanceWindow
+from monitor.contracts.problems import Problem, field_name
+from monitor.contracts.yamlsource import YamlError, load_yaml
+from monitor.secrets import redact
+
+SEVERITY_RANK = {"page": 2, "ticket": 1}
+DESTINATION_KINDS = ("channel", "email", "webhook", "apprise")
+
+
+def destination_key(entry: Mapping[str, str]) -> str:
+    """`{email: a@b}` → `email:a@b`: the outbox's name of a destination, placeholders as written."""
+    kind, value = next(iter(entry.items()))
+    return f"{kind}:{value}"
+
+
+def split_destination(key: str) -> tuple[str, str]:
+    kind, _, value = key.partition(":")
+    if kind not in DESTINATION_KINDS or not value:
+        raise ValueError(f"not a destination: {show_destination(key)}")
+    return kind, value
+
+
+def show_destination(key: str) -> str:
+    """A destination safe to print: URL passwords and apprise tokens hidden."""
+    kind, _, value = key.partition(":")
+    if kind == "apprise":
+        scheme, _, _ = value.partition("://")
+        return f"apprise:{scheme}://…"
+    return f"{kind}:{redact(value)}"
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str
+    recipients: tuple[str, ...]  # e.g. ("owner checkout", "consumer marketing")
+
+
+def consumer_hears(consumer: Consumer, objective: str, severity: str, at: datetime) -> bool:
+    day = at.date()
+    if consumer.start is not None and day < consumer.start:
+        return False
+    if consumer.end is not None and day >= consumer.end:
+        return False
+    if consumer.objectives is not None and objective not in consumer.objectives:
+        return False
+    floor = SEVERITY_RANK.get(consumer.min_severity or "ticket", 1)
+    return SEVERITY_RANK.get(severity, 1) >= floor
+
+
+def routes(product: DataProduct, objective: str, severity: str, at: datetime) -> list[Route]:
+    """Every destination of one alert, each once, with everyone it reaches there."""
+    found: dict[str, list[str]] = {}
+    for entry in product.owner.notify:
+        found.setdefault(destination_key(entry), []).append(f"owner {product.owner.team}")
+    for consumer in product.consumers:
+        if consumer_hears(consumer, objective, severity, at):
+            for entry in consumer.notify:
+                found.setdefault(destination_key(entry), []).append(f"consumer {consumer.team}")
+    return [Route(key, tuple(dict.fromkeys(who))) for key, who in found.items()]
+
+
+def maintenance_at(windows: Iterable[MaintenanceWindow], at: datetime) -> MaintenanceWindow | None:
+    """The maintenance window in progress at `at`, if any (repeating every `every`)."""
+    for window in windows:
+        if at < window.start:
+            continue
+        offset = at - window.start
+        if window.every:
+            offset %= window.every
+        if offset < window.duration:
+            return window
+    return None
+
+
+def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]
+                             ) -> list[Problem]:
+    """`{channel: NAME}` entries in contracts that name no channel of the settings."""
+    known = set(channels)
+    problems = []
+    for product in products:
+        places = [(("owner", "notify", i, "channel"), entry)
+                  for i, entry in enumerate(product.owner.notify)]
+        places += [(("consumers", c, "notify", i, "channel"), entry)
+                   for c, consumer in enumerate(product.consumers)
+                   for i, entry in enumerate(consumer.notify)]
+        wrong = [(where, entry["channel"]) for where, entry in places
+                 if "channel" in entry and entry["channel"] not in known]
+        if not wrong:
+            continue
+        try:
+            document = load_yaml(Path(product.source))
+        except (YamlError, OSError, UnicodeDecodeError):
+            document = None
+        for where, name in wrong:
+            line = document.line_of(where) if document else 1
+            names = ", ".join(sorted(known)) or "none are configured"
+            problems.append(Problem(product.source, line, field_name(where),
+                                    f"no channel named {name!r} (channels in meshwatch.yaml: "
+                                    f"{names})"))
+    return problems
+
