@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import multiprocessing
 import resource
 import socket
@@ -24,6 +25,7 @@ from monitor.config import Config
 from monitor.contracts import Registry
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
 from monitor.daemon import Daemon
+from monitor.logs import setup_logging
 from monitor.settings import Settings
 from monitor.store import open_store
 
@@ -91,6 +93,7 @@ async def run(args) -> list[str]:
     await asyncio.sleep(warmup)
     daemon.health.lag_seconds.clear()
     first, began = daemon.health.probes_run, time.perf_counter()
+    missed_before = daemon.health.missed_runs
     peak_rss = rss_mb()
     lags: list[float] = []
     while time.perf_counter() - began < args.seconds:
@@ -115,7 +118,8 @@ async def run(args) -> list[str]:
         f"probes: {probes:,} in {elapsed:.1f} s = {rate:,.0f}/s "
         f"({rate / wanted:.2f} of the {wanted:,.0f}/s scheduled; target ≥ 1,000/s)",
         f"scheduling lag: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms (target p99 ≤ 1 s)",
-        f"ports failing at the end: {failures}",
+        f"runs skipped (previous run of the port still going): "
+        f"{daemon.health.missed_runs - missed_before:,}; ports failing at the end: {failures}",
         f"daemon RSS: peak {peak_rss:.0f} MB (target ≤ 200 MB); max RSS of the process "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB",
         f"evaluation rounds: {daemon.health.rounds}, last took "
@@ -129,6 +133,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--seconds", type=int, default=30)
     args = parser.parse_args()
+    setup_logging("text", logging.WARNING)
     lines = asyncio.run(run(args))
     print("\n".join(lines))
     RESULTS.write_text("\n".join(lines) + "\n")

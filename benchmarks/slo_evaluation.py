@@ -19,13 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+import monitor.store.events as events_module
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
 from monitor.evaluation import evaluate_mesh
 from monitor.slo import AlertPolicy
 from monitor.store import Event, open_store, record_events, series_ids
 from monitor.store.events import window_counts
-from monitor.store.rollups import Span, floor_minute, minute_time
-import monitor.store.events as events_module
+from monitor.store.rollups import Span, floor_minute
 
 RESULTS = Path(__file__).parent / "results" / "slo_evaluation.txt"
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
@@ -33,6 +34,7 @@ class Health:
     last_round_at: datetime | None = None
     last_round_seconds: float | None = None
     probes_run: int = 0
+    missed_runs: int = 0  # probe runs skipped: the previous run of the port was still going
     lag_seconds: list[float] = field(default_factory=list)  # recent scheduling lags
 
     def record_lag(self, seconds: float) -> None:
@@ -77,8 +79,13 @@ class Daemon:
                                id="reload", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._prune, IntervalTrigger(hours=1), id="prune",
                                max_instances=1, coalesce=True)
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         log.info("monitoring %d product(s), %d port(s)", len(self.products), len(self.probes))
+
+    def _missed(self, event) -> None:
+        if event.job_id.startswith("probe:"):
+            self.health.missed_runs += 1
 
     async def stop(self) -> None:
         """Stop scheduling, let probes in flight finish (they have timeouts), flush, close."""
@@ -262,7 +269,8 @@ class Daemon:
             if self.health.last_round_at else None,
             "rounds": self.health.rounds,
             "products": len(self.products), "ports": len(self.probes),
-            "probes_run": self.health.probes_run, "in_flight": self._in_flight,
+            "probes_run": self.health.probes_run, "missed_runs": self.health.missed_runs,
+            "in_flight": self._in_flight,
             "buffered_measurements": len(self.buffer),
             "dropped_measurements": self.buffer.dropped,
             "store_error": self.buffer.last_error,
