@@ -174,3 +174,105 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print_evaluations(out, reports, moment)
+
+
+@app.command()
+def alerts(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """List active and recent alerts with their history and deliveries."""
+    from monitor.alerting import alert_overview
+    from monitor.alerting.display import print_alerts
+
+    config = _usable_config(config_dir)
+    engine = _store(config)
+    now = datetime.now(UTC)
+    with engine.connect() as connection:
+        overview = alert_overview(connection, now)
+    if as_json:
+        document = {"at": now.isoformat().replace("+00:00", "Z"), "alerts": overview}
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_alerts(out, overview, now)
+
+
+silence_app = typer.Typer(help="Mute the notifications of a product for a while.",
+                          no_args_is_help=True)
+app.add_typer(silence_app, name="silence")
+
+
+@silence_app.command("add")
+def silence_add(
+        product: Annotated[str, typer.Option("--product", "-p", help="Product id, domain/name.")],
+        duration: Annotated[str, typer.Option("--for", help="How long: 30m, 2h, 1d.")],
+        comment: Annotated[str, typer.Option("--comment", "-m", help="Why; shown with it.")],
+        objective: Annotated[str | None, typer.Option(
+            "--objective", "-o", help="Only this objective (default: all of the product).")] = None,
+        config_dir: ConfigDir = Path("config")) -> None:
+    """Mute a product's (or one objective's) notifications from now on; alerts still change."""
+    import getpass
+
+    from monitor.alerting import add_silence
+    from monitor.durations import format_duration, parse_duration
+
+    config = _usable_config(config_dir)
+    known = config.registry.products.get(product)
+    problem = None
+    if known is None:
+        problem = (f"no product {product!r} (products: "
+                   f"{', '.join(sorted(config.registry.products)) or 'none'})")
+    elif objective is not None and objective not in {o.name for o in known.objectives}:
+        problem = (f"{product} has no objective {objective!r} (objectives: "
+                   f"{', '.join(o.name for o in known.objectives) or 'none'})")
+    try:
+        length = parse_duration(duration)
+    except ValueError as error:
+        problem = problem or f"--for: {error}"
+    if problem:
+        err.print(f"[red]{problem}[/]", highlight=False)
+        raise typer.Exit(1)
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = None
+    engine = _store(config)
+    try:
+        silence = add_silence(engine, product, objective, datetime.now(UTC), length, comment, user)
+    except ValueError as error:
+        err.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(1) from None
+    out.print(f"silence {silence.id}: {product}{f' {objective}' if objective else ''} muted for "
+              f"{format_duration(length)}, until {silence.ends_at:%Y-%m-%d %H:%M} UTC",
+              highlight=False)
+
+
+@silence_app.command("list")
+def silence_list(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """Active and upcoming silences, and those that ended in the last 7 days."""
+    from monitor.alerting import list_silences
+    from monitor.alerting.display import print_silences
+
+    config = _usable_config(config_dir)
+    engine = _store(config)
+    now = datetime.now(UTC)
+    with engine.connect() as connection:
+        silences = list_silences(connection, now)
+    if as_json:
+        sys.stdout.write(json.dumps({"silences": [s.as_json(now) for s in silences]}, indent=2)
+                         + "\n")
+    else:
+        print_silences(out, silences, now)
+
+
+@silence_app.command("expire")
+def silence_expire(silence_id: Annotated[int, typer.Argument(help="The silence's id.")],
+                   config_dir: ConfigDir = Path("config")) -> None:
+    """End a silence now."""
+    from monitor.alerting import expire_silence
+
+    config = _usable_config(config_dir)
+    engine = _store(config)
+    silence = expire_silence(engine, silence_id, datetime.now(UTC))
+    if silence is None:
+        err.print(f"[red]no silence {silence_id}[/] (see meshwatch silence list)")
+        raise typer.Exit(1)
+    out.print(f"silence {silence.id} on {silence.product} ended at "
+              f"{silence.ends_at:%Y-%m-%d %H:%M} UTC", highlight=False)
