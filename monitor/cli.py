@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -15,8 +16,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from monitor.config import Config, load_config
 from monitor.console import print_evaluations, print_probes, print_products
 from monitor.contracts.model import product_json
+from monitor.dashboard import serve_dashboard
 from monitor.evaluation import evaluate_mesh, report_json
 from monitor.importer import import_events
+from monitor.reports import Month, output_format, read_uptime_report, render
 from monitor.settings import CONFIG_ENV
 from monitor.store import StoreUnavailable, open_store
 from monitor.store.rollups import floor_minute, minute_time
@@ -174,6 +177,55 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print_evaluations(out, reports, moment)
+
+
+report_app = typer.Typer(help="Governance reports from the store.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("uptime")
+def report_uptime(
+        month: Annotated[str | None, typer.Option(
+            "--month", help="YYYY-MM, a calendar month in the configured time zone "
+                            "(default: the last complete month).")] = None,
+        report_format: Annotated[str | None, typer.Option(
+            "--format", "-f", help="md, csv, html or json (default: from --output's suffix, "
+                                   "else md).")] = None,
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="Write the report to FILE instead of stdout.")] = None,
+        config_dir: ConfigDir = Path("config")) -> None:
+    """Per product for one month: availability, uptime, downtime minutes, incidents, objectives."""
+    config = _usable_config(config_dir)
+    now = datetime.now(UTC)
+    try:
+        kind = output_format(report_format, output)
+        chosen = Month.parse(month) if month else Month.containing(
+            now, ZoneInfo(config.settings.timezone)).previous()
+    except ValueError as error:
+        err.print(f"[red]{error}[/]", highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        report = read_uptime_report(config, chosen, now)
+    except StoreUnavailable as error:
+        err.print(f"[red]{error}[/]: start `meshwatch run` to measure, or check database_url",
+                  highlight=False)
+        raise typer.Exit(3) from None
+    text = render(report, kind)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"[green]wrote[/] {output} ({kind}, {len(report.products)} product(s))")
+
+
+@app.command()
+def dashboard(port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8501,
+              address: Annotated[str, typer.Option(
+                  "--address", help="Address to listen on (0.0.0.0: every interface).")
+              ] = "127.0.0.1",
+              config_dir: ConfigDir = Path("config")) -> None:
+    """Serve the Streamlit dashboard (read-only on the store) until interrupted."""
+    raise typer.Exit(serve_dashboard(config_dir, port, address))
 
 
 @app.command()

@@ -1,0 +1,33 @@
+"""Start the Streamlit dashboard (dashboards/app.py) as a child process, headless."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor.settings import CONFIG_ENV
+
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+
+
+def dashboard_command(port: int, address: str) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(APP),
+            "--server.headless", "true", "--server.port", str(port),
+            "--server.address", address, "--server.fileWatcherType", "none",
+            "--server.runOnSave", "false", "--browser.gatherUsageStats", "false",
+            "--global.developmentMode", "false"]
+
+
+def serve_dashboard(config_dir: Path, port: int, address: str) -> int:
+    """Run the dashboard until it stops or is interrupted; its exit code."""
+    if not APP.is_file():
+        raise FileNotFoundError(f"{APP} is missing: the dashboard ships with the source tree")
+    env = {**os.environ, CONFIG_ENV: str(config_dir.resolve())}
+    process = subprocess.Popen(dashboard_command(port, address), env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return process.wait()

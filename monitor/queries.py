@@ -1,0 +1,356 @@
+"""Read-only queries for the dashboard and the reports: counts per bucket, downtime, probe results,
+alerts. Nothing here writes; `open_reader` gives an engine whose connections refuse to.
+
+Alert tables belong to the alert engine (migration 0003). Until a store has them, every alert
+query answers None ("not known yet"), never an error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.engine import make_url
+
+from monitor.slo.budget import Counts
+from monitor.store.engine import StoreUnavailable, describe, open_engine
+from monitor.store.events import SeriesKey, series_ids, window_counts
+from monitor.store.rollups import EPOCH, MINUTES_PER_HOUR, split_window
+from monitor.store.rollups import Span as BucketSpan
+from monitor.store.tables import EventHour, EventMinute, PortState, ProbeRecord, Series
+
+MEASUREMENT_TABLES = frozenset({"series", "event_minute", "event_hour"})
+Span = tuple[int, int]  # (start, end] in epoch minutes
+
+
+class StoreNotCreated(StoreUnavailable):
+    """The store's database does not exist yet: nothing has been measured."""
+
+
+def open_reader(url: str) -> Engine:
+    """An engine on an existing store whose connections are read-only (SQLite `query_only`,
+    PostgreSQL read-only transactions). It neither creates the database nor migrates it."""
+    parsed = make_url(url if "://" in url else f"sqlite:///{url}")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
+        raise StoreNotCreated(f"no store at {describe(url)} yet")
+    engine = open_engine(url)
+    event.listen(engine, "connect", _refuse_writes)
+    return engine
+
+
+def _refuse_writes(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+        return
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET inside a transaction would end with it
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
+def table_names(connection: Connection) -> frozenset[str]:
+    return frozenset(inspect(connection).get_table_names())
+
+
+def has_measurements(connection: Connection) -> bool:
+    """Whether the store has been created by the daemon (the event tables exist)."""
+    return MEASUREMENT_TABLES.issubset(table_names(connection))
+
+
+def known_series(connection: Connection, keys: Iterable[SeriesKey]) -> dict[SeriesKey, int]:
+    """The series ids of the (product, objective) pairs that have one; creates nothing."""
+    return series_ids(connection, keys, create=False)
+
+
+# --- counts over time -----------------------------------------------------------------------
+
+
+def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: int,
+                  size: str = "minute") -> dict[int, list[tuple[int, Counts]]]:
+    """The counts of each series in (start, end] (epoch minutes), one entry per non-empty bucket,
+    oldest first, each named by the epoch minute at its end. With `size="hour"`, whole hours come
+    from event_hour and only the partial hours at the edges from event_minute, so the sum over the
+    entries is exactly the window's sum."""
+    if end <= start:
+        return {}
+    spans = split_window(start, end) if size == "hour" else [BucketSpan("minute", start + 1, end)]
+    result: dict[int, list[tuple[int, Counts]]] = defaultdict(list)
+    for span in spans:
+        table = EventHour.__table__ if span.size == "hour" else EventMinute.__table__
+        bucket = table.c[span.size]
+        query = (select(table.c.series_id, bucket, table.c.good, table.c.total)
+                 .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
+                        bucket.between(span.first, span.last)))
+        scale = MINUTES_PER_HOUR if span.size == "hour" else 1
+        for series, number, good, total in connection.execute(query, {"ids": list(ids)}):
+            result[series].append((number * scale, Counts(int(good), int(total))))
+    for entries in result.values():
+        entries.sort(key=lambda entry: entry[0])
+    return dict(result)
+
+
+def span_counts(connection: Connection, ids: Sequence[int], spans: Iterable[Span]
+                ) -> dict[Span, dict[int, Counts]]:
+    """For each span (start, end], the counts of each series that has events in it."""
+    return window_counts(connection, ids, spans)
+
+
+def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Sequence[int]],
+                     spans_by_product: Mapping[str, Sequence[Span]]) -> dict[str, int]:
+    """Per product, the minutes inside its spans in which any of its series (its availability
+    objectives) counted at least one bad event. A minute bad on two ports counts once."""
+    products_by_spans: dict[tuple[Span, ...], list[str]] = defaultdict(list)
+    for product, spans in spans_by_product.items():
+        if series_by_product.get(product):
+            products_by_spans[tuple(spans)].append(product)
+    minutes = {product: 0 for products in products_by_spans.values() for product in products}
+    table, series = EventMinute.__table__, Series.__table__
+    for spans, products in products_by_spans.items():
+        ids = [i for product in products for i in series_by_product[product]]
+        for start, end in spans:
+            query = (select(series.c.product, func.count(table.c.minute.distinct()))
+                     .join(series, series.c.id == table.c.series_id)
+                     .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
+                            table.c.minute.between(start + 1, end),
+                            table.c.good < table.c.total)
+                     .group_by(series.c.product))
+            for product, count in connection.execute(query, {"ids": ids}):
+                minutes[product] += int(count)
+    return minutes
+
+
+# --- probe results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortResult:
+    """The latest (or one past) measurement of one port, as the dashboard shows it."""
+
+    product: str
+    port: str
+    kind: str
+    started_at: datetime
+    ok: bool
+    latency_ms: float | None
+    newest_data_at: datetime | None
+    error_class: str | None
+    error: str | None
+    failing_since: datetime | None = None
+
+
+def latest_port_results(connection: Connection, product: str) -> dict[str, PortResult]:
+    """The newest result of each port of `product` (from port_state, else from the history)."""
+    names = table_names(connection)
+    if "port_state" in names:
+        table = PortState.__table__
+        rows = connection.execute(select(table).where(table.c.product == product)).mappings()
+        return {row["port"]: PortResult(
+            row["product"], row["port"], row["kind"], row["last_started_at"], row["ok"],
+            row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"],
+            row["failing_since"]) for row in rows}
+    if "probe_result" not in names:
+        return {}
+    table = ProbeRecord.__table__
+    newest = (select(table.c.port, func.max(table.c.started_at).label("started_at"))
+              .where(table.c.product == product).group_by(table.c.port).subquery())
+    query = select(table).join(newest, (table.c.port == newest.c.port)
+                               & (table.c.started_at == newest.c.started_at)).where(
+        table.c.product == product)
+    return {row["port"]: _port_result(row) for row in connection.execute(query).mappings()}
+
+
+def probe_history(connection: Connection, product: str, port: str, since: datetime,
+                  until: datetime) -> list[PortResult]:
+    """The probe results of one port in [since, until), oldest first (kept a few days only)."""
+    if "probe_result" not in table_names(connection):
+        return []
+    table = ProbeRecord.__table__
+    query = (select(table).where(table.c.product == product, table.c.port == port,
+                                 table.c.started_at >= since, table.c.started_at < until)
+             .order_by(table.c.started_at))
+    return [_port_result(row) for row in connection.execute(query).mappings()]
+
+
+def recent_failures(connection: Connection, product: str, limit: int = 20) -> list[PortResult]:
+    """The newest failed probes of `product`, newest first, with their error messages."""
+    if "probe_result" not in table_names(connection):
+        return []
+    table = ProbeRecord.__table__
+    query = (select(table).where(table.c.product == product, table.c.ok.is_(False))
+             .order_by(table.c.started_at.desc()).limit(limit))
+    return [_port_result(row) for row in connection.execute(query).mappings()]
+
+
+def _port_result(row) -> PortResult:
+    return PortResult(row["product"], row["port"], row["kind"], row["started_at"], row["ok"],
+                      row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"])
+
+
+# --- alerts (the alert engine's tables, migration 0003, when the store has them) ---------------
+#
+# The tables are reflected rather than imported, so that a store (or a checkout) without them
+# reads as "no alert history yet" instead of failing.
+
+ALERT_TABLES = frozenset({"alert", "alert_event", "notification", "silence"})
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert (product, objective, condition) in its current state."""
+
+    id: int
+    product: str
+    objective: str
+    condition: str
+    severity: str
+    state: str  # inactive, pending, firing, resolved
+    since: datetime | None
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    episode: int
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One firing of one alert, from `fired_at` until `resolved_at` (None: still firing)."""
+
+    alert_id: int
+    objective: str
+    condition: str
+    severity: str
+    fired_at: datetime
+    resolved_at: datetime | None
+
+
+def has_alerts(connection: Connection) -> bool:
+    return ALERT_TABLES.issubset(table_names(connection))
+
+
+def _reflect(connection: Connection, *names: str) -> list[Table]:
+    metadata = MetaData()
+    return [Table(name, metadata, autoload_with=connection) for name in names]
+
+
+def alerts(connection: Connection, since: datetime,
+           products: Sequence[str] | None = None) -> list[Alert] | None:
+    """Alerts pending or firing now, and those that fired or resolved since `since`, firing first
+    then newest first; None while the store has no alert tables."""
+    if not has_alerts(connection):
+        return None
+    (table,) = _reflect(connection, "alert")
+    query = select(table).where(or_(table.c.state.in_(("pending", "firing")),
+                                    table.c.fired_at >= since, table.c.resolved_at >= since))
+    if products is not None:
+        query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
+    rows = connection.execute(query, {"products": list(products or ())}).mappings()
+    found = [Alert(row["id"], row["product"], row["objective"], row["condition"],
+                   row["severity"], row["state"], _aware(row["since"]), _aware(row["fired_at"]),
+                   _aware(row["resolved_at"]), row["episode"]) for row in rows]
+    order = {"firing": 0, "pending": 1}
+    return sorted(found, key=lambda a: (order.get(a.state, 2),
+                                        -(a.fired_at or a.since or EPOCH).timestamp()))
+
+
+def firing_alerts(connection: Connection) -> dict[str, int] | None:
+    """Per product, how many of its alerts are firing now; None without alert tables."""
+    if not has_alerts(connection):
+        return None
+    (table,) = _reflect(connection, "alert")
+    query = (select(table.c.product, func.count()).where(table.c.state == "firing")
+             .group_by(table.c.product))
+    return {product: int(count) for product, count in connection.execute(query)}
+
+
+def incident_counts(connection: Connection, start: datetime, end: datetime
+                    ) -> dict[str, int] | None:
+    """Per product, how many times one of its alerts started firing in [start, end): its
+    incidents. None without alert tables."""
+    if not has_alerts(connection):
+        return None
+    alert, history = _reflect(connection, "alert", "alert_event")
+    query = (select(alert.c.product, func.count())
+             .join(alert, alert.c.id == history.c.alert_id)
+             .where(history.c.kind == "firing", history.c.at >= start, history.c.at < end)
+             .group_by(alert.c.product))
+    return {product: int(count) for product, count in connection.execute(query)}
+
+
+def episodes(connection: Connection, product: str, since: datetime, until: datetime
+             ) -> list[Episode] | None:
+    """The firings of `product`'s alerts that overlap [since, until), oldest first; None without
+    alert tables."""
+    if not has_alerts(connection):
+        return None
+    alert, history = _reflect(connection, "alert", "alert_event")
+    query = (select(history.c.alert_id, history.c.episode, history.c.kind, history.c.at,
+                    alert.c.objective, alert.c.condition, alert.c.severity)
+             .join(alert, alert.c.id == history.c.alert_id)
+             .where(alert.c.product == product, history.c.kind.in_(("firing", "resolved")),
+                    history.c.at < until)
+             .order_by(history.c.at))
+    open_: dict[tuple[int, int], Episode] = {}
+    found: list[Episode] = []
+    for row in connection.execute(query).mappings():
+        key = (row["alert_id"], row["episode"])
+        if row["kind"] == "firing":
+            open_[key] = Episode(row["alert_id"], row["objective"], row["condition"],
+                                 row["severity"], _aware(row["at"]), None)
+        elif key in open_:
+            found.append(replace(open_.pop(key), resolved_at=_aware(row["at"])))
+    found += open_.values()
+    return sorted((e for e in found if e.resolved_at is None or e.resolved_at >= since),
+                  key=lambda e: e.fired_at)
+
+
+def deliveries(connection: Connection, since: datetime, products: Sequence[str] | None = None
+               ) -> list[dict] | None:
+    """The outbox rows created since `since` (newest first): destination, status, attempts, last
+    error; None without alert tables."""
+    if not has_alerts(connection):
+        return None
+    (table,) = _reflect(connection, "notification")
+    query = (select(table.c.id, table.c.product, table.c.destination, table.c.status,
+                    table.c.created_at, table.c.attempts, table.c.sent_at, table.c.last_error,
+                    table.c.muted_by, table.c.payload)
+             .where(table.c.created_at >= since).order_by(table.c.created_at.desc()))
+    if products is not None:
+        query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
+    rows = connection.execute(query, {"products": list(products or ())}).mappings()
+    return [{**row, "created_at": _aware(row["created_at"]), "sent_at": _aware(row["sent_at"])}
+            for row in rows]
+
+
+def silences(connection: Connection, now: datetime) -> list[dict] | None:
+    """Silences that have not ended yet, soonest end first; None without alert tables."""
+    if not has_alerts(connection):
+        return None
+    (table,) = _reflect(connection, "silence")
+    query = select(table).where(table.c.ends_at > now).order_by(table.c.ends_at)
+    return [{**row, "starts_at": _aware(row["starts_at"]), "ends_at": _aware(row["ends_at"])}
+            for row in connection.execute(query).mappings()]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

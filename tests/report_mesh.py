@@ -1,0 +1,142 @@
+"""A small mesh with hand-countable measurements in October 2025, for the report and dashboard tests.
+
+checkout/orders (UTC October 2025, 44,640 minutes):
+- api-availability: one probe a minute at hh:mm:30; bad from 10 Oct 12:00:30 to 12:44:30 (45).
+- lake-availability: one probe every 5 minutes at hh:m5:30; bad on 10 Oct 12:00:30…12:15:30 (4,
+  all inside api's bad minutes) and on 20 Oct 08:00:30…08:25:30 (6) -> 51 downtime minutes.
+- api-latency: one event an hour at hh:00:30; bad on 3 Oct at 01…05 h (5 of 744).
+- one extra bad api probe at 2025-09-30T22:30:30Z (1 Oct 00:30 in Amsterdam).
+cart/events: maintenance every 7 days for 2 h from 1 Oct 02:00Z, kept out of the SLO (5 x 120 min);
+  lake-availability every 5 minutes, all 24 probes of each maintenance bad, and 3 bad on 12 Oct
+  10:00:30…10:10:30.
+marketing/campaign-features: contract from 16 Oct 2025, no measurements at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect
+
+from monitor.store import Event, open_engine, record_events
+from monitor.store.engine import MIGRATIONS
+
+OCTOBER = datetime(2025, 10, 1, tzinfo=UTC)
+NOVEMBER = datetime(2025, 11, 1, tzinfo=UTC)
+
+CONTRACTS = {
+    "checkout-orders.yaml": """
+apiVersion: meshwatch/v1
+kind: DataProduct
+metadata: {domain: checkout, name: orders, description: Successful customer orders}
+owner: {team: checkout, contact: checkout-data@contoso.example}
+contract:
+  version: 1.2.0
+  start: 2025-01-01
+  terms: {query_interval: 5m}
+  lineage: {upstream: [cart/events]}
+ports:
+  - {name: api, type: http, url: "http://127.0.0.1:9/orders", interval: 1m}
+  - {name: lake, type: http, url: "http://127.0.0.1:9/lake", interval: 5m}
+objectives:
+  - {name: api-availability, port: api, indicator: availability, target: 99.9%}
+  - {name: api-latency, port: api, indicator: latency, threshold: 300ms, target: 99%}
+  - {name: lake-availability, port: lake, indicator: availability, target: 99.5%}
+consumers:
+  - {team: marketing, contact: marketing-data@contoso.example, objectives: [api-availability]}
+""",
+    "cart-events.yaml": """
+apiVersion: meshwatch/v1
+kind: DataProduct
+metadata: {domain: cart, name: events}
+owner: {team: cart, contact: cart-team@contoso.example}
+contract: {version: 2.0.0, start: 2025-01-01}
+ports:
+  - {name: lake, type: http, url: "http://127.0.0.1:9/cart", interval: 5m}
+objectives:
+  - {name: lake-availability, port: lake, indicator: availability, target: 99.5%}
+maintenance:
+  - {start: "2025-10-01T02:00:00Z", duration: 2h, every: 7d}
+maintenance_in_slo: excluded
+""",
+    "marketing-features.yaml": """
+apiVersion: meshwatch/v1
+kind: DataProduct
+metadata: {domain: marketing, name: campaign-features}
+owner: {team: growth}
+contract:
+  version: 0.9.0
+  start: 2025-10-16
+  lineage: {upstream: [checkout/orders]}
+ports:
+  - {name: api, type: http, url: "http://127.0.0.1:9/features", interval: 1m}
+objectives:
+  - {name: api-availability, port: api, indicator: availability, target: 99.5%}
+""",
+}
+
+
+def write_config(directory: Path, database_url: str, timezone: str = "UTC",
+                 contracts: dict[str, str] = CONTRACTS) -> Path:
+    (directory / "contracts").mkdir(parents=True, exist_ok=True)
+    (directory / "meshwatch.yaml").write_text(
+        f"database_url: {database_url}\ntimezone: {timezone}\n")
+    for name, text in contracts.items():
+        (directory / "contracts" / name).write_text(text)
+    return directory
+
+
+def _every(step: timedelta, start: datetime = OCTOBER, end: datetime = NOVEMBER
+           ) -> Iterator[datetime]:
+    at = start + timedelta(seconds=30)
+    while at < end:
+        yield at
+        at += step
+
+
+def _within(at: datetime, first: datetime, last: datetime) -> bool:
+    return first <= at <= last
+
+
+def october_events() -> list[Event]:
+    def day(d: int, h: int, m: int) -> datetime:
+        return datetime(2025, 10, d, h, m, 30, tzinfo=UTC)
+
+    events = []
+    for at in _every(timedelta(minutes=1)):
+        bad = _within(at, day(10, 12, 0), day(10, 12, 44))
+        events.append(Event("checkout/orders", "api-availability", at, int(not bad), 1))
+    events.append(Event("checkout/orders", "api-availability",
+                        datetime(2025, 9, 30, 22, 30, 30, tzinfo=UTC), 0, 1))
+    for at in _every(timedelta(minutes=5)):
+        bad = _within(at, day(10, 12, 0), day(10, 12, 15)) or _within(at, day(20, 8, 0),
+                                                                      day(20, 8, 25))
+        events.append(Event("checkout/orders", "lake-availability", at, int(not bad), 1))
+        in_maintenance = any(_within(at, day(d, 2, 0), day(d, 3, 55)) for d in (1, 8, 15, 22, 29))
+        bad = in_maintenance or _within(at, day(12, 10, 0), day(12, 10, 10))
+        events.append(Event("cart/events", "lake-availability", at, int(not bad), 1))
+    for at in _every(timedelta(hours=1)):
+        bad = at.day == 3 and 1 <= at.hour <= 5
+        events.append(Event("checkout/orders", "api-latency", at, int(not bad), 1))
+    return events
+
+
+def fill_october(engine) -> None:
+    with engine.begin() as connection:
+        record_events(connection, october_events())
+
+
+def store_before_alerts(url: str):
+    """A store migrated up to the probe tables only (0002): as before the alert engine landed."""
+    engine = open_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    assert "alert" not in inspect(engine).get_table_names()
+    return engine

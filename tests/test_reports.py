@@ -1,0 +1,237 @@
+"""The monthly uptime report, its figures counted by hand (see report_mesh.py for the data)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import _postgres_database as postgres_database
+from report_mesh import fill_october, store_before_alerts, write_config
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.config import load_config
+from monitor.contracts.model import DataProduct, MaintenanceWindow, Owner
+from monitor.queries import open_reader
+from monitor.reports import (
+    Month,
+    maintenance_spans,
+    recent_months,
+    render_csv,
+    render_html,
+    render_json,
+    render_markdown,
+    report_period,
+    uptime_report,
+)
+from monitor.store.rollups import floor_minute
+
+LATER = datetime(2025, 11, 15, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                                 marks=pytest.mark.postgres)])
+def store_url(request, tmp_path_factory) -> Iterator[str]:
+    """One store per database for the whole module: the tests only read it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'meshwatch.db'}"
+    else:
+        yield from postgres_database()
+
+
+@pytest.fixture(scope="module")
+def october(store_url, tmp_path_factory):
+    engine = store_before_alerts(store_url)
+    fill_october(engine)
+    engine.dispose()
+    config = load_config(write_config(tmp_path_factory.mktemp("config"), store_url))
+    assert config.valid, config.problems
+    return config
+
+
+def report_for(config, store_url, timezone="UTC", now=LATER):
+    engine = open_reader(store_url)
+    try:
+        with engine.connect() as connection:
+            return uptime_report(connection, config.registry.products.values(),
+                                 Month(2025, 10), timezone, now)
+    finally:
+        engine.dispose()
+
+
+def by_product(report):
+    return {p.product: p for p in report.products}
+
+
+def test_a_month_with_known_bad_minutes_gives_exact_downtime_and_uptime(october, store_url):
+    orders = by_product(report_for(october, store_url))["checkout/orders"]
+
+    assert orders.minutes == 31 * 24 * 60 == 44640
+    assert orders.downtime_minutes == 45 + 6  # lake's first 4 bad minutes overlap the api's
+    assert orders.uptime == pytest.approx(1 - 51 / 44640)
+    assert orders.availability == pytest.approx((44595 + 8918) / (44640 + 8928))
+    objectives = {o.objective: o for o in orders.objectives}
+    assert (objectives["api-availability"].counts.good,
+            objectives["api-availability"].counts.total) == (44595, 44640)
+    assert objectives["api-availability"].met is False  # 99.899 % < 99.9 %
+    assert objectives["api-availability"].budget_spent == pytest.approx((45 / 44640) / 0.001)
+    assert objectives["lake-availability"].met is True
+    assert (objectives["api-latency"].counts.good, objectives["api-latency"].counts.total,
+            objectives["api-latency"].met) == (739, 744, True)
+    assert orders.incidents is None  # no alert tables in this store yet
+
+
+def test_maintenance_kept_out_of_the_slo_leaves_the_period_and_the_counts(october, store_url):
+    cart = by_product(report_for(october, store_url))["cart/events"]
+
+    assert cart.maintenance_counted is False
+    assert cart.maintenance_minutes == 5 * 120
+    assert cart.minutes == 44640 - 600
+    assert cart.downtime_minutes == 3
+    assert cart.uptime == pytest.approx(1 - 3 / 44040)
+    assert (cart.availability_counts.good, cart.availability_counts.total) == (8805, 8808)
+
+
+def test_a_contract_that_starts_mid_month_counts_from_its_start_and_has_no_data(october, store_url):
+    features = by_product(report_for(october, store_url))["marketing/campaign-features"]
+
+    assert features.minutes == 16 * 24 * 60
+    assert features.uptime is None and features.availability is None
+    assert features.objectives[0].met is None
+
+
+def test_months_follow_the_configured_time_zone(october, store_url):
+    orders = by_product(report_for(october, store_url, "Europe/Amsterdam"))["checkout/orders"]
+
+    # 30 Sep 22:00Z .. 31 Oct 23:00Z: one hour longer (summer time ends on 26 Oct)
+    assert orders.minutes == 44640 + 60
+    api = orders.objectives[0]
+    assert (api.counts.good, api.counts.total) == (44640 - 60 + 1 - 46, 44640 - 60 + 1)
+    assert orders.downtime_minutes == 51 + 1
+
+
+def test_a_month_in_progress_counts_up_to_now(october, store_url):
+    now = datetime(2025, 10, 11, tzinfo=UTC)
+    report = report_for(october, store_url, now=now)
+    orders = by_product(report)["checkout/orders"]
+
+    assert not report.complete
+    assert orders.minutes == 10 * 1440
+    assert orders.downtime_minutes == 45
+    assert "month in progress" in render_markdown(report)
+
+
+def test_csv_has_one_row_per_product_with_the_figures(october, store_url):
+    rows = list(csv.DictReader(io.StringIO(render_csv(report_for(october, store_url)))))
+    orders = next(r for r in rows if r["product"] == "checkout/orders")
+    cart = next(r for r in rows if r["product"] == "cart/events")
+
+    assert [r["product"] for r in rows] == ["cart/events", "checkout/orders",
+                                           "marketing/campaign-features"]
+    assert orders["uptime_percent"] == "99.8858"  # 1 - 51 / 44640
+    assert orders["downtime_minutes"] == "51"
+    assert orders["period_minutes"] == "44640"
+    assert orders["availability_percent"] == "99.8973"  # 53513 / 53568
+    assert (orders["objectives_met"], orders["objectives_missed"]) == ("2", "1")
+    assert "api-availability=missed (99.899% of 99.9%)" in orders["objectives"]
+    assert orders["incidents"] == ""
+    assert (cart["maintenance"], cart["maintenance_minutes"], cart["uptime_percent"]) == (
+        "excluded", "600", "99.9932")
+
+
+def test_markdown_shows_the_products_and_the_objectives(october, store_url):
+    text = render_markdown(report_for(october, store_url))
+
+    assert text.startswith("# Uptime report 2025-10 (UTC)\n")
+    assert ("| checkout/orders | checkout | 99.897% | 99.886% | 51 | — | counted | 2/3 |"
+            in text)
+    assert "| cart/events | cart | 99.966% | 99.993% | 3 | — | excluded (600 min) | 1/1 |" in text
+    assert "| checkout/orders | api-availability | availability | 99.9% | 99.899% | missed | " \
+           "100.8% | 44595/44640 |" in text
+    assert "Incidents: not known" in text
+
+
+def test_json_carries_every_figure(october, store_url):
+    document = json.loads(render_json(report_for(october, store_url)))
+    orders = next(p for p in document["products"] if p["product"] == "checkout/orders")
+
+    assert document["month"] == "2025-10" and document["complete"] is True
+    assert document["start"] == "2025-10-01T00:00:00Z" and document["end"] == "2025-11-01T00:00:00Z"
+    assert orders["downtime_minutes"] == 51 and orders["period_minutes"] == 44640
+    assert orders["uptime"] == pytest.approx(1 - 51 / 44640)
+    assert orders["incidents"] is None
+    assert {o["objective"]: o["met"] for o in orders["objectives"]} == {
+        "api-availability": False, "api-latency": True, "lake-availability": True}
+
+
+def test_html_escapes_and_contains_the_tables(october, store_url):
+    text = render_html(report_for(october, store_url))
+
+    assert text.startswith("<!doctype html>")
+    assert "<td>checkout/orders</td>" in text and "<td>51</td>" in text
+
+
+def test_the_cli_writes_the_report_in_each_format(october, store_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MESHWATCH_DATABASE_URL", store_url)
+    runner = CliRunner()
+    target = tmp_path / "october.csv"
+
+    result = runner.invoke(app, ["report", "uptime", "--month", "2025-10", "--config",
+                                 str(october.directory), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "99.8858" in target.read_text()  # the format follows the file's suffix
+
+    result = runner.invoke(app, ["report", "uptime", "--month", "2025-10", "--format", "json",
+                                 "--config", str(october.directory)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["products"][1]["downtime_minutes"] == 51
+
+    result = runner.invoke(app, ["report", "uptime", "--month", "2025-13", "--config",
+                                 str(october.directory)])
+    assert result.exit_code == 2 and "not a month" in result.output
+
+
+def test_the_cli_says_when_there_is_no_store_yet(tmp_path, monkeypatch):
+    monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
+    directory = write_config(tmp_path / "config", f"sqlite:///{tmp_path / 'none.db'}")
+
+    result = CliRunner().invoke(app, ["report", "uptime", "--month", "2025-10", "--config",
+                                      str(directory)])
+
+    assert result.exit_code == 3 and "meshwatch run" in result.output
+    assert not (tmp_path / "none.db").exists()  # reading never creates the store
+
+
+def test_repeating_maintenance_is_cut_to_the_period_and_merged():
+    start = datetime(2025, 10, 1, 23, tzinfo=UTC)
+    low, high = floor_minute(datetime(2025, 10, 2, tzinfo=UTC)), floor_minute(
+        datetime(2025, 10, 4, tzinfo=UTC))
+    windows = [MaintenanceWindow(start, timedelta(hours=2), timedelta(days=1)),
+               MaintenanceWindow(datetime(2025, 10, 3, 0, 30, tzinfo=UTC), timedelta(hours=1))]
+
+    spans = maintenance_spans(windows, low, high)
+
+    assert [(s - low, e - low) for s, e in spans] == [(0, 60), (1380, 1530), (2820, 2880)]
+
+
+def test_a_product_without_contract_dates_or_maintenance_covers_the_whole_month():
+    product = DataProduct("d", "p", Owner("t"))
+    start, end = Month(2025, 2).bounds(ZoneInfo("UTC"))
+
+    assert report_period(product, start, end, LATER).minutes == 28 * 1440
+
+
+def test_months_parse_and_step_across_years():
+    assert Month.parse("2025-01").previous() == Month(2024, 12)
+    assert Month(2025, 12).next() == Month(2026, 1)
+    assert [str(m) for m in recent_months(datetime(2025, 2, 10, tzinfo=UTC), ZoneInfo("UTC"), 3)] \
+        == ["2025-02", "2025-01", "2024-12"]
+    with pytest.raises(ValueError, match="not a month"):
+        Month.parse("October")
+    assert Decimal("0.999") * 44640 > 44595  # why api-availability is missed
