@@ -1,0 +1,98 @@
+"""What the Azure probe kinds share: reading the SDK's failures, and keeping secrets out of messages."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import ssl
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote
+
+import aiohttp
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
+
+from monitor.probes.base import ErrorClass
+
+# Credentials that Azure errors may echo back: keys, SAS signatures, bearer and SharedKey headers.
+_SECRET_PATTERNS = (
+    re.compile(r"(AccountKey=)[^;\s'\"]+", re.I),
+    re.compile(r"(SharedAccessSignature=)[^;\s'\"]+", re.I),
+    re.compile(r"([?&]sig=)[^&\s'\"]+", re.I),
+    re.compile(r"(SharedKey(?:Lite)? [^:\s]+:)[^\s'\"]+", re.I),
+    re.compile(r"(Bearer )[A-Za-z0-9._~+/=-]+", re.I),
+)
+_BEARER_OVER_HTTP = "Bearer token authentication is not permitted"
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every known secret, and anything shaped like a credential, replaced by ***."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), quote(secret)}:
+                text = text.replace(form, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(r"\g<1>***", text)
+    return text
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it wraps: `__cause__`/`__context__` and azure-core's `inner_exception`."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner = getattr(current, "inner_exception", None)
+        pending += [current.__cause__, current.__context__,
+                    inner if isinstance(inner, BaseException) else None]
+
+
+def transport_failure(error: BaseException) -> tuple[ErrorClass, str] | None:
+    """How a request failed before an HTTP answer came back, or None when it got one."""
+    if isinstance(error, HttpResponseError) and error.status_code is not None:
+        return None
+    if not isinstance(error, AzureError | OSError | asyncio.TimeoutError | aiohttp.ClientError):
+        return None
+    for cause in causes(error):
+        if _BEARER_OVER_HTTP in str(cause):
+            return ErrorClass.CONFIG, "bearer tokens are only sent over https; use an https:// URL"
+        if isinstance(cause, aiohttp.ClientConnectorDNSError | socket.gaierror):
+            return ErrorClass.DNS, f"name lookup failed for {_host(error)}"
+        if isinstance(cause, aiohttp.ClientSSLError | ssl.SSLError):
+            return ErrorClass.TLS, f"TLS failed with {_host(error)}: {first_line(str(cause))}"
+        if isinstance(cause, ConnectionRefusedError):
+            return ErrorClass.REFUSED, f"connection refused by {_host(error)}"
+        if isinstance(cause, ServiceRequestTimeoutError | ServiceResponseTimeoutError
+                      | aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+            return ErrorClass.TIMEOUT, f"no answer from {_host(error)} in time"
+    if isinstance(error, ServiceRequestError | ServiceResponseError | OSError | aiohttp.ClientError):
+        return ErrorClass.REFUSED, f"connection to {_host(error)} failed: {_describe(error)}"
+    return None
+
+
+def _host(error: BaseException) -> str:
+    for cause in causes(error):
+        if isinstance(cause, aiohttp.ClientConnectorError):
+            return f"{cause.host}:{cause.port}"
+    return "the service"
+
+
+def _describe(error: BaseException) -> str:
+    innermost = list(causes(error))[-1]
+    return first_line(str(innermost)) or type(innermost).__name__
