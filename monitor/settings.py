@@ -96,6 +96,8 @@ class SmtpSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     starttls: bool = False
+    ca_file: str | None = Field(None, description="CA bundle that signs the server's certificate "
+                                                  "(default: the system's)")
     from_address: str = "meshwatch@localhost"
     timeout: Duration = timedelta(seconds=10)
 

@@ -88,7 +88,7 @@ class Notifiers:
         return cls(to=[value(a) for a in channel.to], host=smtp.host, port=smtp.port,
                    from_address=smtp.from_address, username=value(smtp.username),
                    password=value(password, sensitive=True), starttls=smtp.starttls,
-                   timeout=smtp.timeout), secrets
+                   ca_file=smtp.ca_file, timeout=smtp.timeout), secrets
 
 
 def scrub(text: str, secrets: list[str]) -> str:

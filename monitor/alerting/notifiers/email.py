@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -22,9 +23,10 @@ class EmailNotifier(Notifier):
 
     def __init__(self, to: list[str], host: str, port: int = 25, from_address: str = "meshwatch@localhost",
                  username: str | None = None, password: str | None = None, starttls: bool = False,
-                 timeout: timedelta = timedelta(seconds=10)):
+                 ca_file: str | None = None, timeout: timedelta = timedelta(seconds=10)):
         self.to, self.host, self.port, self.from_address = to, host, port, from_address
         self.username, self.password, self.starttls, self.timeout = username, password, starttls, timeout
+        self.ca_file = ca_file
 
     def send(self, message: Message) -> None:
         bad = [address for address in self.to if not valid_address(address)]
@@ -43,7 +45,7 @@ class EmailNotifier(Notifier):
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout.total_seconds()) as smtp:
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file))
                 if self.username:
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(email)
@@ -59,6 +61,8 @@ class EmailNotifier(Notifier):
         except smtplib.SMTPNotSupportedError as error:
             raise TransportError(f"the SMTP server does not support it: {error}",
                                  permanent=True) from None
+        except ssl.SSLError as error:
+            raise TransportError(f"TLS with {self.host}:{self.port} failed: {error}") from None
         except (smtplib.SMTPException, OSError) as error:
             raise TransportError(f"cannot send through {self.host}:{self.port}: {error}") from None
 
