@@ -12,9 +12,9 @@ from monitor.evaluation import ObjectiveReport
 from monitor.probes.base import ProbeResult
 
 
-async def check_once(config: Config, engine: Engine
+async def check_once(config: Config, engine: Engine, probe_context: dict[str, dict] | None = None
                      ) -> tuple[list[ProbeResult], list[ObjectiveReport], datetime]:
-    daemon = Daemon(config, engine)
+    daemon = Daemon(config, engine, probe_context=probe_context)
     daemon._apply(config)
     try:
         results = await daemon.measure_all()

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from monitor.config import Config, load_config
 from monitor.console import print_evaluations, print_probes, print_products
 from monitor.contracts.model import product_json
 from monitor.dashboard import serve_dashboard
-from monitor.evaluation import evaluate_mesh, report_json
+from monitor.evaluation import evaluate_mesh, report_json, window_end
 from monitor.importer import import_events
 from monitor.reports import Month, output_format, read_uptime_report, render
 from monitor.settings import CONFIG_ENV
@@ -28,7 +29,7 @@ app = typer.Typer(help="SLO monitoring for the data products of a data mesh.",
                   no_args_is_help=True, add_completion=False)
 out = Console()
 out.width = out.width if out.is_terminal else 200  # pipes and CI logs get whole rows
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay whole lines in logs
 
 ConfigDir = Annotated[Path, typer.Option(
     "--config", "-c", envvar=CONFIG_ENV, help="Directory with meshwatch.yaml and the contracts.")]
@@ -39,17 +40,21 @@ def _usable_config(config_dir: Path) -> Config:
     """The configuration, with its problems on stderr; exits 2 when the settings are unusable."""
     config = load_config(config_dir)
     for problem in config.problems:
-        err.print(f"[yellow]{problem}[/]", highlight=False)
+        err.print(f"[yellow]{escape(str(problem))}[/]", highlight=False)
     if any(p.file.endswith("meshwatch.yaml") or p.field == "(directory)" for p in config.problems):
         raise typer.Exit(2)
     return config
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _store(config: Config):
     try:
         return open_store(config.settings.database_url)
     except StoreUnavailable as error:
-        err.print(f"[red]{error}[/]", highlight=False)
+        err.print(f"[red]{escape(str(error))}[/]", highlight=False)
         raise typer.Exit(3) from None
 
 
@@ -60,7 +65,7 @@ def validate(paths: Annotated[list[Path] | None, typer.Argument(
     """Check contracts and settings; print every problem as file:line: field: message."""
     config = load_config(config_dir, paths or ())
     for problem in config.problems:
-        out.print(str(problem), highlight=False, soft_wrap=True)
+        out.print(str(problem), highlight=False, soft_wrap=True, markup=False)
     products = len(config.registry.products)
     if config.problems:
         err.print(f"[red]{len(config.problems)} problem(s)[/]; {products} product(s) valid")
@@ -87,7 +92,7 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV or JSON Lines with co
             config_dir: ConfigDir = Path("config")) -> None:
     """Backfill indicator events from a file; nothing is stored when any row is bad."""
     if not file.is_file():
-        err.print(f"[red]{file}: no such file[/]")
+        err.print(f"[red]{escape(str(file))}: no such file[/]")
         raise typer.Exit(1)
     config = _usable_config(config_dir)
     known = {(p.id, o.name) for p in config.registry.products.values() for o in p.objectives}
@@ -100,12 +105,13 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV or JSON Lines with co
                                on_progress=lambda done: progress.update(task, completed=done))
     if result.problems:
         for problem in result.problems[:50]:
-            out.print(f"{file}:{problem.line}: {problem.message}", highlight=False)
+            out.print(f"{file}:{problem.line}: {problem.message}", highlight=False, soft_wrap=True,
+                      markup=False)
         if len(result.problems) > 50:
             out.print(f"… and {len(result.problems) - 50} more")
         err.print(f"[red]{len(result.problems)} bad row(s); nothing was imported[/]")
         raise typer.Exit(1)
-    err.print(f"[green]imported {result.imported} event row(s)[/] from {file}")
+    err.print(f"[green]imported {result.imported} event row(s)[/] from {escape(str(file))}")
 
 
 @app.command()
@@ -145,13 +151,13 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     engine = _store(config)
     results, reports, at = asyncio.run(check_once(config, engine))
     if as_json:
-        document = {"at": at.isoformat().replace("+00:00", "Z"),
+        document = {"at": _iso(window_end(at)),
                     "objectives": [report_json(r) for r in reports],
                     "probes": [probe_json(r) for r in results]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print_probes(out, results)
-        print_evaluations(out, reports, at)
+        print_evaluations(out, reports, window_end(at))
     if any(r.evaluation.status.value == "breached" for r in reports):
         raise typer.Exit(1)
 
@@ -166,17 +172,18 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
     config = _usable_config(config_dir)
     moment = (at or datetime.now(UTC))
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    moment = minute_time(floor_minute(moment))
+    if at is not None:  # a given time counts nothing after it; now counts all measured so far
+        moment = minute_time(floor_minute(moment))
     engine = _store(config)
     with engine.connect() as connection:
         reports = evaluate_mesh(connection, config.registry.products.values(), moment,
                                 config.settings.slo.policy())
     if as_json:
-        document = {"at": moment.isoformat().replace("+00:00", "Z"),
+        document = {"at": _iso(window_end(moment)),
                     "objectives": [report_json(r) for r in reports]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        print_evaluations(out, reports, moment)
+        print_evaluations(out, reports, window_end(moment))
 
 
 report_app = typer.Typer(help="Governance reports from the store.", no_args_is_help=True)

@@ -39,9 +39,11 @@ class UnusablePort(Probe):
         raise ProbeFailure(ErrorClass.CONFIG, self.reason)
 
 
-def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Clock = _utc_now
-                ) -> Probe:
-    """The probe for one port, its `${ENV}` secrets resolved now and held only by the probe."""
+def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Clock = _utc_now,
+                context: dict[str, dict] | None = None) -> Probe:
+    """The probe for one port, its `${ENV}` secrets resolved now and held only by the probe.
+
+    `context` gives a kind extra constructor arguments (e.g. a credential for a local endpoint)."""
     kind = probe_class(port.type)
     try:
         options = kind.Options.model_validate(resolve(port.options))
@@ -50,7 +52,9 @@ def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Cloc
     except ValidationError as error:
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         return UnusablePort(product.id, port, f"invalid settings: {fields}", clock)
-    extra = {"engine": engine} if getattr(kind, "needs_store", False) else {}
+    extra = dict((context or {}).get(port.type, {}))
+    if getattr(kind, "needs_store", False):
+        extra["engine"] = engine
     return kind(product.id, port, options, clock, **extra)
 
 

@@ -44,12 +44,14 @@ class Health:
 
 class Daemon:
     def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
-                 after_evaluation: list[AfterEvaluation] | None = None):
+                 after_evaluation: list[AfterEvaluation] | None = None,
+                 probe_context: dict[str, dict] | None = None):
         self.config = config
         self.settings = config.settings
         self.engine = engine
         self.clock = clock
         self.after_evaluation = list(after_evaluation or [])
+        self.probe_context = probe_context or {}
         self.products: dict[str, DataProduct] = {}
         self.probes: dict[PortKey, Probe] = {}
         self.buffer = MeasurementBuffer(engine)
@@ -123,7 +125,8 @@ class Daemon:
             if current is None or current.port != port:
                 if current is not None:
                     self._unschedule(key)
-                self._schedule(key, build_probe(product, port, engine=self.engine, clock=self.clock))
+                self._schedule(key, build_probe(product, port, engine=self.engine, clock=self.clock,
+                                                context=self.probe_context))
         self.products = products
         self.buffer.products = products
 

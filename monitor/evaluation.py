@@ -17,7 +17,7 @@ from monitor.slo import AlertPolicy, Counts, Evaluation, Observations, evaluate_
 from monitor.slo.policy import alert_windows
 from monitor.store.events import last_event_minutes, series_ids, window_counts
 from monitor.store.measurements import port_states
-from monitor.store.rollups import floor_minute, minute_time
+from monitor.store.rollups import minute_bucket, minute_time
 from monitor.store.tables import PortState
 
 
@@ -52,10 +52,16 @@ def data_age(product: DataProduct, objective: Objective,
     return max(timedelta(0), at - max(newest)) if newest else None
 
 
+def window_end(at: datetime) -> datetime:
+    """Where the windows of an evaluation at `at` end: the end of the minute holding `at`."""
+    return minute_time(minute_bucket(at))
+
+
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy()) -> list[ObjectiveReport]:
-    """Every objective of `products` at `at` (taken to the whole minute)."""
-    end = floor_minute(at)
+    """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
+    (a minute-aligned `at` is exact; `now` counts everything measured so far)."""
+    end = minute_bucket(at)
     at = minute_time(end)
     pairs = [(product, objective) for product in products for objective in product.objectives]
     ids = series_ids(connection, [(p.id, o.name) for p, o in pairs], create=False)

@@ -16,8 +16,9 @@ log = logging.getLogger("meshwatch.daemon")
 
 
 async def serve(config: Config, engine, after_evaluation: list[AfterEvaluation] | None = None,
-                stop_event: asyncio.Event | None = None) -> None:
-    daemon = Daemon(config, engine, after_evaluation=after_evaluation)
+                stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
+                on_started=None) -> None:
+    daemon = Daemon(config, engine, after_evaluation=after_evaluation, probe_context=probe_context)
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -34,6 +35,8 @@ async def serve(config: Config, engine, after_evaluation: list[AfterEvaluation] 
     log.info("health and heartbeat endpoints on http://%s:%d", host, port)
     await daemon.start()
     await daemon.evaluate_round()
+    if on_started is not None:
+        on_started(daemon)
     try:
         await stop.wait()
     finally:
