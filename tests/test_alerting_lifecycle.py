@@ -1,0 +1,128 @@
+"""The pure parts: the alert state machine, routing rules, maintenance windows, backoff."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from alerting_support import consumer
+
+from monitor.alerting.lifecycle import (
+    AlertStatus,
+    EventKind,
+    Notify,
+    Policy,
+    State,
+    retry_delay,
+    step,
+)
+from monitor.alerting.routing import consumer_hears, maintenance_at, show_destination
+from monitor.contracts.model import MaintenanceWindow
+
+T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+POLICY = Policy(hold_for=timedelta(0), repeat_interval=timedelta(hours=4))
+FIRING = AlertStatus(State.FIRING, since=T0, last_sent_at=T0, episode=1)
+
+STEPS = {
+    "a condition that starts to hold fires at once when `for` is 0":
+        (AlertStatus(), True, T0, POLICY, False, State.FIRING, EventKind.FIRING, Notify.SEND),
+    "a condition that starts to hold waits as pending when `for` is set":
+        (AlertStatus(), True, T0, Policy(hold_for=5 * MIN), False,
+         State.PENDING, EventKind.PENDING, None),
+    "a pending alert fires once `for` has elapsed":
+        (AlertStatus(State.PENDING, since=T0, episode=1), True, T0 + 5 * MIN,
+         Policy(hold_for=5 * MIN), False, State.FIRING, EventKind.FIRING, Notify.SEND),
+    "a pending alert that stops holding is cancelled without telling anyone":
+        (AlertStatus(State.PENDING, since=T0, episode=1), False, T0 + MIN,
+         Policy(hold_for=5 * MIN), False, State.INACTIVE, EventKind.CANCELLED, None),
+    "a firing alert stays quiet before the repeat interval":
+        (FIRING, True, T0 + timedelta(hours=3, minutes=59), POLICY, False,
+         State.FIRING, None, None),
+    "a firing alert reminds after the repeat interval":
+        (FIRING, True, T0 + timedelta(hours=4), POLICY, False,
+         State.FIRING, EventKind.REMINDER, Notify.SEND),
+    "a reminder is skipped while muted":
+        (FIRING, True, T0 + timedelta(hours=4), POLICY, True, State.FIRING, None, None),
+    "a firing alert nobody heard is announced once the mute ends":
+        (AlertStatus(State.FIRING, since=T0, episode=1), True, T0 + MIN, POLICY, False,
+         State.FIRING, EventKind.REMINDER, Notify.SEND),
+    "a firing alert that stops holding resolves and says so":
+        (FIRING, False, T0 + MIN, POLICY, False, State.RESOLVED, EventKind.RESOLVED, Notify.SEND),
+    "a resolution under a silence is recorded as muted":
+        (FIRING, False, T0 + MIN, POLICY, True, State.RESOLVED, EventKind.RESOLVED, Notify.MUTE),
+    "a resolution nobody needs to hear is only recorded":
+        (AlertStatus(State.FIRING, since=T0, episode=1), False, T0 + MIN, POLICY, False,
+         State.RESOLVED, EventKind.RESOLVED, None),
+    "with send_resolved off a resolution is only recorded":
+        (FIRING, False, T0 + MIN, Policy(send_resolved=False), False,
+         State.RESOLVED, EventKind.RESOLVED, None),
+    "a firing under a silence is recorded as muted":
+        (AlertStatus(State.RESOLVED, episode=1), True, T0, POLICY, True,
+         State.FIRING, EventKind.FIRING, Notify.MUTE),
+    "a resolved alert that does not hold stays resolved":
+        (AlertStatus(State.RESOLVED, episode=1), False, T0, POLICY, False,
+         State.RESOLVED, None, None),
+}
+
+
+@pytest.mark.parametrize("case", STEPS.values(), ids=STEPS.keys())
+def test_alert_lifecycle(case):
+    current, holds, at, policy, muted, state, event, notify = case
+    result = step(current, holds, at, policy, muted)
+    assert (result.status.state, result.event, result.notify) == (state, event, notify)
+
+
+def test_a_new_breach_after_resolution_starts_a_new_episode():
+    result = step(AlertStatus(State.RESOLVED, since=T0, last_sent_at=T0, episode=3), True,
+                  T0 + timedelta(hours=1), POLICY, False)
+    assert (result.status.episode, result.status.since) == (4, T0 + timedelta(hours=1))
+
+
+WEEKLY = MaintenanceWindow(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), timedelta(hours=2),
+                           timedelta(days=7))
+
+
+@pytest.mark.parametrize("at, inside", [
+    (datetime(2026, 12, 1, 1, 59, tzinfo=UTC), False),
+    (datetime(2026, 12, 1, 2, 0, tzinfo=UTC), True),
+    (datetime(2026, 12, 1, 3, 59, tzinfo=UTC), True),
+    (datetime(2026, 12, 1, 4, 0, tzinfo=UTC), False),
+    (datetime(2026, 12, 22, 3, 0, tzinfo=UTC), True),
+    (datetime(2026, 12, 23, 3, 0, tzinfo=UTC), False),
+])
+def test_a_weekly_maintenance_window_repeats(at, inside):
+    assert (maintenance_at([WEEKLY], at) is WEEKLY) is inside
+
+
+def test_a_one_off_maintenance_window_does_not_repeat():
+    once = MaintenanceWindow(WEEKLY.start, timedelta(hours=2))
+    assert maintenance_at([once], WEEKLY.start + timedelta(hours=1)) is once
+    assert maintenance_at([once], WEEKLY.start + timedelta(days=7, hours=1)) is None
+
+
+@pytest.mark.parametrize("terms, objective, severity, hears", [
+    ({}, "a", "ticket", True),
+    ({"start": date(2026, 11, 3)}, "a", "page", False),
+    ({"end": date(2026, 11, 2)}, "a", "page", False),  # end is exclusive
+    ({"start": date(2026, 11, 2), "end": date(2026, 11, 3)}, "a", "page", True),
+    ({"objectives": ("b",)}, "a", "page", False),
+    ({"min_severity": "page"}, "a", "ticket", False),
+    ({"min_severity": "page"}, "a", "page", True),
+    ({"min_severity": "ticket"}, "a", "ticket", True),
+])
+def test_who_of_the_consumers_hears_an_alert(terms, objective, severity, hears):
+    assert consumer_hears(consumer("c", [], **terms), objective, severity, T0) is hears
+
+
+def test_retries_back_off_exponentially_up_to_an_hour():
+    first = timedelta(seconds=30)
+    assert [retry_delay(n, first).total_seconds() for n in range(1, 6)] == [30, 60, 120, 240, 480]
+    assert retry_delay(20, first) == timedelta(hours=1)
+
+
+def test_destinations_are_shown_without_their_secrets():
+    assert show_destination("apprise:slack://T000/B000/XXXX") == "apprise:slack://…"
+    assert show_destination("webhook:https://bot:pw@hooks.example/x") == \
+        "webhook:https://bot:***@hooks.example/x"
+    assert show_destination("email:a@b.example") == "email:a@b.example"
