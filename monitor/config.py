@@ -31,7 +31,9 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
                                 "no such configuration directory (use --config DIR or "
                                 "MESHWATCH_CONFIG)"))
     settings, settings_problems = load_settings(directory)
-    registry = load_contracts(list(contract_paths) or [directory])
+    # a missing path is reported once, below, rather than again by the loader
+    registry = load_contracts([p for p in contract_paths if p.exists()] if contract_paths
+                              else [directory])
     missing = [Problem(str(p), 1, "(file)", "no such file or directory")
                for p in contract_paths if not p.exists()]
     problems += settings_problems + missing + registry.problems

@@ -60,6 +60,13 @@ def import_events(engine: Engine, path: Path, known: Collection[SeriesKey],
 
 def _rows(path: Path, raw) -> Iterator[tuple[int, dict | str]]:
     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    try:
+        yield from _parsed_rows(path, text)
+    finally:
+        text.detach()  # a collected wrapper would close `raw`, which the caller still reads
+
+
+def _parsed_rows(path: Path, text: io.TextIOWrapper) -> Iterator[tuple[int, dict | str]]:
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]

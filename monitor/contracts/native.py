@@ -16,7 +16,7 @@ from monitor.contracts.model import (
     Port,
 )
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
-from monitor.contracts.spec import DataProductSpec
+from monitor.contracts.spec import DataProductSpec, PortSpec
 from monitor.contracts.standard import StandardContract
 from monitor.contracts.yamlsource import YamlDocument
 from monitor.secrets import missing_variables
@@ -30,23 +30,31 @@ def is_native(data: object) -> bool:
 
 def load_native(document: YamlDocument, load_standard: StandardLoader
                 ) -> tuple[DataProduct | None, list[Problem]]:
+    problems: list[Problem] = []
     try:
         spec = DataProductSpec.model_validate(document.data)
     except ValidationError as error:
-        return None, problems_from_validation(document, error)
-    problems: list[Problem] = []
+        spec = None  # go on: references are checked on the raw data, so every problem shows now
+        problems += problems_from_validation(document, error)
     standard = None
-    if spec.contract.source:
-        source = (document.path.parent / spec.contract.source).resolve()
-        if not source.is_file():
-            problems.append(problem_at(document, ("contract", "source"),
-                                       f"no such file: {spec.contract.source}"))
+    source = _source(document.data)
+    if source is not None:
+        path = (document.path.parent / source).resolve()
+        if not path.is_file():
+            problems.append(problem_at(document, ("contract", "source"), f"no such file: {source}"))
         else:
-            standard, standard_problems = load_standard(source)
+            standard, standard_problems = load_standard(path)
             problems += standard_problems
-    product = _product(spec, standard, document)
-    problems += _cross_check(spec, product, document)
-    return (None if problems else product), problems
+    problems += _cross_check(document, standard)
+    if spec is None or problems:
+        return None, problems
+    return _product(spec, standard, document), problems
+
+
+def _source(data: dict) -> str | None:
+    contract = data.get("contract")
+    source = contract.get("source") if isinstance(contract, dict) else None
+    return source if isinstance(source, str) and source else None
 
 
 def _product(spec: DataProductSpec, standard: StandardContract | None,
@@ -84,39 +92,60 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
         maintenance=tuple(MaintenanceWindow(m.start, m.duration, m.every) for m in spec.maintenance),
         maintenance_counts_in_slo=spec.maintenance_in_slo == "counted",
         update_frequency=standard.update_frequency if standard else None,
-        unmonitored=tuple(standard.unmonitored if standard else ()),
+        unmonitored=tuple(declared for declared in (standard.unmonitored if standard else ())
+                          if declared.name not in {f"server {name}" for name in ports}),  # bound
         source=str(document.path),
         format="meshwatch/v1" + (f" + {standard.format}" if standard else ""),
     )
 
 
-def _cross_check(spec: DataProductSpec, product: DataProduct,
-                 document: YamlDocument) -> list[Problem]:
-    """What pydantic cannot see from one field: references between ports, objectives, consumers."""
+def _cross_check(document: YamlDocument, standard: StandardContract | None) -> list[Problem]:
+    """What pydantic cannot see from one field: references between ports, objectives, consumers.
+
+    Read from the raw data, so that a file with field errors gets these in the same pass."""
     problems: list[Problem] = []
-    port_names = {port.name for port in product.ports}
-    objective_names = {objective.name for objective in product.objectives}
-    for kind, names in (("ports", [p.name for p in spec.ports]),
-                        ("objectives", [o.name for o in spec.objectives])):
+    ports, objectives, consumers = (_entries(document.data, key)
+                                    for key in ("ports", "objectives", "consumers"))
+    port_names = {port.name for port in (standard.ports if standard else [])} | {
+        port["name"] for _, port in ports if isinstance(port.get("name"), str)}
+    objective_names = {objective.name for objective in (standard.objectives if standard else [])} | {
+        objective["name"] for _, objective in objectives if isinstance(objective.get("name"), str)}
+    for kind, entries in (("ports", ports), ("objectives", objectives)):
         seen: set[str] = set()
-        for index, name in enumerate(names):
+        for index, entry in entries:
+            name = entry.get("name")
+            if not isinstance(name, str):
+                continue
             if name in seen:
                 problems.append(problem_at(document, (kind, index, "name"),
                                            f"duplicate name {name!r}"))
             seen.add(name)
-    for index, objective in enumerate(spec.objectives):
-        if objective.port is not None and objective.port not in port_names:
+    for index, objective in objectives:
+        port = objective.get("port")
+        if isinstance(port, str) and port not in port_names:
             problems.append(problem_at(document, ("objectives", index, "port"),
-                                       f"no port named {objective.port!r} "
+                                       f"no port named {port!r} "
                                        f"(ports: {', '.join(sorted(port_names)) or 'none'})"))
-    for index, consumer in enumerate(spec.consumers):
-        for position, name in enumerate(consumer.objectives or []):
-            if name not in objective_names:
+    for index, consumer in consumers:
+        agreed = consumer.get("objectives")
+        for position, name in enumerate(agreed if isinstance(agreed, list) else []):
+            if isinstance(name, str) and name not in objective_names:
                 problems.append(problem_at(document, ("consumers", index, "objectives", position),
                                            f"no objective named {name!r}"))
-    for index, port in enumerate(spec.ports):
-        for name in missing_variables(port.model_extra or {}):
-            problems.append(problem_at(document, ("ports", index),
-                                       f"environment variable {name} is not set "
-                                       f"(or give a default: ${{{name}:-value}})"))
+    for index, port in ports:
+        for key, value in port.items():
+            if key in PortSpec.model_fields:
+                continue  # common fields are pydantic's; placeholders live in the kind's own
+            for name in missing_variables(value):
+                problems.append(problem_at(document, ("ports", index, key),
+                                           f"environment variable {name} is not set "
+                                           f"(or give a default: ${{{name}:-value}})"))
     return problems
+
+
+def _entries(data: dict, key: str) -> list[tuple[int, dict]]:
+    """The mappings of the list `data[key]`, with their positions; nothing when it is no list."""
+    items = data.get(key)
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, dict)]

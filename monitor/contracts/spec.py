@@ -6,7 +6,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.contracts.model import Indicator
 from monitor.contracts.values import parse_target
@@ -72,11 +80,13 @@ class ContractSpec(Strict):
     terms: dict[str, Any] = {}
     lineage: LineageSpec = LineageSpec()
 
-    @model_validator(mode="after")
-    def _start_before_end(self) -> ContractSpec:
-        if self.start and self.end and self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")  # reported on `end`, the line to fix
+        if start and end and end <= start:
+            raise ValueError(f"end {end} is not after start {start}")
+        return end
 
 
 class PortSpec(BaseModel):
@@ -128,11 +138,13 @@ class ConsumerSpec(Strict):
     objectives: list[str] | None = None
     severity: Literal["page", "ticket"] | None = None
 
-    @model_validator(mode="after")
-    def _start_before_end(self) -> ConsumerSpec:
-        if self.start and self.end and self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start")  # reported on `end`, the line to fix
+        if start and end and end <= start:
+            raise ValueError(f"end {end} is not after start {start}")
+        return end
 
 
 class MaintenanceSpec(Strict):

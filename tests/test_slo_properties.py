@@ -1,0 +1,123 @@
+"""Properties of the SLO math and of the minute/hour rollups, checked with hypothesis."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.slo import Counts, burn_rate, compliance, error_budget_remaining
+from monitor.store import Event, open_store, record_events, series_ids, window_counts
+from monitor.store.rollups import MINUTES_PER_HOUR, minute_time, split_window
+
+targets = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("0.99999"), places=5)
+
+
+@st.composite
+def counts(draw, max_total: int = 10**9) -> Counts:
+    total = draw(st.integers(min_value=1, max_value=max_total))
+    return Counts(draw(st.integers(min_value=0, max_value=total)), total)
+
+
+@given(total=st.integers(min_value=1, max_value=10**9), data=st.data(), target=targets)
+def test_error_budget_never_grows_when_more_events_are_bad(total, data, target):
+    fewer, more = sorted(data.draw(st.lists(st.integers(0, total), min_size=2, max_size=2)))
+    assert (error_budget_remaining(Counts(total - more, total), target)
+            <= error_budget_remaining(Counts(total - fewer, total), target))
+
+
+@given(counts=counts(), target=targets)
+def test_burn_rate_is_never_negative_and_is_the_budget_spent(counts, target):
+    rate = burn_rate(counts, target)
+    assert rate >= 0
+    assert math.isclose(rate, 1 - error_budget_remaining(counts, target), rel_tol=1e-9,
+                        abs_tol=1e-9)
+    assert (rate == 0) == (counts.bad == 0)
+
+
+@given(counts=counts())
+def test_compliance_is_a_fraction_between_0_and_1(counts):
+    value = compliance(counts)
+    assert 0 <= value <= 1
+    assert math.isclose(value, counts.good / counts.total)
+
+
+def test_no_events_have_no_compliance_budget_or_burn_rate():
+    assert compliance(Counts()) is None
+    assert error_budget_remaining(Counts(), Decimal("0.99")) is None
+    assert burn_rate(Counts(), Decimal("0.99")) is None
+
+
+def test_counts_refuse_more_good_than_total_events():
+    with pytest.raises(ValueError, match="good <= total"):
+        Counts(2, 1)
+
+
+# --- rollups -------------------------------------------------------------------------------------
+
+def span_minutes(span) -> range:
+    if span.size == "minute":
+        return range(span.first, span.last + 1)
+    return range((span.first - 1) * MINUTES_PER_HOUR + 1, span.last * MINUTES_PER_HOUR + 1)
+
+
+@given(start=st.integers(min_value=0, max_value=10**8), length=st.integers(0, 20_000))
+def test_window_spans_cover_every_minute_of_the_window_exactly_once(start, length):
+    end = start + length
+    spans = split_window(start, end)
+    covered = sorted(itertools.chain.from_iterable(span_minutes(s) for s in spans))
+    assert covered == list(range(start + 1, end + 1))  # (start, end], no gap, no overlap
+    assert sum(len(span_minutes(s)) for s in spans) == length
+    # whole hours where they fit: never more than 59 loose minutes at either edge
+    assert sum(len(span_minutes(s)) for s in spans if s.size == "minute") <= 2 * 59 + 1
+
+
+@given(start=st.integers(min_value=0, max_value=10**6), back=st.integers(0, 10**6))
+def test_an_empty_or_reversed_window_has_no_spans(start, back):
+    assert split_window(start, start - back) == []
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory):
+    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('rollups') / 'meshwatch.db'}")
+    yield engine
+    engine.dispose()
+
+
+BASE_MINUTE = 29_000_000  # 2025-02-19: any minute will do, ours is well after the epoch
+SPAN_MINUTES = 3 * 24 * 60
+series_names = itertools.count()
+
+raw_events = st.lists(
+    st.tuples(
+        st.one_of(st.integers(0, SPAN_MINUTES).map(lambda m: m * 60_000_000),  # on a minute
+                  st.integers(0, SPAN_MINUTES * 60_000_000)),  # anywhere inside one
+        st.integers(0, 50), st.integers(0, 50)),
+    max_size=60)
+windows = st.lists(st.tuples(st.integers(-60, SPAN_MINUTES + 60), st.integers(0, 4000)),
+                   min_size=1, max_size=6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(raw=raw_events, windows=windows)
+def test_rollup_sums_equal_the_sum_of_the_raw_events_in_every_window(sqlite_store, raw, windows):
+    product = f"prop/p{next(series_names)}"  # a fresh series per example in the shared store
+    base = minute_time(BASE_MINUTE)
+    events = [Event(product, "o", base + timedelta(microseconds=offset), min(good, total), total)
+              for offset, good, total in raw]
+    with sqlite_store.begin() as connection:
+        record_events(connection, events)
+    wanted = [(BASE_MINUTE + start, BASE_MINUTE + start + length) for start, length in windows]
+    with sqlite_store.connect() as connection:
+        ids = series_ids(connection, [(product, "o")], create=False)
+        sums = window_counts(connection, list(ids.values()), wanted)
+    for start, end in wanted:
+        inside = [e for e in events if minute_time(start) < e.at <= minute_time(end)]
+        expected = Counts(sum(e.good for e in inside), sum(e.total for e in inside))
+        got = sums[(start, end)].get(ids.get((product, "o")), Counts())
+        assert got == expected, (start - BASE_MINUTE, end - BASE_MINUTE)
