@@ -343,3 +343,16 @@ def test_a_webhook_channel_signs_its_body_and_its_secret_is_never_stored(engine,
         rows = json.dumps([dict(r._mapping) for r in connection.execute(
             select(AlertRecord.__table__))], default=str)
     assert secret not in alerts + rows
+
+
+def test_the_daemon_hook_records_the_round_and_sends_what_it_queued(engine, receiver, clock):
+    from monitor.alerting import AlertingService
+
+    alerting = AlertingService(engine, settings(), worker_id="daemon-1")
+    mesh = owner_and_consumer(receiver)
+    summary = alerting.after_evaluation([report(mesh, AVAILABILITY, FAST_BURN)], clock())
+
+    assert summary.transitions == {"firing": 1}
+    assert len(receiver.requests) == 2
+    assert {n.claimed_by for n in outbox(engine)} == {"daemon-1"}
+    assert alerting.deliver(clock.advance()).claimed == 0

@@ -16,6 +16,9 @@ asyncio use `asyncio.to_thread`):
         after every round and, for prompt retries, on its own timer (e.g. every 10 s).
         Returns a DeliverySummary.
 
+`AlertingService(engine, settings)` bundles both for the daemon: its `after_evaluation(reports,
+at)` fits the daemon's after-evaluation hooks and `deliver(at)` its periodic jobs.
+
 Nothing here sleeps or reads a clock: `at` is always an argument.
 """
 
@@ -23,8 +26,9 @@ from monitor.alerting.destinations import Notifiers, RetryPolicy
 from monitor.alerting.history import alert_overview, failed_deliveries
 from monitor.alerting.outbox import DeliverySummary, deliver_due
 from monitor.alerting.process import RoundSummary, process_evaluations
+from monitor.alerting.service import AlertingService
 from monitor.alerting.silences import add_silence, expire_silence, list_silences
 
-__all__ = ["DeliverySummary", "Notifiers", "RetryPolicy", "RoundSummary", "add_silence",
+__all__ = ["AlertingService", "DeliverySummary", "Notifiers", "RetryPolicy", "RoundSummary", "add_silence",
            "alert_overview", "deliver_due", "expire_silence", "failed_deliveries",
            "list_silences", "process_evaluations"]
