@@ -10,29 +10,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    MetaData,
-    Table,
-    bindparam,
-    event,
-    func,
-    inspect,
-    or_,
-    select,
-)
+from sqlalchemy import Connection, Engine, bindparam, event, func, inspect, select
 from sqlalchemy.engine import make_url
 
 from monitor.slo.budget import Counts
 from monitor.store.engine import StoreUnavailable, describe, open_engine
 from monitor.store.events import SeriesKey, series_ids, window_counts
-from monitor.store.rollups import EPOCH, MINUTES_PER_HOUR, split_window
+from monitor.store.rollups import MINUTES_PER_HOUR, split_window
 from monitor.store.rollups import Span as BucketSpan
-from monitor.store.tables import EventHour, EventMinute, PortState, ProbeRecord, Series
+from monitor.store.tables import (
+    AlertEventRecord,
+    AlertRecord,
+    EventHour,
+    EventMinute,
+    PortState,
+    ProbeRecord,
+    Series,
+)
 
 MEASUREMENT_TABLES = frozenset({"series", "event_minute", "event_hour"})
 Span = tuple[int, int]  # (start, end] in epoch minutes
@@ -206,28 +203,13 @@ def _port_result(row) -> PortResult:
                       row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"])
 
 
-# --- alerts (the alert engine's tables, migration 0003, when the store has them) ---------------
+# --- alerts (the alert engine's tables, migration 0003) ---------------------------------------
 #
-# The tables are reflected rather than imported, so that a store (or a checkout) without them
-# reads as "no alert history yet" instead of failing.
+# The dashboard never migrates the store, so a store written by an older daemon may lack these
+# tables: every function here then answers None ("no alert history yet"), never an error.
+# Alert lists with history and deliveries come from monitor.alerting.history, as for the CLI.
 
 ALERT_TABLES = frozenset({"alert", "alert_event", "notification", "silence"})
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One alert (product, objective, condition) in its current state."""
-
-    id: int
-    product: str
-    objective: str
-    condition: str
-    severity: str
-    state: str  # inactive, pending, firing, resolved
-    since: datetime | None
-    fired_at: datetime | None
-    resolved_at: datetime | None
-    episode: int
 
 
 @dataclass(frozen=True)
@@ -246,36 +228,11 @@ def has_alerts(connection: Connection) -> bool:
     return ALERT_TABLES.issubset(table_names(connection))
 
 
-def _reflect(connection: Connection, *names: str) -> list[Table]:
-    metadata = MetaData()
-    return [Table(name, metadata, autoload_with=connection) for name in names]
-
-
-def alerts(connection: Connection, since: datetime,
-           products: Sequence[str] | None = None) -> list[Alert] | None:
-    """Alerts pending or firing now, and those that fired or resolved since `since`, firing first
-    then newest first; None while the store has no alert tables."""
-    if not has_alerts(connection):
-        return None
-    (table,) = _reflect(connection, "alert")
-    query = select(table).where(or_(table.c.state.in_(("pending", "firing")),
-                                    table.c.fired_at >= since, table.c.resolved_at >= since))
-    if products is not None:
-        query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
-    rows = connection.execute(query, {"products": list(products or ())}).mappings()
-    found = [Alert(row["id"], row["product"], row["objective"], row["condition"],
-                   row["severity"], row["state"], _aware(row["since"]), _aware(row["fired_at"]),
-                   _aware(row["resolved_at"]), row["episode"]) for row in rows]
-    order = {"firing": 0, "pending": 1}
-    return sorted(found, key=lambda a: (order.get(a.state, 2),
-                                        -(a.fired_at or a.since or EPOCH).timestamp()))
-
-
 def firing_alerts(connection: Connection) -> dict[str, int] | None:
     """Per product, how many of its alerts are firing now; None without alert tables."""
     if not has_alerts(connection):
         return None
-    (table,) = _reflect(connection, "alert")
+    table = AlertRecord.__table__
     query = (select(table.c.product, func.count()).where(table.c.state == "firing")
              .group_by(table.c.product))
     return {product: int(count) for product, count in connection.execute(query)}
@@ -287,9 +244,9 @@ def incident_counts(connection: Connection, start: datetime, end: datetime
     incidents. None without alert tables."""
     if not has_alerts(connection):
         return None
-    alert, history = _reflect(connection, "alert", "alert_event")
+    alert, history = AlertRecord.__table__, AlertEventRecord.__table__
     query = (select(alert.c.product, func.count())
-             .join(alert, alert.c.id == history.c.alert_id)
+             .select_from(history.join(alert, alert.c.id == history.c.alert_id))
              .where(history.c.kind == "firing", history.c.at >= start, history.c.at < end)
              .group_by(alert.c.product))
     return {product: int(count) for product, count in connection.execute(query)}
@@ -301,56 +258,22 @@ def episodes(connection: Connection, product: str, since: datetime, until: datet
     alert tables."""
     if not has_alerts(connection):
         return None
-    alert, history = _reflect(connection, "alert", "alert_event")
+    alert, history = AlertRecord.__table__, AlertEventRecord.__table__
     query = (select(history.c.alert_id, history.c.episode, history.c.kind, history.c.at,
                     alert.c.objective, alert.c.condition, alert.c.severity)
-             .join(alert, alert.c.id == history.c.alert_id)
+             .select_from(history.join(alert, alert.c.id == history.c.alert_id))
              .where(alert.c.product == product, history.c.kind.in_(("firing", "resolved")),
                     history.c.at < until)
-             .order_by(history.c.at))
-    open_: dict[tuple[int, int], Episode] = {}
+             .order_by(history.c.at, history.c.id))
+    firing: dict[tuple[int, int], Episode] = {}
     found: list[Episode] = []
     for row in connection.execute(query).mappings():
         key = (row["alert_id"], row["episode"])
         if row["kind"] == "firing":
-            open_[key] = Episode(row["alert_id"], row["objective"], row["condition"],
-                                 row["severity"], _aware(row["at"]), None)
-        elif key in open_:
-            found.append(replace(open_.pop(key), resolved_at=_aware(row["at"])))
-    found += open_.values()
+            firing[key] = Episode(row["alert_id"], row["objective"], row["condition"],
+                                  row["severity"], row["at"], None)
+        elif key in firing:
+            found.append(replace(firing.pop(key), resolved_at=row["at"]))
+    found += firing.values()
     return sorted((e for e in found if e.resolved_at is None or e.resolved_at >= since),
                   key=lambda e: e.fired_at)
-
-
-def deliveries(connection: Connection, since: datetime, products: Sequence[str] | None = None
-               ) -> list[dict] | None:
-    """The outbox rows created since `since` (newest first): destination, status, attempts, last
-    error; None without alert tables."""
-    if not has_alerts(connection):
-        return None
-    (table,) = _reflect(connection, "notification")
-    query = (select(table.c.id, table.c.product, table.c.destination, table.c.status,
-                    table.c.created_at, table.c.attempts, table.c.sent_at, table.c.last_error,
-                    table.c.muted_by, table.c.payload)
-             .where(table.c.created_at >= since).order_by(table.c.created_at.desc()))
-    if products is not None:
-        query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
-    rows = connection.execute(query, {"products": list(products or ())}).mappings()
-    return [{**row, "created_at": _aware(row["created_at"]), "sent_at": _aware(row["sent_at"])}
-            for row in rows]
-
-
-def silences(connection: Connection, now: datetime) -> list[dict] | None:
-    """Silences that have not ended yet, soonest end first; None without alert tables."""
-    if not has_alerts(connection):
-        return None
-    (table,) = _reflect(connection, "silence")
-    query = select(table).where(table.c.ends_at > now).order_by(table.c.ends_at)
-    return [{**row, "starts_at": _aware(row["starts_at"]), "ends_at": _aware(row["ends_at"])}
-            for row in connection.execute(query).mappings()]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value

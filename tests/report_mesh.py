@@ -140,3 +140,86 @@ def store_before_alerts(url: str):
         command.upgrade(config, "0002")
     assert "alert" not in inspect(engine).get_table_names()
     return engine
+
+
+# --- up to AT: what the dashboard tests look at ------------------------------------------------
+#
+# 1 Nov 00:00 .. 10 Nov 12:00 (13,680 minutes), everything probed every minute (lake every 5):
+# - checkout/orders api-availability: bad in the last 10 minutes -> fast burn, at risk;
+#   over 30 d (11 Oct 12:00 .. AT): 43,200 events, 10 bad -> 99.977 %, budget left 76.9 %.
+# - checkout/orders lake-availability and api-latency: all good.
+# - cart/events lake-availability: bad 9 Nov 00:00 .. 11:55 (144 probes); over 30 d with
+#   October's 72 maintenance probes and 3 others: 219 bad of 8,640 -> 97.465 %, breached.
+# - marketing/campaign-features: still nothing -> no data.
+
+AT = datetime(2025, 11, 10, 12, 0, tzinfo=UTC)
+
+
+def november_events() -> list[Event]:
+    events = []
+    for at in _every(timedelta(minutes=1), NOVEMBER, AT):
+        events.append(Event("checkout/orders", "api-availability", at,
+                            int(at < AT - timedelta(minutes=10)), 1))
+        events.append(Event("checkout/orders", "api-latency", at, 1, 1))
+    for at in _every(timedelta(minutes=5), NOVEMBER, AT):
+        events.append(Event("checkout/orders", "lake-availability", at, 1, 1))
+        bad = datetime(2025, 11, 9, tzinfo=UTC) <= at < datetime(2025, 11, 9, 12, tzinfo=UTC)
+        events.append(Event("cart/events", "lake-availability", at, int(not bad), 1))
+    return events
+
+
+def fill_until_at(engine) -> None:
+    with engine.begin() as connection:
+        record_events(connection, october_events() + november_events())
+
+
+def add_alerts(engine) -> None:
+    """cart/events: budget exhausted, firing since 9 Nov 01:05 (one email sent, one webhook failed
+    for good). checkout/orders: fast burn on api-availability, fired 10 Oct 12:01-12:46 and
+    8 Nov 10:00-10:30, resolved. A silence on checkout/orders from 11:00 to 15:00 on AT's day."""
+    from monitor.store.tables import (
+        AlertEventRecord,
+        AlertRecord,
+        NotificationRecord,
+        SilenceRecord,
+    )
+
+    def utc(*parts: int) -> datetime:
+        return datetime(*parts, tzinfo=UTC)
+
+    def insert(connection, table, rows: list[dict]) -> None:
+        for row in rows:  # one by one: the rows leave different columns out
+            connection.execute(table.insert(), row)
+
+    alerts, history = AlertRecord.__table__, AlertEventRecord.__table__
+    with engine.begin() as connection:
+        insert(connection, alerts, [
+            {"id": 1, "product": "cart/events", "objective": "lake-availability",
+             "condition": "budget_exhausted", "severity": "ticket", "state": "firing",
+             "version": 1, "episode": 1, "since": utc(2025, 11, 9, 1, 0),
+             "fired_at": utc(2025, 11, 9, 1, 5)},
+            {"id": 2, "product": "checkout/orders", "objective": "api-availability",
+             "condition": "fast_burn", "severity": "page", "state": "resolved", "version": 4,
+             "episode": 2, "since": utc(2025, 11, 8, 9, 58), "fired_at": utc(2025, 11, 8, 10, 0),
+             "resolved_at": utc(2025, 11, 8, 10, 30)}])
+        insert(connection, history, [
+            {"id": 1, "alert_id": 1, "episode": 1, "kind": "firing", "at": utc(2025, 11, 9, 1, 5)},
+            {"id": 2, "alert_id": 2, "episode": 1, "kind": "firing", "at": utc(2025, 10, 10, 12, 1)},
+            {"id": 3, "alert_id": 2, "episode": 1, "kind": "resolved",
+             "at": utc(2025, 10, 10, 12, 46)},
+            {"id": 4, "alert_id": 2, "episode": 2, "kind": "firing", "at": utc(2025, 11, 8, 10, 0)},
+            {"id": 5, "alert_id": 2, "episode": 2, "kind": "resolved",
+             "at": utc(2025, 11, 8, 10, 30)}])
+        insert(connection, NotificationRecord.__table__, [
+            {"group_key": "cart/events:1", "destination": "email:cart-team@contoso.example",
+             "product": "cart/events", "status": "sent", "created_at": utc(2025, 11, 9, 1, 5),
+             "attempts": 1, "sent_at": utc(2025, 11, 9, 1, 5), "event_ids": [1],
+             "recipients": ["owner cart"], "payload": {"status": "firing"}},
+            {"group_key": "cart/events:1", "destination": "webhook:http://127.0.0.1:9/hook",
+             "product": "cart/events", "status": "failed", "created_at": utc(2025, 11, 9, 1, 5),
+             "attempts": 8, "last_error": "HTTP 500 from the webhook", "event_ids": [1],
+             "recipients": ["owner cart"], "payload": {"status": "firing"}}])
+        insert(connection, SilenceRecord.__table__, [
+            {"product": "checkout/orders", "objective": None, "starts_at": utc(2025, 11, 10, 11),
+             "ends_at": utc(2025, 11, 10, 15), "comment": "deploying v2", "created_by": "ops",
+             "created_at": utc(2025, 11, 10, 11)}])

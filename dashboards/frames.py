@@ -1,0 +1,180 @@
+"""Tables the pages show, built from query results. Pure: no Streamlit, no store."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from monitor.contracts import Problem
+from monitor.contracts.model import DataProduct, Objective
+from monitor.contracts.values import format_target
+from monitor.durations import format_duration
+from monitor.evaluation import ObjectiveReport
+from monitor.reports import UptimeReport
+from monitor.slo import STATUS_ORDER, Status
+from monitor.slo.policy import DEFAULT_RULES, BurnRateRule, scaled_rules
+
+STATUS_LABEL = {Status.BREACHED: "🔴 breached", Status.AT_RISK: "🟠 at risk",
+                Status.NO_DATA: "🟣 no data", Status.OK: "🟢 ok",
+                Status.NOT_IN_FORCE: "⚪ not in force"}
+RESULT = {True: "met", False: "missed", None: "no data"}
+OVERVIEW_COLUMNS = ["status", "product", "domain", "owner", "objectives", "budget left",
+                    "conditions", "alerts firing", "description"]
+
+
+def percent(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The worst of some statuses (none at all: no data)."""
+    return min(statuses, key=STATUS_ORDER.index, default=Status.NO_DATA)
+
+
+def product_link(product_id: str, at: str | None = None) -> str:
+    """A deep link to the product page, relative to the app's root (keeping a fixed `?at=`)."""
+    return f"./product?product={product_id}" + (f"&at={at}" if at else "")
+
+
+def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveReport],
+                   firing: Mapping[str, int] | None, at: str | None = None) -> pd.DataFrame:
+    """One row per product, worst first: status, objectives' compliance and budget, alerts."""
+    by_product: dict[str, list[ObjectiveReport]] = defaultdict(list)
+    for report in reports:
+        by_product[report.product.id].append(report)
+    rows = []
+    for product in products:
+        mine = by_product.get(product.id, [])
+        status = worst(r.evaluation.status for r in mine)
+        budgets = [r.evaluation.error_budget_remaining for r in mine
+                   if r.evaluation.error_budget_remaining is not None]
+        rows.append({
+            "status": STATUS_LABEL[status], "product": product_link(product.id, at),
+            "domain": product.domain, "owner": product.owner.team,
+            "objectives": [f"{r.objective.name}: {percent(r.evaluation.compliance)} · budget "
+                           f"{percent(r.evaluation.error_budget_remaining, 1)}" for r in mine],
+            "budget left": min(budgets) * 100 if budgets else None,
+            "conditions": sorted({c.name for r in mine for c in r.evaluation.conditions}),
+            "alerts firing": None if firing is None else firing.get(product.id, 0),
+            "description": product.description or "",
+            "_status": status.value, "_id": product.id,
+            "_rank": (STATUS_ORDER.index(status), min(budgets) if budgets else math.inf,
+                      product.id)})
+    rows.sort(key=lambda row: row.pop("_rank"))
+    return pd.DataFrame(rows, columns=[*OVERVIEW_COLUMNS, "_status", "_id"])
+
+
+def filter_overview(frame: pd.DataFrame, search: str = "", domains: Sequence[str] = (),
+                    statuses: Sequence[str] = (), owners: Sequence[str] = ()) -> pd.DataFrame:
+    """Rows matching every filter given; the search looks at ids, owners, objectives, text."""
+    keep = pd.Series(True, index=frame.index)
+    if domains:
+        keep &= frame["domain"].isin(domains)
+    if statuses:
+        keep &= frame["_status"].isin(statuses)
+    if owners:
+        keep &= frame["owner"].isin(owners)
+    if search.strip():
+        needle = search.strip().lower()
+        text = (frame["_id"] + " " + frame["owner"] + " " + frame["description"] + " "
+                + frame["objectives"].map(" ".join) + " " + frame["conditions"].map(" ".join))
+        keep &= text.str.lower().str.contains(needle, regex=False)
+    return frame[keep].reset_index(drop=True)
+
+
+def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
+    return pd.DataFrame([{"file": p.file, "line": p.line, "field": p.field, "message": p.message}
+                         for p in problems], columns=["file", "line", "field", "message"])
+
+
+# --- product page ------------------------------------------------------------------------------
+
+
+def objective_rows(product: DataProduct) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "objective": o.name, "indicator": o.indicator.value,
+        "threshold": format_duration(o.threshold) if o.threshold else "—",
+        "target": format_target(o.target), "window": format_duration(o.window),
+        "port": o.port or "(all)", "description": o.description or ""}
+        for o in product.objectives])
+
+
+def burn_rate_rows(report: ObjectiveReport,
+                   rules: tuple[BurnRateRule, ...] = DEFAULT_RULES) -> pd.DataFrame:
+    """Each alert rule of the objective: its windows, the burn rates now, whether it holds."""
+    evaluation = report.evaluation
+    holding = {c.name for c in evaluation.conditions}
+    scaled = scaled_rules(report.objective.window, rules)
+
+    def rate(window: timedelta) -> str:
+        value = evaluation.burn_rates.get(window)
+        return "—" if value is None else f"{value:.2f}"
+
+    return pd.DataFrame([{
+        "rule": rule.name, "severity": rule.severity,
+        "long window": format_duration(rule.long_window),
+        "burn rate (long)": rate(rule.long_window),
+        "short window": format_duration(rule.short_window),
+        "burn rate (short)": rate(rule.short_window),
+        "threshold": f"{rule.burn_rate}", "holds": "yes" if rule.name in holding else "no"}
+        for rule in scaled])
+
+
+def compliance_series(buckets: pd.DataFrame) -> pd.DataFrame:
+    """Per bucket: the share of good events in %, with the counts."""
+    frame = buckets[buckets["total"] > 0].copy()
+    frame["compliance"] = frame["good"] / frame["total"] * 100
+    return frame
+
+
+def burndown_series(buckets: pd.DataFrame, objective: Objective, start: datetime
+                    ) -> pd.DataFrame:
+    """Error budget left (%) after each bucket of the SLO window that starts at `start`: the
+    budget is (1 - target) of all the window's events, each bad event spends one."""
+    frame = buckets.sort_values("at").copy()
+    total = int(frame["total"].sum())
+    allowed = (1 - float(objective.target)) * total
+    spent = (frame["total"] - frame["good"]).cumsum()
+    frame["budget left"] = (1 - spent / allowed) * 100 if allowed else float("nan")
+    head = pd.DataFrame([{"at": start, "good": 0, "total": 0,
+                          "budget left": 100.0 if allowed else float("nan")}])
+    return pd.concat([head, frame[["at", "good", "total", "budget left"]]], ignore_index=True)
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def report_frame(report: UptimeReport) -> pd.DataFrame:
+    """The uptime report, one row per product, numbers as numbers (percent) for sorting."""
+    def pct(value: float | None) -> float | None:
+        return None if value is None else value * 100
+
+    return pd.DataFrame([{
+        "product": p.product, "domain": p.domain, "owner": p.owner,
+        "availability %": pct(p.availability), "uptime %": pct(p.uptime),
+        "downtime (min)": p.downtime_minutes, "period (min)": p.minutes,
+        "incidents": p.incidents,
+        "maintenance": ("counted" if p.maintenance_counted else "excluded")
+        + (f" ({p.maintenance_minutes} min)" if p.maintenance_minutes else ""),
+        "met": p.count(True), "missed": p.count(False), "no data": p.count(None),
+        "objectives": [f"{o.objective}: {RESULT[o.met]} ({percent(o.compliance)})"
+                       for o in p.objectives]}
+        for p in report.products])
+
+
+def history_frame(reports: Iterable[UptimeReport]) -> pd.DataFrame:
+    """Long form: one row per month, product and objective."""
+    return pd.DataFrame([{
+        "month": str(report.month), "product": p.product, "objective": o.objective,
+        "target": format_target(o.target),
+        "compliance %": None if o.compliance is None else o.compliance * 100,
+        "result": RESULT[o.met],
+        "budget spent %": None if o.budget_spent is None else o.budget_spent * 100,
+        "good": o.counts.good, "total": o.counts.total}
+        for report in reports for p in report.products for o in p.objectives],
+        columns=["month", "product", "objective", "target", "compliance %", "result",
+                 "budget spent %", "good", "total"])

@@ -1,0 +1,108 @@
+"""Alerts, for consumers: what is firing or fired recently, who was told and how, what is
+silenced. The same alert history as `meshwatch alerts`."""
+
+from datetime import timedelta
+
+import mesh
+import pandas as pd
+import streamlit as st
+
+from monitor.alerting.routing import consumer_hears
+
+RECENT = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7),
+          "30 days": timedelta(days=30)}
+EVERYONE = "(every team)"
+
+mesh.sidebar()
+st.title("Alerts")
+config = mesh.config()
+products = config.registry.products
+engine = mesh.engine_or_stop()
+at = mesh.now_minute()
+
+teams = sorted({c.team for p in products.values() for c in p.consumers}
+               | {p.owner.team for p in products.values()})
+team_column, recent_column = st.columns([2, 2])
+team = team_column.selectbox("Team", [EVERYONE, *teams],
+                             help="Alerts a team hears: as the owner, all of its products'; as "
+                                  "a consumer, those of the objectives it agreed on")
+recent_name = recent_column.segmented_control("Recent", list(RECENT), default="7 days",
+                                              required=True)
+
+alerts = mesh.alert_overview(mesh.database_url(), at, RECENT[recent_name])
+if alerts is None:
+    st.info("No alert history in this store yet: it was created before the alert engine "
+            "(its tables come with migration 0003). Run `meshwatch run` with this version once to "
+            "add them; the dashboard itself never changes the store.", icon="ℹ️")
+    st.stop()
+
+
+def hears(alert: dict) -> bool:
+    if team == EVERYONE:
+        return True
+    product = products.get(alert["product"])
+    if product is None:
+        return False
+    if product.owner.team == team:
+        return True
+    return any(c.team == team and consumer_hears(c, alert["objective"], alert["severity"], at)
+               for c in product.consumers)
+
+
+shown = [a for a in alerts if hears(a)]
+firing_metric, pending_metric, resolved_metric, failed_metric = st.columns(4)
+firing_metric.metric("Firing", sum(a["state"] == "firing" for a in shown))
+pending_metric.metric("Pending", sum(a["state"] == "pending" for a in shown))
+resolved_metric.metric(f"Resolved in {recent_name}", sum(a["state"] == "resolved" for a in shown))
+broken = mesh.failed_deliveries(mesh.database_url()) or []
+failed_metric.metric("Failed deliveries", len(broken))
+
+if not shown:
+    who = "" if team == EVERYONE else f" for {team}"
+    st.success(f"No active alerts and none in the last {recent_name}{who}.", icon="✅")
+else:
+    st.dataframe(pd.DataFrame([{
+        "state": a["state"], "product": a["product"], "objective": a["objective"],
+        "condition": a["condition"], "severity": a["severity"],
+        "since": mesh.local(pd.Timestamp(a["since"])) if a["since"] else "—",
+        "fired": mesh.local(pd.Timestamp(a["fired_at"])) if a["fired_at"] else "—",
+        "resolved": mesh.local(pd.Timestamp(a["resolved_at"])) if a["resolved_at"] else "—",
+        "deliveries": len(a["deliveries"])} for a in shown]), hide_index=True)
+    deliveries = [{"product": a["product"], "objective": a["objective"],
+                   "condition": a["condition"], "message": d["message"],
+                   "destination": d["destination"], "status": d["status"],
+                   "attempts": d["attempts"], "created": mesh.local(pd.Timestamp(d["created_at"])),
+                   "sent": mesh.local(pd.Timestamp(d["sent_at"])) if d["sent_at"] else "—",
+                   "error": d["last_error"] or "", "muted by": d["muted_by"] or "",
+                   "recipients": ", ".join(d["recipients"] or [])}
+                  for a in shown for d in a["deliveries"]]
+    st.subheader("Deliveries")
+    if deliveries:
+        st.dataframe(pd.DataFrame(deliveries), hide_index=True)
+    else:
+        st.caption("Nothing was sent for these alerts (yet).")
+
+if broken:
+    st.subheader("Destinations that failed for good")
+    st.error("These notifications were not delivered after every retry: check the channel "
+             "settings in meshwatch.yaml or the contract's notify entries.")
+    st.dataframe(pd.DataFrame([{"product": d["product"], "destination": d["destination"],
+                                "message": d["message"], "attempts": d["attempts"],
+                                "error": d["last_error"] or ""} for d in broken]),
+                 hide_index=True)
+
+st.subheader("Silences")
+silences = mesh.silences(mesh.database_url(), at) or []
+if team != EVERYONE:
+    silences = [s for s in silences if s["product"] in products
+                and (products[s["product"]].owner.team == team
+                     or any(c.team == team for c in products[s["product"]].consumers))]
+if silences:
+    st.dataframe(pd.DataFrame([{
+        "id": s["id"], "product": s["product"], "objective": s["objective"] or "(all)",
+        "from": mesh.local(s["starts_at"]), "until": mesh.local(s["ends_at"]),
+        "state": "active" if s["active"] else ("ended" if s["ends_at"] <= at else "upcoming"),
+        "by": s["created_by"] or "", "comment": s["comment"]} for s in silences]),
+        hide_index=True)
+else:
+    st.caption("No silences. Add one with `meshwatch silence add --product … --for 2h -m why`.")

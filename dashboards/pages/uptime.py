@@ -1,0 +1,69 @@
+"""Uptime report, for governance: one calendar month, every product — availability, uptime,
+downtime minutes, incidents, objectives met or missed — and the same report as files
+(`meshwatch report uptime --month YYYY-MM` prints it too)."""
+
+import frames
+import mesh
+import streamlit as st
+
+from monitor.reports import recent_months, render_csv, render_json, render_markdown
+
+mesh.sidebar()
+st.title("Uptime report")
+config = mesh.config()
+engine = mesh.engine_or_stop()
+at = mesh.now_minute()
+
+months = [str(m) for m in recent_months(at, mesh.zone(), 13)]
+month_column, domain_column = st.columns(2)
+month = month_column.selectbox("Month", months, index=1,
+                               help=f"Calendar months in {config.settings.timezone}")
+domains = sorted({p.domain for p in config.registry.products.values()})
+chosen_domains = domain_column.multiselect("Domains", domains, placeholder="every domain")
+ids = tuple(sorted(p.id for p in config.registry.products.values()
+                   if not chosen_domains or p.domain in chosen_domains))
+
+report = mesh.month_report(mesh.config_dir(), mesh.database_url(), month, at, ids)
+table = frames.report_frame(report)
+if not report.complete:
+    st.warning(f"{month} is still running: figures count up to {mesh.local(at)}.")
+
+products_metric, missed_metric, downtime_metric, incidents_metric = st.columns(4)
+products_metric.metric("Products", len(report.products))
+missed_metric.metric("Objectives missed", sum(p.count(False) for p in report.products))
+downtime_metric.metric("Downtime minutes", sum(p.downtime_minutes or 0 for p in report.products))
+incidents_metric.metric("Incidents", sum(p.incidents or 0 for p in report.products)
+                        if report.incidents_known else "—",
+                        help=None if report.incidents_known else
+                        "This store has no alert history yet")
+
+if not any(p.availability_counts and p.availability_counts.total for p in report.products):
+    st.info(f"No availability measurements in {month}: start `meshwatch run`, or pick a month "
+            "in which it ran.", icon="ℹ️")
+st.dataframe(table, hide_index=True, column_config={
+    "availability %": st.column_config.NumberColumn(format="%.3f"),
+    "uptime %": st.column_config.NumberColumn(format="%.3f"),
+    "objectives": st.column_config.ListColumn(width="large")})
+
+csv_column, markdown_column, json_column = st.columns(3)
+csv_column.download_button("Download CSV", render_csv(report), f"uptime-{month}.csv", "text/csv")
+markdown_column.download_button("Download Markdown", render_markdown(report),
+                                f"uptime-{month}.md", "text/markdown")
+json_column.download_button("Download JSON", render_json(report), f"uptime-{month}.json",
+                            "application/json")
+
+with st.expander("How these figures are counted"):
+    st.markdown(f"""
+- **Month**: a calendar month in **{config.settings.timezone}** (the `timezone` setting), cut to
+  each contract's validity and, for the running month, to now.
+- **Availability**: good ÷ all availability events (probes) of the product in the period.
+- **Downtime minute**: a minute of the period in which at least one availability event of the
+  product was bad; a minute bad on two ports counts once. A port probed every 5 minutes adds one
+  minute per failed probe.
+- **Uptime**: 1 − downtime minutes ÷ minutes in the period.
+- **Maintenance**: *counted* — maintenance minutes are ordinary minutes; *excluded*
+  (`maintenance_in_slo: excluded` in the contract) — they leave the period, the events and the
+  downtime.
+- **Incidents**: how many times one of the product's alerts started firing in the month.
+- **Met**: good ≥ target × total events of the objective in the period.
+""")
