@@ -356,3 +356,24 @@ def test_the_daemon_hook_records_the_round_and_sends_what_it_queued(engine, rece
     assert len(receiver.requests) == 2
     assert {n.claimed_by for n in outbox(engine)} == {"daemon-1"}
     assert alerting.deliver(clock.advance()).claimed == 0
+
+
+def test_a_freshness_breach_reports_how_old_the_newest_data_is(engine, receiver, clock):
+    from monitor.slo import Condition
+    from monitor.store.tables import PortState
+
+    with engine.begin() as connection:
+        connection.execute(PortState.__table__.insert().values(
+            product="checkout/orders", port="lake", kind="azure_blob",
+            last_started_at=clock(), ok=True, newest_data_at=clock() - timedelta(hours=2)))
+    mesh = owner_and_consumer(receiver)
+    with engine.begin() as connection:  # inside the caller's transaction this time
+        process_evaluations(connection, [report(mesh, FRESHNESS,
+                                                Condition("freshness_breach", "page"))],
+                            clock(), settings())
+    deliver_due(engine, clock(), Notifiers(settings()), "w")
+
+    message = receiver.at("/owner")[0].json
+    assert message["condition"] == "freshness_breach"
+    assert message["measured"]["freshness_age_seconds"] == 7200
+    assert message["promised"]["threshold"] == "1h"
