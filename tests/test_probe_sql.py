@@ -28,7 +28,7 @@ ROWS = [("o-1", NEWEST - timedelta(hours=2)), ("o-2", NEWEST), ("o-3", NEWEST - 
 async def probe(clock):
     made: list[SqlProbe] = []
 
-    def make(url: str, **options) -> SqlProbe:
+    def make(url: str, **options: str) -> SqlProbe:
         port = Port("warehouse", "sql", interval=timedelta(minutes=5), timeout=TIMEOUT)
         made.append(SqlProbe("checkout/orders", port, SqlOptions(url=url, **options), clock))
         return made[-1]
@@ -149,11 +149,17 @@ async def test_a_port_with_nothing_listening_is_refused_without_showing_the_pass
     assert "hunter2secret" not in result.error
 
 
-async def test_a_wrong_mariadb_password_is_an_auth_failure_that_never_shows_a_password(mariadb_user, probe):
-    good = await probe(f"mysql+pymysql://mw_probe_test:{mariadb_user}@127.0.0.1:3306/test").measure()
-    assert good.ok
+@pytest.mark.parametrize("given_as", ["url", "option"])
+async def test_a_wrong_mariadb_password_is_an_auth_failure_that_never_shows_a_password(
+        mariadb_user, probe, given_as):
+    def user(password: str) -> dict[str, str]:
+        if given_as == "url":
+            return {"url": f"mysql+pymysql://mw_probe_test:{password}@127.0.0.1:3306/test"}
+        return {"url": "mysql+pymysql://mw_probe_test@127.0.0.1:3306/test", "password": password}
+
+    assert (await probe(**user(mariadb_user)).measure()).ok
     wrong = "Wr0ng-" + secrets.token_urlsafe(8)
-    result = await probe(f"mysql+pymysql://mw_probe_test:{wrong}@127.0.0.1:3306/test").measure()
+    result = await probe(**user(wrong)).measure()
     assert (result.ok, result.error_class) == (False, ErrorClass.AUTH)
     assert "Access denied for user 'mw_probe_test'" in result.error
     assert wrong not in result.error and mariadb_user not in result.error

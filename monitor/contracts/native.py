@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -140,6 +141,24 @@ def _cross_check(document: YamlDocument, standard: StandardContract | None) -> l
                 problems.append(problem_at(document, ("ports", index, key),
                                            f"environment variable {name} is not set "
                                            f"(or give a default: ${{{name}:-value}})"))
+    problems += _probe_option_problems(document)
+    return problems
+
+
+def _probe_option_problems(document: YamlDocument) -> list[Problem]:
+    """Each port kind checks its own settings; `${ENV}` placeholders are still text here."""
+    from monitor.probes import KINDS, probe_class  # here: probes import the contract model
+
+    problems: list[Problem] = []
+    for index, port in _entries(document.data, "ports"):
+        kind = port.get("type")
+        if not isinstance(kind, str) or kind not in KINDS or find_spec(KINDS[kind].partition(":")[0]) is None:
+            continue  # only kinds whose module exists: other kinds are still being written
+        options = {key: value for key, value in port.items() if key not in PortSpec.model_fields}
+        try:
+            probe_class(kind).Options.model_validate(options)
+        except ValidationError as error:
+            problems += problems_from_validation(document, error, prefix=("ports", index))
     return problems
 
 

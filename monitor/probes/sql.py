@@ -70,6 +70,7 @@ TIMEOUT_MARKERS = ("timeout expired", "timed out", "statement timeout", "canceli
 
 class SqlOptions(ProbeOptions):
     url: str
+    password: str | None = None  # instead of one in the URL: a secret of its own, no URL escaping
     query: str = "SELECT 1"
     freshness_query: str | None = None
     row_count_query: str | None = None
@@ -124,6 +125,8 @@ class SqlProbe(Probe):
         _require_sqlite_file(url)  # before create_engine: an in-memory database takes other pool options
         if url.drivername == "postgresql":  # psycopg 3 is what meshwatch ships, as the store does
             url = url.set(drivername="postgresql+psycopg")
+        if self.options.password is not None:
+            url = url.set(password=self.options.password)
         seconds = math.ceil(self.port.timeout.total_seconds()) + 1
         timeouts = DRIVER_TIMEOUTS.get(url.get_driver_name(), lambda _: {})(seconds)
         connect_args = {key: value for key, value in timeouts.items() if key not in url.query}
@@ -158,13 +161,16 @@ class SqlProbe(Probe):
         return None if row is None else row[0]
 
     def _scrub(self, message: str) -> str:
-        """The message with the URL and its password hidden, whatever the driver echoed."""
+        """The message with the URL and the password hidden, whatever the driver echoed."""
         try:
             url = make_url(self.options.url)
         except sa.ArgumentError:
-            return message.replace(self.options.url, "<url>")
-        message = message.replace(self.options.url, url.render_as_string(hide_password=True))
-        return message.replace(url.password, "***") if url.password else message
+            message = message.replace(self.options.url, "<url>")
+        else:
+            message = message.replace(self.options.url, url.render_as_string(hide_password=True))
+            if url.password:
+                message = message.replace(url.password, "***")
+        return message.replace(self.options.password, "***") if self.options.password else message
 
 
 def _require_sqlite_file(url: URL) -> None:
