@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -127,12 +127,36 @@ def run(config_dir: ConfigDir = Path("config"),
     setup_logging(log_format)
     config = _usable_config(config_dir)
     engine = _store(config)
-    asyncio.run(serve(config, engine, after_evaluation=_after_evaluation(config, engine)))
+    asyncio.run(serve(config, engine))
 
 
-def _after_evaluation(config: Config, engine) -> list:
-    """What runs after each evaluation round (alerting, once configured)."""
-    return []
+@app.command()
+def demo(config_dir: ConfigDir = Path("config"),
+         port: Annotated[int, typer.Option("--port", help="Port of the dashboard.")] = 8501,
+         history: Annotated[int, typer.Option("--history", help="Days of history to backfill.")] = 21,
+         run_for: Annotated[str | None, typer.Option(
+             "--for", help="Stop after this long (e.g. 5m); default: until Ctrl-C.")] = None,
+         no_dashboard: Annotated[bool, typer.Option("--no-dashboard")] = False) -> None:
+    """The demo mesh: simulated products with weeks of history, the collector, alerts to a local
+    webhook and mail server, and the dashboard — on SQLite, in ./demo-data."""
+    import asyncio
+
+    from monitor.demo.run import DemoOptions, DemoPorts, run_demo
+    from monitor.durations import parse_duration
+    from monitor.logs import setup_logging
+
+    setup_logging("text")
+    options = DemoOptions(config_dir=config_dir, history=timedelta(days=history),
+                          ports=DemoPorts(dashboard=port), dashboard=not no_dashboard,
+                          run_for=parse_duration(run_for) if run_for else None)
+    try:
+        asyncio.run(run_demo(options, err))
+    except RuntimeError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+    err.print("demo stopped")
 
 
 @app.command()

@@ -45,13 +45,15 @@ class Health:
 class Daemon:
     def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
                  after_evaluation: list[AfterEvaluation] | None = None,
-                 probe_context: dict[str, dict] | None = None):
+                 probe_context: dict[str, dict] | None = None,
+                 periodic: list[tuple[timedelta, Callable[[datetime], None]]] | None = None):
         self.config = config
         self.settings = config.settings
         self.engine = engine
         self.clock = clock
         self.after_evaluation = list(after_evaluation or [])
         self.probe_context = probe_context or {}
+        self.periodic = list(periodic or [])
         self.products: dict[str, DataProduct] = {}
         self.probes: dict[PortKey, Probe] = {}
         self.buffer = MeasurementBuffer(engine)
@@ -81,6 +83,10 @@ class Daemon:
                                id="reload", max_instances=1, coalesce=True)
         self.scheduler.add_job(self._prune, IntervalTrigger(hours=1), id="prune",
                                max_instances=1, coalesce=True)
+        for number, (every, action) in enumerate(self.periodic):
+            self.scheduler.add_job(self._run_periodic, IntervalTrigger(seconds=every.total_seconds()),
+                                   args=[action], id=f"periodic:{number}", max_instances=1,
+                                   coalesce=True)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self.scheduler.start()
         log.info("monitoring %d product(s), %d port(s)", len(self.products), len(self.probes))
@@ -196,6 +202,12 @@ class Daemon:
         return list(results)
 
     # ---- writes, evaluation, reload -----------------------------------------------------------
+    async def _run_periodic(self, action: Callable[[datetime], None]) -> None:
+        try:
+            await asyncio.to_thread(action, self.clock())
+        except Exception as error:  # noqa: BLE001 - logged; the next tick retries
+            log.error("%s: %s", getattr(action, "__name__", "periodic job"), error)
+
     async def _flush(self) -> None:
         await asyncio.to_thread(self.buffer.flush)
 
@@ -217,7 +229,7 @@ class Daemon:
         self.buffer.flush()
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.products.values(), at,
-                                    self.settings.slo.policy())
+                                    self.settings.slo.policy(), self.health.started_at)
         for report in reports:
             key = (report.product.id, report.objective.name)
             status = report.evaluation.status.value

@@ -17,7 +17,7 @@ def dashboard_command(port: int, address: str) -> list[str]:
             "--server.headless", "true", "--server.port", str(port),
             "--server.address", address, "--server.fileWatcherType", "none",
             "--server.runOnSave", "false", "--browser.gatherUsageStats", "false",
-            "--global.developmentMode", "false"]
+            "--global.developmentMode", "false", "--client.toolbarMode", "viewer"]
 
 
 def serve_dashboard(config_dir: Path, port: int, address: str) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from monitor.contracts.model import DataProduct, Objective
+from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.durations import format_duration
 from monitor.slo import AlertPolicy, Counts, Evaluation, Observations, evaluate_objective
 from monitor.slo.policy import alert_windows
@@ -43,7 +43,7 @@ def data_age(product: DataProduct, objective: Objective,
     """How old the newest data of the objective's port(s) is at `at`, when a recent probe knows.
 
     Port states hold the latest results, so a state probed after `at` does not speak for it."""
-    if objective.threshold is None:
+    if objective.indicator is not Indicator.FRESHNESS:
         return None
     newest = [state.newest_data_at for (product_id, port), state in states.items()
               if product_id == product.id and objective.port in (None, port)
@@ -58,9 +58,11 @@ def window_end(at: datetime) -> datetime:
 
 
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
-                  policy: AlertPolicy = AlertPolicy()) -> list[ObjectiveReport]:
+                  policy: AlertPolicy = AlertPolicy(),
+                  monitoring_since: datetime | None = None) -> list[ObjectiveReport]:
     """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
-    (a minute-aligned `at` is exact; `now` counts everything measured so far)."""
+    (a minute-aligned `at` is exact; `now` counts everything measured so far).
+    `monitoring_since`: when the collector started, so no data is not claimed before it probed."""
     end = minute_bucket(at)
     at = minute_time(end)
     pairs = [(product, objective) for product in products for objective in product.objectives]
@@ -78,7 +80,8 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             counts=counts,
             last_event_at=minute_time(last[series]) if series in last else None,
             expected_interval=expected_interval(product, objective),
-            data_age=data_age(product, objective, states, at))
+            data_age=data_age(product, objective, states, at),
+            monitoring_since=monitoring_since)
         evaluation = evaluate_objective(
             target=objective.target, window=objective.window, at=at,
             in_force=product.in_force(at), observations=observations,

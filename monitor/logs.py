@@ -29,5 +29,5 @@ def setup_logging(log_format: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "azure", "aiohttp.access", "alembic", "urllib3"):
+    for noisy in ("apscheduler", "azure", "aiohttp.access", "alembic", "urllib3", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING if noisy == "alembic" else logging.ERROR)

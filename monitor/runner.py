@@ -5,20 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
+from datetime import timedelta
 
 from aiohttp import web
 
+from monitor.alerting.service import AlertingService
 from monitor.config import Config
-from monitor.daemon import AfterEvaluation, Daemon
+from monitor.daemon import Daemon
 from monitor.web import make_app
 
 log = logging.getLogger("meshwatch.daemon")
 
 
-async def serve(config: Config, engine, after_evaluation: list[AfterEvaluation] | None = None,
+async def serve(config: Config, engine, *, alerting: bool = True,
                 stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
-                on_started=None) -> None:
-    daemon = Daemon(config, engine, after_evaluation=after_evaluation, probe_context=probe_context)
+                on_started: Callable[[Daemon], None] | None = None) -> None:
+    service = AlertingService(engine, config.settings) if alerting else None
+    daemon = Daemon(config, engine, probe_context=probe_context,
+                    after_evaluation=[service.after_evaluation] if service else [],
+                    periodic=[(timedelta(seconds=10), service.deliver)] if service else [])
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -102,6 +102,8 @@ class PortSpec(BaseModel):
     def _timeout_within_interval(self) -> PortSpec:
         if self.interval <= timedelta(0):
             raise ValueError("interval must be positive")
+        if "timeout" not in self.model_fields_set:  # the default never outlasts the interval
+            self.timeout = min(self.timeout, self.interval)
         if not timedelta(0) < self.timeout <= self.interval:
             raise ValueError("timeout must be positive and not longer than the interval")
         return self

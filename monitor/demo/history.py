@@ -70,14 +70,17 @@ def _failed(result: ProbeResult, error_class: ErrorClass, message: str) -> Probe
 
 
 def backfill(engine: Engine, products: list[DataProduct], start: datetime, end: datetime,
+             live_start: datetime | None = None,
              on_progress: Callable[[float], None] = lambda fraction: None) -> int:
-    """Write the simulated results of every port from `start` to `end`; returns how many."""
+    """Write the simulated results of every port from `start` to `end` (the scenario's script
+    begins at `live_start`, default `end`); returns how many."""
+    live_start = live_start or end
     written, span = 0, (end - start).total_seconds()
     day = timedelta(days=1)
     moment = start
     while moment < end:
         until = min(moment + day, end)
-        results = [simulated_result(product, port, at, end)
+        results = [simulated_result(product, port, at, live_start)
                    for product in products for port in product.ports
                    for at in _ticks(moment, until, port.interval)]
         with engine.begin() as connection:

@@ -82,7 +82,7 @@ class StandIns:
         if self.blob_connection_string:
             self._tasks.append(asyncio.create_task(self._every(20, self._land_files)))
         if self.heartbeat_url:
-            self._tasks.append(asyncio.create_task(self._every(60, self._report_run)))
+            self._tasks.append(asyncio.create_task(self._every(60, self._report_run, first=5)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -103,7 +103,8 @@ class StandIns:
             raise RuntimeError(f"port {port} is taken ({error.strerror}); the demo needs it") from None
         self._runners.append(runner)
 
-    async def _every(self, seconds: float, action) -> None:
+    async def _every(self, seconds: float, action, first: float = 0) -> None:
+        await asyncio.sleep(first)
         while True:
             try:
                 await action()

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining, exceeds
-from monitor.slo.policy import DEFAULT_RULES, BurnRateRule, scaled_rules
+from monitor.slo.policy import DEFAULT_RULES, RESOLUTION, BurnRateRule, scaled_rules
 
 
 class Status(StrEnum):
@@ -53,6 +53,7 @@ class Observations:
     last_event_at: datetime | None = None
     expected_interval: timedelta | None = None  # how often events should arrive; None: unknown
     data_age: timedelta | None = None  # freshness: T - newest data timestamp, when known
+    monitoring_since: datetime | None = None  # when the collector began; no data is judged after
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,16 @@ def _burning(rule: BurnRateRule, counts: Mapping[timedelta, Counts], target: Dec
 
 
 def _no_data(at: datetime, observations: Observations, policy: AlertPolicy) -> bool:
+    """Nothing measured for `no_data_intervals` intervals (never less than two minutes: the
+    store counts per minute), counted from the last event or from when monitoring began."""
     interval = observations.expected_interval
     if interval is None:
         return False
-    if observations.last_event_at is None:
+    since = max(filter(None, (observations.last_event_at, observations.monitoring_since)),
+                default=None)
+    if since is None:
         return True
-    return at - observations.last_event_at > policy.no_data_intervals * interval
+    return at - since > max(policy.no_data_intervals * interval, 2 * RESOLUTION)
 
 
 def _status(counts: Counts, target: Decimal, conditions: list[Condition]) -> Status:
