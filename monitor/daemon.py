@@ -46,7 +46,8 @@ class Daemon:
     def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
                  after_evaluation: list[AfterEvaluation] | None = None,
                  probe_context: dict[str, dict] | None = None,
-                 periodic: list[tuple[timedelta, Callable[[datetime], None]]] | None = None):
+                 periodic: list[tuple[timedelta, Callable[[datetime], None]]] | None = None,
+                 on_result: list[Callable[[ProbeResult], None]] | None = None):
         self.config = config
         self.settings = config.settings
         self.engine = engine
@@ -54,6 +55,7 @@ class Daemon:
         self.after_evaluation = list(after_evaluation or [])
         self.probe_context = probe_context or {}
         self.periodic = list(periodic or [])
+        self.on_result = list(on_result or [])
         self.products: dict[str, DataProduct] = {}
         self.probes: dict[PortKey, Probe] = {}
         self.buffer = MeasurementBuffer(engine)
@@ -173,6 +175,8 @@ class Daemon:
             self.buffer.add(result)
             self.health.probes_run += 1
             self._note(key, result)
+            for observer in self.on_result:
+                observer(result)
         finally:
             self._running.discard(task)
 
