@@ -16,18 +16,22 @@ def _time_axis(title: str = "") -> alt.X:
     return alt.X("at:T", title=title, axis=alt.Axis(format="%d %b %H:%M", labelOverlap=True))
 
 
-def incidents_layer(incidents: pd.DataFrame) -> alt.Chart | None:
+def incidents_layer(incidents: pd.DataFrame) -> alt.LayerChart | None:
     """Shaded bands from each alert's firing to its resolution."""
     if incidents.empty:
         return None
-    return alt.Chart(incidents).mark_rect(opacity=0.15, color=INCIDENT_COLOR).encode(
-        x="fired:T", x2="resolved:T",
-        tooltip=[alt.Tooltip("condition:N"), alt.Tooltip("severity:N"),
-                 alt.Tooltip("fired:T", format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("resolved:T", format="%Y-%m-%d %H:%M")])
+    tooltip = [alt.Tooltip("condition:N"), alt.Tooltip("severity:N"),
+               alt.Tooltip("fired:T", format="%Y-%m-%d %H:%M"),
+               alt.Tooltip("resolved:T", format="%Y-%m-%d %H:%M")]
+    base = alt.Chart(incidents)
+    band = base.mark_rect(opacity=0.15, color=INCIDENT_COLOR).encode(
+        x="fired:T", x2="resolved:T", tooltip=tooltip)
+    start = base.mark_rule(color=INCIDENT_COLOR, opacity=0.6).encode(x="fired:T", tooltip=tooltip)
+    return alt.layer(band, start)  # the rule keeps a short incident visible on a long axis
 
 
-def _with(chart: alt.Chart, layers: Sequence[alt.Chart | None]) -> alt.LayerChart:
+def _with(chart: alt.Chart, layers: Sequence[alt.Chart | alt.LayerChart | None]
+          ) -> alt.LayerChart:
     return alt.layer(*[layer for layer in layers if layer is not None], chart).properties(
         height=HEIGHT)
 

@@ -18,12 +18,27 @@ from monitor.reports import UptimeReport
 from monitor.slo import STATUS_ORDER, Status
 from monitor.slo.policy import DEFAULT_RULES, BurnRateRule, scaled_rules
 
-STATUS_LABEL = {Status.BREACHED: "🔴 breached", Status.AT_RISK: "🟠 at risk",
-                Status.NO_DATA: "🟣 no data", Status.OK: "🟢 ok",
-                Status.NOT_IN_FORCE: "⚪ not in force"}
+STATUS_LABEL = {Status.BREACHED: "breached", Status.AT_RISK: "at risk",
+                Status.NO_DATA: "no data", Status.OK: "ok", Status.NOT_IN_FORCE: "not in force"}
+STATUS_COLOR = {Status.BREACHED: "red", Status.AT_RISK: "orange", Status.NO_DATA: "violet",
+                Status.OK: "green", Status.NOT_IN_FORCE: "gray"}
+CELL_STYLE = {"breached": "background-color: #fdd; color: #900; font-weight: 600",
+              "at risk": "background-color: #fec; color: #850",
+              "no data": "background-color: #eef; color: #559",
+              "ok": "color: #262", "not in force": "color: #888"}
 RESULT = {True: "met", False: "missed", None: "no data"}
 OVERVIEW_COLUMNS = ["status", "product", "domain", "owner", "objectives", "budget left",
                     "conditions", "alerts firing", "description"]
+
+
+def status_badge(status: Status) -> str:
+    """A status in Streamlit markdown, coloured."""
+    return f":{STATUS_COLOR[status]}-badge[{STATUS_LABEL[status]}]"
+
+
+def styled_status(frame: pd.DataFrame, column: str = "status"):
+    """The frame with its status column coloured (a pandas Styler st.dataframe shows)."""
+    return frame.style.map(lambda value: CELL_STYLE.get(value, ""), subset=[column])
 
 
 def percent(value: float | None, digits: int = 3) -> str:

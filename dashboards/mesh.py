@@ -124,7 +124,7 @@ def engine_or_stop() -> Engine:
     try:
         return reader()
     except NothingToRead as reason:
-        st.info(str(reason), icon="ℹ️")
+        st.info(str(reason), icon=":material/info:")
         st.stop()
 
 
@@ -248,7 +248,7 @@ def sidebar() -> None:
     fixed = fixed_time()
     if fixed is not None:
         st.info(f"Showing the mesh as of **{local(fixed)}** ({mesh.settings.timezone}), from "
-                "`?at=` in the address; remove it for live figures.", icon="🕰️")
+                "`?at=` in the address; remove it for live figures.", icon=":material/history:")
     with st.sidebar:
         st.caption(f"Configuration: `{mesh.directory}`  \nStore: `{describe(mesh.settings.database_url)}`"
                    f"  \nTimes in **{mesh.settings.timezone}**")

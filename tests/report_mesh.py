@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
+from monitor.probes.base import ErrorClass, ProbeResult
 from monitor.store import Event, open_engine, record_events
 from monitor.store.engine import MIGRATIONS
 
@@ -223,3 +224,14 @@ def add_alerts(engine) -> None:
             {"product": "checkout/orders", "objective": None, "starts_at": utc(2025, 11, 10, 11),
              "ends_at": utc(2025, 11, 10, 15), "comment": "deploying v2", "created_by": "ops",
              "created_at": utc(2025, 11, 10, 11)}])
+
+
+def probe_results() -> list[ProbeResult]:
+    """The api port answering in 100-130 ms over the last half hour; the lake failing."""
+    results = [ProbeResult("checkout/orders", "api", "http", AT - timedelta(minutes=m), ok=True,
+                           latency=timedelta(milliseconds=100 + m)) for m in range(1, 31)]
+    results.append(ProbeResult("checkout/orders", "lake", "http", AT - timedelta(minutes=2),
+                               ok=False, latency=timedelta(milliseconds=40),
+                               error_class=ErrorClass.HTTP_STATUS,
+                               error="HTTP 503 from http://127.0.0.1:9/lake"))
+    return results

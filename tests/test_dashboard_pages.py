@@ -3,35 +3,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit as st
-from report_mesh import AT, add_alerts, fill_until_at, store_before_alerts, write_config
+from report_mesh import add_alerts, fill_until_at, probe_results, store_before_alerts, write_config
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
-from monitor.probes.base import ErrorClass, ProbeResult
 from monitor.queries import open_reader
 from monitor.store import open_store
 from monitor.store.measurements import record_probe_results
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
-
-
-def probe_results() -> list[ProbeResult]:
-    results = [ProbeResult("checkout/orders", "api", "http", AT - timedelta(minutes=m), ok=True,
-                           latency=timedelta(milliseconds=100 + m)) for m in range(1, 31)]
-    results.append(ProbeResult("checkout/orders", "lake", "http", AT - timedelta(minutes=2),
-                               ok=False, latency=timedelta(milliseconds=40),
-                               error_class=ErrorClass.HTTP_STATUS,
-                               error="HTTP 503 from http://127.0.0.1:9/lake"))
-    return results
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +92,7 @@ def test_the_overview_counts_the_mesh_and_lists_products_worst_first(dashboard, 
                             "Alerts firing": "1"}
     table = app.dataframe[0].value
     assert list(table["_id"]) == ["cart/events", "checkout/orders", "marketing/campaign-features"]
-    assert list(table["status"]) == ["🔴 breached", "🟠 at risk", "🟣 no data"]
+    assert list(table["status"]) == ["breached", "at risk", "no data"]
     assert list(table["alerts firing"]) == [1, 0, 0]
     orders = table.iloc[1]
     assert orders["product"] == f"./product?product=checkout/orders&at={AT_PARAMETER}"
@@ -172,10 +160,10 @@ def test_the_product_page_opens_from_a_deep_link_with_the_contract_and_figures(d
     assert app.title[0].value == "checkout/orders"
     assert app.selectbox[0].value == "checkout/orders"
     api_availability = {metric.label: metric.value for metric in app.metric[:4]}  # the first
-    assert api_availability == {"Status": "🟠 at risk", "Compliance (30d)": "99.977%",
+    assert api_availability == {"Status": "at risk", "Compliance (30d)": "99.977%",
                                 "Error budget left": "76.9%",
                                 "Events good / total": "43,190 / 43,200"}
-    assert "**Status:** 🟠 at risk" in texts(app)
+    assert "**Status:** :orange-badge[at risk]" in texts(app)
     assert "fast_burn (page)" in texts(app)
     links = {link.label: link for link in app.get("page_link")}
     assert set(links) == {"cart/events", "marketing/campaign-features"}  # upstream, downstream

@@ -33,7 +33,7 @@ alerts = mesh.alert_overview(mesh.database_url(), at, RECENT[recent_name])
 if alerts is None:
     st.info("No alert history in this store yet: it was created before the alert engine "
             "(its tables come with migration 0003). Run `meshwatch run` with this version once to "
-            "add them; the dashboard itself never changes the store.", icon="ℹ️")
+            "add them; the dashboard itself never changes the store.", icon=":material/info:")
     st.stop()
 
 
@@ -59,7 +59,7 @@ failed_metric.metric("Failed deliveries", len(broken))
 
 if not shown:
     who = "" if team == EVERYONE else f" for {team}"
-    st.success(f"No active alerts and none in the last {recent_name}{who}.", icon="✅")
+    st.success(f"No active alerts and none in the last {recent_name}{who}.", icon=":material/check_circle:")
 else:
     st.dataframe(pd.DataFrame([{
         "state": a["state"], "product": a["product"], "objective": a["objective"],

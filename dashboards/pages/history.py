@@ -13,7 +13,7 @@ st.title("SLO history")
 config = mesh.config()
 products = config.registry.products
 if not products:
-    st.info("No data products configured.", icon="ℹ️")
+    st.info("No data products configured.", icon=":material/info:")
     st.stop()
 engine = mesh.engine_or_stop()
 at = mesh.now_minute()
@@ -42,7 +42,7 @@ met_metric.metric("Objective-months met", int((measured["result"] == "met").sum(
 missed_metric.metric("Objective-months missed", int((measured["result"] == "missed").sum()))
 data_metric.metric("Months with data", measured["month"].nunique())
 if measured.empty:
-    st.info(mesh.NO_MEASUREMENTS, icon="ℹ️")
+    st.info(mesh.NO_MEASUREMENTS, icon=":material/info:")
 
 st.altair_chart(charts.history_chart(history), width="stretch")
 wide = history.pivot_table(index=["product", "objective", "target"], columns="month",

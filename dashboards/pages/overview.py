@@ -17,7 +17,7 @@ if config.problems:
 products = sorted(config.registry.products.values(), key=lambda p: p.id)
 if not products:
     st.info(f"No data products configured: add contract files under `{config.directory}` and "
-            "check them with `meshwatch validate`.", icon="ℹ️")
+            "check them with `meshwatch validate`.", icon=":material/info:")
     st.stop()
 
 engine = mesh.engine_or_stop()
@@ -57,10 +57,11 @@ def board() -> None:
         st.info("No product matches these filters.")
         return
     selection = st.dataframe(
-        shown, hide_index=True, key="board", on_select="rerun", selection_mode="single-row",
+        frames.styled_status(shown), hide_index=True, key="board", on_select="rerun",
+        selection_mode="single-row",
         column_order=frames.OVERVIEW_COLUMNS,
         column_config={
-            "product": st.column_config.LinkColumn("product", display_text=r"product=(.*)$",
+            "product": st.column_config.LinkColumn("product", display_text=r"product=([^&]*)",
                                                    help="Open the product page"),
             "objectives": st.column_config.ListColumn("objectives (compliance · budget left)",
                                                       width="large"),

@@ -24,7 +24,7 @@ config = mesh.config()
 products = config.registry.products
 if not products:
     st.info("No data products configured: add contract files and check them with "
-            "`meshwatch validate`.", icon="ℹ️")
+            "`meshwatch validate`.", icon=":material/info:")
     st.stop()
 
 ids = sorted(products)
@@ -35,10 +35,11 @@ if wanted and wanted not in products:
     st.warning(f"There is no product `{wanted}` in this mesh. Its contract may have been refused: "
                "see the configuration problems on the overview.")
 if choice is None:
-    st.info("Choose a product above, or open one from the mesh overview.", icon="ℹ️")
+    st.info("Choose a product above, or open one from the mesh overview.", icon=":material/info:")
     st.stop()
-if choice != wanted:
-    st.query_params["product"] = choice
+# Always written back: a page link to this same page changes the product without the browser's
+# address following, and the address is what people copy to share a product.
+st.query_params["product"] = choice
 product: DataProduct = products[choice]
 
 
@@ -68,33 +69,31 @@ if readable:
     status = mesh.mesh_status(mesh.config_dir(), mesh.database_url(), at, (product.id,))
     reports = status.reports
     worst = frames.worst(r.evaluation.status for r in reports)
-    st.markdown(f"**Status:** {frames.STATUS_LABEL[worst]} · evaluated at {mesh.local(at)} "
+    st.markdown(f"**Status:** {frames.status_badge(worst)} · evaluated at {mesh.local(at)} "
                 f"({config.settings.timezone})")
 
-owner_column, validity_column, version_column = st.columns(3)
+owner_column, validity_column, version_column, lineage_column = st.columns(4)
 owner_column.markdown(f"**Owner**  \n{product.owner.team}"
                       + (f"  \n{product.owner.contact}" if product.owner.contact else ""))
 in_force = "in force" if product.in_force(at) else "**not in force now**"
 validity_column.markdown(f"**Validity**  \n{product.start or '…'} → {product.end or '…'} "
                          f"({in_force})")
-version_column.markdown(f"**Contract**  \nversion {product.version or '?'} · {product.format}  \n"
-                        f"`{product.source}`")
+version_column.markdown(f"**Contract**  \nversion {product.version or '?'} · {product.format}")
+downstream = sorted(p.id for p in products.values() if product.id in p.upstream)
+with lineage_column:
+    st.markdown("**Upstream** (read by this product)")
+    for upstream in product.upstream:
+        product_page_link(upstream)
+    if not product.upstream:
+        st.caption("none declared")
+    st.markdown("**Downstream** (products reading this one)")
+    for reader_id in downstream:
+        product_page_link(reader_id)
+    if not downstream:
+        st.caption("none declared")
 
-with st.expander("Contract details: terms, consumers, ports, objectives, lineage", expanded=True):
-    upstream_column, downstream_column = st.columns(2)
-    with upstream_column:
-        st.markdown("**Upstream** (this product reads)")
-        for upstream in product.upstream or ():
-            product_page_link(upstream)
-        if not product.upstream:
-            st.caption("none declared")
-    with downstream_column:
-        st.markdown("**Downstream** (products that read this one)")
-        downstream = sorted(p.id for p in products.values() if product.id in p.upstream)
-        for reader_id in downstream:
-            product_page_link(reader_id)
-        if not downstream:
-            st.caption("none declared")
+with st.expander("Contract details: objectives, consumers, ports, terms, maintenance"):
+    st.caption(f"From `{product.source}`")
     st.markdown("**Objectives**")
     st.dataframe(frames.objective_rows(product), hide_index=True)
     st.markdown("**Consumers**")
@@ -124,7 +123,7 @@ with st.expander("Contract details: terms, consumers, ports, objectives, lineage
         st.caption(f"Not monitored: {declared.name} = {declared.value} ({declared.reason})")
 
 if not readable:
-    st.info(why, icon="ℹ️")
+    st.info(why, icon=":material/info:")
     st.stop()
 
 
@@ -241,7 +240,9 @@ rows = []
 for port in product.ports:
     result = latest.get(port.name)
     if result is None:
-        rows.append({"port": port.name, "kind": port.type, "result": "never probed"})
+        rows.append({"port": port.name, "kind": port.type, "last probe": "—",
+                     "result": "never probed", "newest data": "—", "data age": "—", "error": "",
+                     "failing since": ""})
         continue
     age = (result.started_at - result.newest_data_at) if result.newest_data_at else None
     rows.append({

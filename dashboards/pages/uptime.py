@@ -39,7 +39,7 @@ incidents_metric.metric("Incidents", sum(p.incidents or 0 for p in report.produc
 
 if not any(p.availability_counts and p.availability_counts.total for p in report.products):
     st.info(f"No availability measurements in {month}: start `meshwatch run`, or pick a month "
-            "in which it ran.", icon="ℹ️")
+            "in which it ran.", icon=":material/info:")
 st.dataframe(table, hide_index=True, column_config={
     "availability %": st.column_config.NumberColumn(format="%.3f"),
     "uptime %": st.column_config.NumberColumn(format="%.3f"),

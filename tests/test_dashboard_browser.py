@@ -1,0 +1,179 @@
+"""End to end: `meshwatch dashboard` started headless on a free port, driven in real headless
+Chromium over a store of known measurements (report_mesh.py) looked at as of 2025-11-10 12:00 UTC.
+Screenshots of every page go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from report_mesh import add_alerts, fill_until_at, probe_results, write_config
+
+from monitor.store import open_store
+from monitor.store.measurements import record_probe_results
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+AT = "at=2025-11-10T12:00:00Z"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason=f"headless Chromium is needed at {CHROMIUM} (apt install "
+                                       "chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float = 45) -> None:
+    """Poll the dashboard's health endpoint: the one wait these tests allow."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"meshwatch dashboard exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the dashboard did not answer on {base} within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{directory / 'meshwatch.db'}"
+    engine = open_store(url)
+    fill_until_at(engine)
+    add_alerts(engine)
+    with engine.begin() as connection:
+        record_probe_results(connection, probe_results())
+    engine.dispose()
+    config_dir = write_config(directory / "config", url)
+    port = free_port()
+    meshwatch = Path(sys.executable).with_name("meshwatch")
+    command = [str(meshwatch)] if meshwatch.exists() else [sys.executable, "-m", "monitor"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MESHWATCH_")}
+    process = subprocess.Popen([*command, "dashboard", "--port", str(port), "--config",
+                                str(config_dir)], env=environment, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, process)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the command and the streamlit server it started
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_page(dashboard_url):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def expect_metrics(page, expected: list[tuple[str, str]]) -> None:
+    """Wait (Playwright's auto-retrying assertions) until the first metrics read `expected`."""
+    from playwright.sync_api import expect
+
+    for index, (label, value) in enumerate(expected):
+        expect(page.locator('[data-testid="stMetricLabel"]').nth(index)).to_have_text(label)
+        expect(page.locator('[data-testid="stMetricValue"]').nth(index)).to_have_text(value)
+
+
+def settle(page, ready_text: str) -> None:
+    """Wait until the page shows `ready_text` and Streamlit has finished running the script."""
+    page.get_by_text(ready_text, exact=False).first.wait_for()
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
+
+
+def shoot(page, name: str) -> Path:
+    """A screenshot of the whole page: Streamlit scrolls inside its main block, so the window is
+    made as tall as that block first."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"dashboard-{name}.png"
+    height = page.evaluate("""() => Math.max(...['stMain', 'stAppViewContainer', 'stMainBlockContainer']
+        .map(id => document.querySelector(`[data-testid="${id}"]`))
+        .filter(Boolean).map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": 1440, "height": max(1000, min(height + 80, 9000))})
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    return path
+
+
+def test_every_page_renders_in_a_real_browser(dashboard_url, browser_page):
+    page = browser_page
+
+    page.goto(f"{dashboard_url}/?{AT}")
+    settle(page, "Evaluated at 2025-11-10 12:00")
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    expect_metrics(page, [("Products", "3"), ("Breached", "1"), ("At risk", "1"),
+                          ("Alerts firing", "1")])
+    shoot(page, "overview")
+
+    page.goto(f"{dashboard_url}/product?product=checkout/orders&{AT}")
+    settle(page, "Ports: latest probe results")
+    page.locator('[data-testid="stVegaLiteChart"]').nth(5).wait_for()
+    assert page.locator("h1").first.inner_text().strip().startswith("checkout/orders")
+    expect_metrics(page, [("Status", "at risk"), ("Compliance (30d)", "99.977%"),
+                          ("Error budget left", "76.9%"),
+                          ("Events good / total", "43,190 / 43,200")])
+    shoot(page, "product")
+
+    page.goto(f"{dashboard_url}/alerts?{AT}")
+    settle(page, "Deliveries")
+    expect_metrics(page, [("Firing", "1"), ("Pending", "0"), ("Resolved in 7 days", "1"),
+                          ("Failed deliveries", "1")])
+    shoot(page, "alerts")
+
+    page.goto(f"{dashboard_url}/history?{AT}")
+    settle(page, "Compliance per month")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+    shoot(page, "history")
+
+    page.goto(f"{dashboard_url}/uptime?{AT}")
+    settle(page, "How these figures are counted")
+    expect_metrics(page, [("Products", "3"), ("Objectives missed", "1"),
+                          ("Downtime minutes", "54"), ("Incidents", "1")])
+    assert page.get_by_text("Download CSV").count() == 1
+    shoot(page, "uptime")
+
+
+def test_a_product_deep_link_leads_on_to_its_upstream_product(dashboard_url, browser_page):
+    page = browser_page
+
+    page.goto(f"{dashboard_url}/product?product=checkout/orders&{AT}")
+    settle(page, "Ports: latest probe results")
+    page.locator('[data-testid="stPageLink"]').filter(has_text="cart/events").first.click()
+    page.locator("h1").filter(has_text="cart/events").wait_for()  # client-side navigation
+    settle(page, "Ports: latest probe results")
+
+    page.wait_for_function("() => location.search.includes('product=cart')")  # linkable
+    assert "at=2025-11-10" in page.url  # the fixed time travels with the link
+    expect_metrics(page, [("Status", "breached"), ("Compliance (30d)", "97.465%")])
+    shoot(page, "product-followed-link")
