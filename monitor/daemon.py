@@ -63,6 +63,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._in_flight = 0
         self._running: set[asyncio.Task] = set()
+        self._probing: set[PortKey] = set()
         self._semaphore: asyncio.Semaphore | None = None
         self._failing: dict[PortKey, str] = {}
         self._statuses: dict[tuple[str, str], str] = {}
@@ -144,7 +145,7 @@ class Daemon:
         # spread the ports over their interval so a thousand of them do not fire in one second
         offset = (zlib.crc32("/".join(key).encode()) % 10_000) / 10_000 * interval
         start = datetime.now(UTC) + timedelta(seconds=offset)
-        self.scheduler.add_job(self._probe, IntervalTrigger(seconds=interval, start_date=start),
+        self.scheduler.add_job(self._launch, IntervalTrigger(seconds=interval, start_date=start),
                                args=[key, start, interval], id=_job_id(key), max_instances=1,
                                coalesce=True, misfire_grace_time=max(1, int(interval)),
                                replace_existing=True)
@@ -156,29 +157,38 @@ class Daemon:
         if probe is not None:
             asyncio.get_running_loop().create_task(_close(probe))
 
+    async def _launch(self, key: PortKey, start: datetime, interval: float) -> None:
+        """The scheduled job: start the probe as the daemon's own task, so that stopping the
+        scheduler (which cancels the jobs it runs) lets probes in flight finish."""
+        if self._stopping or key not in self.probes:
+            return
+        if key in self._probing:
+            self.health.missed_runs += 1  # the previous run of this port is still going
+            return
+        self._probing.add(key)
+        task = asyncio.get_running_loop().create_task(self._probe(key, start, interval))
+        self._running.add(task)
+        task.add_done_callback(lambda done: (self._running.discard(done),
+                                             self._probing.discard(key)))
+
     async def _probe(self, key: PortKey, start: datetime, interval: float) -> None:
         probe = self.probes.get(key)
-        if probe is None or self._stopping:
+        if probe is None:
             return
-        task = asyncio.current_task()
-        self._running.add(task)
-        try:
-            now = datetime.now(UTC)
-            due = start + timedelta(seconds=interval * round((now - start).total_seconds() / interval))
-            self.health.record_lag(max(0.0, (now - due).total_seconds()))
-            async with self._semaphore:
-                self._in_flight += 1
-                try:
-                    result = await probe.measure()
-                finally:
-                    self._in_flight -= 1
-            self.buffer.add(result)
-            self.health.probes_run += 1
-            self._note(key, result)
-            for observer in self.on_result:
-                observer(result)
-        finally:
-            self._running.discard(task)
+        now = datetime.now(UTC)
+        due = start + timedelta(seconds=interval * round((now - start).total_seconds() / interval))
+        self.health.record_lag(max(0.0, (now - due).total_seconds()))
+        async with self._semaphore:
+            self._in_flight += 1
+            try:
+                result = await probe.measure()
+            finally:
+                self._in_flight -= 1
+        self.buffer.add(result)
+        self.health.probes_run += 1
+        self._note(key, result)
+        for observer in self.on_result:
+            observer(result)
 
     def _note(self, key: PortKey, result: ProbeResult) -> None:
         """Log a port's change of state, not every probe."""
