@@ -135,6 +135,69 @@ Channel = Annotated[WebhookChannel | EmailChannel | AppriseChannel | Alertmanage
                     Field(discriminator="type")]
 
 
+class AzureMonitorExporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["azure_monitor"]
+    connection_string: SecretStr = Field(description="Application Insights connection string, "
+                                                     "e.g. ${APPLICATIONINSIGHTS_CONNECTION_STRING}")
+
+
+class OtlpExporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["otlp"]
+    endpoint: str = Field("http://127.0.0.1:4318", description="OTLP/HTTP (protobuf) receiver; a "
+                                                               "URL without a path gets /v1/metrics")
+    headers: dict[str, SecretStr] = Field({}, description="e.g. an API key; ${ENV} resolves")
+    timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "${")):
+            raise ValueError(f"{value!r} is not an http(s) URL (e.g. http://127.0.0.1:4318)")
+        return value
+
+
+class PrometheusExporter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["prometheus"]
+    listen: str = Field("127.0.0.1:9464", description="host:port of the /metrics scrape endpoint")
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:9464)")
+        return value
+
+
+Exporter = Annotated[AzureMonitorExporter | OtlpExporter | PrometheusExporter,
+                     Field(discriminator="type")]
+
+
+class TelemetrySettings(BaseModel):
+    """Where the daemon's OpenTelemetry metrics go; no exporter: nothing leaves the machine."""
+
+    model_config = ConfigDict(extra="forbid")
+    exporters: list[Exporter] = []
+    export_interval: Duration = Field(timedelta(seconds=30),
+                                      description="how often metrics are pushed (azure_monitor, otlp)")
+    service_name: str = Field("meshwatch", min_length=1, description="the service.name resource")
+
+    @field_validator("export_interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("export_interval must be at least 1s")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MESHWATCH_", env_nested_delimiter="__",
                                       extra="forbid")
@@ -145,6 +208,7 @@ class Settings(BaseSettings):
     alerting: AlertingSettings = AlertingSettings()
     channels: dict[str, Channel] = {}
     smtp: SmtpSettings | None = None
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     @field_validator("timezone")
     @classmethod
