@@ -78,6 +78,7 @@ class MeasurementBuffer:
         self._flushing = threading.Lock()
         self.capacity = capacity
         self.dropped = 0
+        self.failed_writes = 0  # flushes the store refused (each one retried later)
         self.last_error: str | None = None
 
     def add(self, result) -> None:
@@ -105,6 +106,7 @@ class MeasurementBuffer:
             except (SQLAlchemyError, OSError) as error:
                 with self._lock:
                     self._pending.extendleft(reversed(batch))
+                self.failed_writes += 1
                 message = f"cannot write {len(batch)} measurement(s): {_reason(error)}"
                 if message != self.last_error:
                     log.error("%s; keeping them to retry", message)

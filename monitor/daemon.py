@@ -36,9 +36,11 @@ class Health:
     probes_run: int = 0
     missed_runs: int = 0  # probe runs skipped: the previous run of the port was still going
     lag_seconds: list[float] = field(default_factory=list)  # recent scheduling lags
+    lags_recorded: int = 0  # every lag ever recorded, so observers can tell which ones are new
 
     def record_lag(self, seconds: float) -> None:
         self.lag_seconds.append(seconds)
+        self.lags_recorded += 1
         del self.lag_seconds[:-2000]
 
 
