@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,21 @@ from monitor.store import DEFAULT_URL
 CONFIG_ENV = "MESHWATCH_CONFIG"
 
 
+def split_host_port(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def _host_port(value: str) -> str:
+    _, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8470)")
+    return value
+
+
+HostPort = Annotated[str, AfterValidator(_host_port)]
+
+
 class SloSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_events: int = Field(10, ge=1, description="events in a long window before a burn alert")
@@ -39,7 +55,7 @@ class SloSettings(BaseModel):
 
 class DaemonSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    listen: str = Field("127.0.0.1:8470", description="host:port of /healthz and /heartbeat")
+    listen: HostPort = Field("127.0.0.1:8470", description="host:port of /healthz and /heartbeat")
     max_in_flight: int = Field(256, ge=1, description="probes running at the same time")
     evaluation_interval: Duration = Field(timedelta(seconds=30),
                                           description="how often objectives are evaluated")
@@ -52,16 +68,7 @@ class DaemonSettings(BaseModel):
 
     @property
     def host_port(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
-        return host or "127.0.0.1", int(port)
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, _, port = value.rpartition(":")
-        if not port.isdigit() or not 0 <= int(port) < 65536:
-            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:8470)")
-        return value
+        return split_host_port(self.listen)
 
 
 class AlertingSettings(BaseModel):
@@ -161,20 +168,11 @@ class OtlpExporter(BaseModel):
 class PrometheusExporter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["prometheus"]
-    listen: str = Field("127.0.0.1:9464", description="host:port of the /metrics scrape endpoint")
+    listen: HostPort = Field("127.0.0.1:9464", description="host:port of the /metrics scrape endpoint")
 
     @property
     def host_port(self) -> tuple[str, int]:
-        host, _, port = self.listen.rpartition(":")
-        return host or "127.0.0.1", int(port)
-
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, _, port = value.rpartition(":")
-        if not port.isdigit() or not 0 <= int(port) < 65536:
-            raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:9464)")
-        return value
+        return split_host_port(self.listen)
 
 
 Exporter = Annotated[AzureMonitorExporter | OtlpExporter | PrometheusExporter,

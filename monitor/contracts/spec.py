@@ -72,13 +72,11 @@ class LineageSpec(Strict):
         return value
 
 
-class ContractSpec(Strict):
-    version: str | None = None
+class InForce(Strict):
+    """An agreement's validity: in force on days in [start, end)."""
+
     start: date | None = None
     end: date | None = None
-    source: str | None = None
-    terms: dict[str, Any] = {}
-    lineage: LineageSpec = LineageSpec()
 
     @field_validator("end")
     @classmethod
@@ -87,6 +85,13 @@ class ContractSpec(Strict):
         if start and end and end <= start:
             raise ValueError(f"end {end} is not after start {start}")
         return end
+
+
+class ContractSpec(InForce):
+    version: str | None = None
+    source: str | None = None
+    terms: dict[str, Any] = {}
+    lineage: LineageSpec = LineageSpec()
 
 
 class PortSpec(BaseModel):
@@ -130,23 +135,13 @@ class ObjectiveSpec(Strict):
         return self
 
 
-class ConsumerSpec(Strict):
+class ConsumerSpec(InForce):
     team: str
     contact: str | None = None
     purpose: str | None = None
-    start: date | None = None
-    end: date | None = None
     notify: list[NotifySpec] = []
     objectives: list[str] | None = None
     severity: Literal["page", "ticket"] | None = None
-
-    @field_validator("end")
-    @classmethod
-    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("start")  # reported on `end`, the line to fix
-        if start and end and end <= start:
-            raise ValueError(f"end {end} is not after start {start}")
-        return end
 
 
 class MaintenanceSpec(Strict):
