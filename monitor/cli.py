@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -166,6 +167,9 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     import asyncio
 
     from monitor.checking import check_once, probe_json
+    from monitor.logs import setup_logging
+
+    setup_logging("text", logging.ERROR)  # the table says what the daemon would log
 
     config = load_config(config_dir)
     for problem in config.problems:
