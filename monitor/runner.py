@@ -13,6 +13,7 @@ from aiohttp import web
 from monitor.alerting.service import AlertingService
 from monitor.config import Config
 from monitor.daemon import Daemon
+from monitor.telemetry import start_telemetry
 from monitor.web import make_app
 
 log = logging.getLogger("meshwatch.daemon")
@@ -22,9 +23,15 @@ async def serve(config: Config, engine, *, alerting: bool = True,
                 stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
                 on_started: Callable[[Daemon], None] | None = None) -> None:
     service = AlertingService(engine, config.settings) if alerting else None
-    daemon = Daemon(config, engine, probe_context=probe_context,
-                    after_evaluation=[service.after_evaluation] if service else [],
-                    periodic=[(timedelta(seconds=10), service.deliver)] if service else [])
+    telemetry = start_telemetry(config.settings)  # None unless exporters are configured
+    after_evaluation = [service.after_evaluation] if service else []
+    if telemetry:
+        after_evaluation.append(telemetry.after_evaluation)
+    daemon = Daemon(config, engine, probe_context=probe_context, after_evaluation=after_evaluation,
+                    periodic=[(timedelta(seconds=10), service.deliver)] if service else [],
+                    on_result=[telemetry.on_result] if telemetry else [])
+    if telemetry:
+        telemetry.watch(daemon)
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -37,6 +44,8 @@ async def serve(config: Config, engine, *, alerting: bool = True,
         await web.TCPSite(runner, host, port).start()
     except OSError as error:
         await runner.cleanup()
+        if telemetry:
+            await asyncio.to_thread(telemetry.shutdown)
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
     log.info("health and heartbeat endpoints on http://%s:%d", host, port)
     await daemon.start()
@@ -49,5 +58,7 @@ async def serve(config: Config, engine, *, alerting: bool = True,
         log.info("stopping: letting probes in flight finish, writing buffered measurements")
         await daemon.stop()
         await runner.cleanup()
+        if telemetry:
+            await asyncio.to_thread(telemetry.shutdown)  # a last export, then the exporters stop
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)

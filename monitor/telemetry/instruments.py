@@ -1,0 +1,276 @@
+"""The metrics meshwatch exports: SLO gauges from the latest evaluation, probe histograms and
+counters, and the daemon's own health.
+
+SLO values are observable gauges read from the latest round (`LatestEvaluation`), so an exporter
+sees the state as of its own collection and nothing is pushed per round."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from monitor.contracts.model import DataProduct, Indicator, Objective, Port
+from monitor.durations import format_duration
+from monitor.evaluation import ObjectiveReport
+from monitor.probes.base import ErrorClass, ProbeResult
+from monitor.secrets import has_placeholder
+from monitor.slo import AlertPolicy, Status, scaled_rules
+
+log = logging.getLogger("meshwatch.telemetry")
+
+# Seconds; the boundaries OpenTelemetry's semantic conventions advise for request durations.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
+                    10.0, 30.0, 60.0)
+# Conditions beyond the burn-rate rules that an evaluation may report (monitor.slo.evaluate).
+EXTRA_CONDITIONS = ("budget_exhausted", "no_data")
+FRESHNESS_CONDITIONS = ("freshness_breach",)
+URL_OPTIONS = ("url", "account_url", "endpoint")  # port options that name the server probed
+
+
+class HealthSource(Protocol):
+    """What telemetry reads of the daemon (monitor.daemon.Daemon fits)."""
+
+    health: object
+    buffer: object
+    products: dict[str, DataProduct]
+
+    def health_document(self) -> dict: ...
+
+
+@dataclass(frozen=True)
+class LatestEvaluation:
+    """The reports of the latest evaluation round, replaced whole by each round."""
+
+    reports: Sequence[ObjectiveReport] = ()
+    at: datetime | None = None
+    failed_notifications: int | None = None
+
+
+@dataclass
+class _Seen:
+    """How far the daemon's counters have been turned into histogram records."""
+
+    rounds: int = 0
+    lags: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class MeshInstruments:
+    """Creates every instrument on `meter`; `record_probe` and `sample_health` feed the
+    synchronous ones, callbacks read `latest()` and `daemon()` for the observable ones."""
+
+    def __init__(self, meter: Meter, latest: Callable[[], LatestEvaluation],
+                 daemon: Callable[[], HealthSource | None], policy: AlertPolicy = AlertPolicy()):
+        self._latest = latest
+        self._daemon = daemon
+        self._policy = policy
+        self._seen = _Seen()
+        self._failing_callbacks: set[str] = set()
+        self._slo_gauges(meter)
+        self._probe_instruments(meter)
+        self._health_instruments(meter)
+
+    # ---- SLOs -------------------------------------------------------------------------------
+    def _slo_gauges(self, meter: Meter) -> None:
+        gauges = {
+            "meshwatch.slo.compliance": ("Good events / all events over the objective's window",
+                                         self._compliance),
+            "meshwatch.slo.target": ("The objective's target, as a fraction", self._target),
+            "meshwatch.slo.error_budget.remaining": (
+                "Error budget left over the objective's window (1: untouched, <0: overspent)",
+                self._budget),
+            "meshwatch.slo.burn_rate": ("Burn rate over an alert window (1: spends the budget "
+                                        "exactly over the objective's window)", self._burn_rates),
+            "meshwatch.slo.status": ("1 for the objective's current status, 0 for the others",
+                                     self._statuses),
+            "meshwatch.slo.condition": ("1 while an alert condition holds, 0 otherwise",
+                                        self._conditions),
+        }
+        for name, (description, observe) in gauges.items():
+            meter.create_observable_gauge(name, [self._guarded(name, observe)], unit="1",
+                                          description=description)
+
+    def _reports(self) -> Iterator[tuple[ObjectiveReport, dict[str, str]]]:
+        for report in self._latest().reports:
+            yield report, objective_attributes(report.product, report.objective)
+
+    def _compliance(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            if report.evaluation.compliance is not None:
+                yield Observation(report.evaluation.compliance, attributes)
+
+    def _target(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            yield Observation(float(report.objective.target), attributes)
+
+    def _budget(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            if report.evaluation.error_budget_remaining is not None:
+                yield Observation(report.evaluation.error_budget_remaining, attributes)
+
+    def _burn_rates(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            for window, rate in report.evaluation.burn_rates.items():
+                if rate is not None:
+                    yield Observation(rate, {**attributes, "slo.window": format_duration(window)})
+
+    def _statuses(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            current = report.evaluation.status
+            for status in Status:
+                yield Observation(int(status is current), {**attributes, "slo.status": status.value})
+
+    def _conditions(self) -> Iterator[Observation]:
+        for report, attributes in self._reports():
+            holding = {condition.name for condition in report.evaluation.conditions}
+            for name in sorted(self.condition_names(report.objective) | holding):
+                yield Observation(int(name in holding), {**attributes, "slo.condition": name})
+
+    def condition_names(self, objective: Objective) -> set[str]:
+        """Every condition that may hold on `objective`, so those that do not are reported as 0."""
+        names = {rule.name for rule in scaled_rules(objective.window, self._policy.rules)}
+        names.update(EXTRA_CONDITIONS)
+        if objective.indicator is Indicator.FRESHNESS:
+            names.update(FRESHNESS_CONDITIONS)
+        return names
+
+    # ---- probes -----------------------------------------------------------------------------
+    def _probe_instruments(self, meter: Meter) -> None:
+        self._probe_duration = meter.create_histogram(
+            "meshwatch.probe.duration", unit="s", description="How long a probe took",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+        self._probe_results = meter.create_counter(
+            "meshwatch.probe.results", unit="{result}",
+            description="Probe results by outcome; failures carry error.type")
+
+    def record_probe(self, result: ProbeResult) -> None:
+        attributes = {"product": result.product, "port": result.port, "kind": result.kind}
+        port = self._port(result.product, result.port)
+        server = server_address(port.options) if port is not None else None
+        if server:
+            attributes["server.address"] = server
+        if not result.ok:
+            attributes["error.type"] = str(result.error_class or "internal")
+        duration = result.latency
+        if duration is None and result.error_class is ErrorClass.TIMEOUT and port is not None:
+            duration = port.timeout  # a probe that timed out took its whole timeout
+        if duration is not None:
+            self._probe_duration.record(duration.total_seconds(), attributes)
+        self._probe_results.add(1, {**attributes, "outcome": "ok" if result.ok else "failure"})
+
+    def _port(self, product_id: str, port_name: str) -> Port | None:
+        daemon = self._daemon()
+        product = daemon.products.get(product_id) if daemon is not None else None
+        return product.port(port_name) if product is not None else None
+
+    # ---- the daemon's health ----------------------------------------------------------------
+    def _health_instruments(self, meter: Meter) -> None:
+        self._evaluation_duration = meter.create_histogram(
+            "meshwatch.evaluation.duration", unit="s",
+            description="How long an evaluation round took (flush, evaluate, hooks)",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+        self._scheduling_lag = meter.create_histogram(
+            "meshwatch.scheduler.lag", unit="s",
+            description="How late a probe started after its due time",
+            explicit_bucket_boundaries_advisory=DURATION_BUCKETS)
+        counters = {
+            "meshwatch.evaluation.rounds": ("{round}", "Evaluation rounds completed",
+                                            lambda d: d.health.rounds),
+            "meshwatch.scheduler.missed_runs": (
+                "{run}", "Probe runs skipped: the previous run of the port was still going",
+                lambda d: d.health.missed_runs),
+            "meshwatch.store.write_failures": ("{failure}", "Writes of measurements the store "
+                                               "refused (kept and retried)",
+                                               lambda d: d.buffer.failed_writes),
+            "meshwatch.store.dropped": ("{measurement}", "Measurements dropped: the buffer was "
+                                        "full while the store was unavailable",
+                                        lambda d: d.buffer.dropped),
+        }
+        for name, (unit, description, read) in counters.items():
+            meter.create_observable_counter(name, [self._guarded(name, self._from_daemon(read))],
+                                            unit=unit, description=description)
+        gauges = {
+            "meshwatch.probe.in_flight": ("{probe}", "Probes running now",
+                                          lambda d: d.health_document()["in_flight"]),
+            "meshwatch.store.buffered": ("{measurement}", "Measurements waiting to be written",
+                                         len_of_buffer),
+        }
+        for name, (unit, description, read) in gauges.items():
+            meter.create_observable_gauge(name, [self._guarded(name, self._from_daemon(read))],
+                                          unit=unit, description=description)
+        meter.create_observable_gauge(
+            "meshwatch.notification.failed", [self._guarded("notifications", self._failed)],
+            unit="{notification}",
+            description="Notifications in the outbox marked failed (delivery gave up)")
+
+    def _from_daemon(self, read: Callable[[HealthSource], float]) -> Callable[[], Iterable]:
+        def observe() -> Iterator[Observation]:
+            daemon = self._daemon()
+            if daemon is not None:
+                yield Observation(read(daemon))
+        return observe
+
+    def _failed(self) -> Iterator[Observation]:
+        failed = self._latest().failed_notifications
+        if failed is not None:
+            yield Observation(failed)
+
+    def sample_health(self) -> None:
+        """Turn the daemon's new lags and finished rounds into histogram records (each once)."""
+        daemon = self._daemon()
+        if daemon is None:
+            return
+        health = daemon.health
+        with self._seen.lock:
+            lags, recorded = list(health.lag_seconds), health.lags_recorded
+            for lag in lags[len(lags) - min(recorded - self._seen.lags, len(lags)):]:
+                self._scheduling_lag.record(lag)
+            self._seen.lags = recorded
+            if health.rounds != self._seen.rounds and health.last_round_seconds is not None:
+                self._evaluation_duration.record(health.last_round_seconds)
+                self._seen.rounds = health.rounds
+
+    def _guarded(self, name: str, observe: Callable[[], Iterable[Observation]]):
+        """A callback that logs one line instead of letting the SDK print a traceback."""
+        def callback(options: CallbackOptions) -> list[Observation]:
+            try:
+                observations = list(observe())
+            except Exception as error:  # noqa: BLE001 - a metric is skipped, never the export
+                if name not in self._failing_callbacks:
+                    log.error("telemetry: cannot observe %s: %s: %s", name,
+                              type(error).__name__, error)
+                self._failing_callbacks.add(name)
+                return []
+            self._failing_callbacks.discard(name)
+            return observations
+        return callback
+
+
+def objective_attributes(product: DataProduct, objective: Objective) -> dict[str, str]:
+    return {"product": product.id, "objective": objective.name,
+            "indicator": objective.indicator.value}
+
+
+def server_address(options: dict) -> str | None:
+    """The host a port's probe talks to, when its options name one without a placeholder."""
+    for key in URL_OPTIONS:
+        value = options.get(key)
+        if isinstance(value, str) and not has_placeholder(value):
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                continue
+            if host:
+                return host
+    return None
+
+
+def len_of_buffer(daemon: HealthSource) -> int:
+    return len(daemon.buffer)
