@@ -1,8 +1,9 @@
 """What the dashboard pages read: the configuration and the store, cached for a few seconds.
 
 Read-only: the store is opened with `monitor.queries.open_reader` (connections refuse writes) and
-never migrated. Cached values are keyed by the configuration directory and the store URL, so two
-dashboards of two meshes in one process never mix.
+never migrated. Every cached read is keyed by `config_key()` — the configuration directory, its
+files' count and newest change, and the MESHWATCH_* environment (which holds the store URL) — so
+an edited contract shows at once and two meshes in one process never mix.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from monitor.settings import CONFIG_ENV
 from monitor.store.engine import StoreUnavailable, describe
 from monitor.store.rollups import floor_minute, minute_time
 
-CONFIG_TTL = 10  # seconds: contract edits show up quickly
 READ_TTL = 15  # seconds: the daemon evaluates every 30 s by default
+REPORT_TTL = 60  # monthly figures change slowly
 REFRESH = timedelta(seconds=30)  # how often the overview refreshes itself
 
 NO_MEASUREMENTS = "No measurements yet: start `meshwatch run` (with the same `--config`) to probe " \
@@ -40,13 +41,29 @@ def config_dir() -> str:
     return str(Path(os.environ.get(CONFIG_ENV, "config")).resolve())
 
 
-@st.cache_resource(ttl=CONFIG_TTL, show_spinner=False)
-def _config(directory: str) -> Config:
-    return load_config(Path(directory))
+def config_key() -> str:
+    """Names one state of the configuration: directory, files, newest change, environment.
+    A stat of each file, a few milliseconds for a thousand contracts."""
+    directory, count, newest = config_dir(), 0, 0
+    for root, _folders, files in os.walk(directory):
+        for name in files:
+            try:
+                changed = os.stat(os.path.join(root, name)).st_mtime_ns
+            except OSError:
+                continue
+            count, newest = count + 1, max(newest, changed)
+    environment = sorted((k, v) for k, v in os.environ.items() if k.startswith("MESHWATCH_"))
+    return repr((directory, count, newest, environment))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _config(key: str) -> Config:
+    return load_config(Path(config_dir()))
 
 
 def config() -> Config:
-    return _config(config_dir())
+    """The configuration as loaded for the current config key (loaded again on any change)."""
+    return _config(config_key())
 
 
 def zone() -> ZoneInfo:
@@ -134,7 +151,7 @@ def products() -> dict[str, DataProduct]:
 
 def clear() -> None:
     st.cache_data.clear()
-    st.cache_resource.clear()
+    _config.clear()
 
 
 # --- cached reads ----------------------------------------------------------------------------
@@ -148,96 +165,111 @@ class MeshStatus:
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=8)
-def mesh_status(directory: str, url: str, at: datetime,
-                product_ids: tuple[str, ...] | None = None) -> MeshStatus:
-    """Every objective of the mesh (or of `product_ids`) evaluated at `at`, with firing alerts."""
-    mesh = _config(directory)
+def _mesh_status(key: str, at: datetime, product_ids: tuple[str, ...] | None) -> MeshStatus:
+    mesh = _config(key)
     chosen = [p for p in mesh.registry.products.values()
               if product_ids is None or p.id in product_ids]
-    with _reader(url).connect() as connection:
+    with _reader(mesh.settings.database_url).connect() as connection:
         reports = evaluate_mesh(connection, chosen, at, mesh.settings.slo.policy())
         firing = queries.firing_alerts(connection)
     return MeshStatus(at, reports, firing)
 
 
+def mesh_status(at: datetime, product_ids: tuple[str, ...] | None = None) -> MeshStatus:
+    """Every objective of the mesh (or of `product_ids`) evaluated at `at`, with firing alerts."""
+    return _mesh_status(config_key(), at, product_ids)
+
+
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
-def bucket_frame(url: str, keys: tuple[tuple[str, str], ...], start: datetime, end: datetime,
-                 size: str) -> pd.DataFrame:
-    """Per objective and bucket: good, total, and the end of the bucket (aware UTC)."""
-    with _reader(url).connect() as connection:
-        ids = queries.known_series(connection, keys)
+def _bucket_frame(key: str, series: tuple[tuple[str, str], ...], start: datetime,
+                  end: datetime, size: str) -> pd.DataFrame:
+    with _reader(_config(key).settings.database_url).connect() as connection:
+        ids = queries.known_series(connection, series)
         counts = queries.bucket_counts(connection, list(ids.values()), floor_minute(start),
                                        floor_minute(end), size)
-    names = {series: key[1] for key, series in ids.items()}
-    rows = [(names[series], minute_time(minute), c.good, c.total)
-            for series, entries in counts.items() for minute, c in entries]
+    names = {series_id: pair[1] for pair, series_id in ids.items()}
+    rows = [(names[series_id], minute_time(minute), c.good, c.total)
+            for series_id, entries in counts.items() for minute, c in entries]
     return pd.DataFrame(rows, columns=["objective", "at", "good", "total"])
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
-def port_results(url: str, product: str) -> dict[str, queries.PortResult]:
-    with _reader(url).connect() as connection:
-        return queries.latest_port_results(connection, product)
+def bucket_frame(series: tuple[tuple[str, str], ...], start: datetime, end: datetime,
+                 size: str) -> pd.DataFrame:
+    """Per objective (product, objective) and bucket in (start, end]: good, total, and the end of
+    the bucket (aware UTC) in `at`."""
+    return _bucket_frame(config_key(), series, start, end, size)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
-def failures(url: str, product: str) -> list[queries.PortResult]:
-    with _reader(url).connect() as connection:
-        return queries.recent_failures(connection, product)
+def _port_reads(key: str, product: str, start: datetime, end: datetime
+                ) -> tuple[dict[str, queries.PortResult], list[queries.PortResult],
+                           dict[str, list[queries.PortResult]]]:
+    mesh = _config(key)
+    ports = [p.name for p in mesh.registry.products[product].ports]
+    with _reader(mesh.settings.database_url).connect() as connection:
+        return (queries.latest_port_results(connection, product),
+                queries.recent_failures(connection, product),
+                {port: queries.probe_history(connection, product, port, start, end)
+                 for port in ports})
+
+
+def port_reads(product: str, start: datetime, end: datetime):
+    """(latest result per port, recent failures, results per port in [start, end))."""
+    return _port_reads(config_key(), product, start, end)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
-def probe_history(url: str, product: str, port: str, start: datetime, end: datetime
-                  ) -> list[queries.PortResult]:
-    with _reader(url).connect() as connection:
-        return queries.probe_history(connection, product, port, start, end)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
-def episodes(url: str, product: str, start: datetime, end: datetime
-             ) -> list[queries.Episode] | None:
-    with _reader(url).connect() as connection:
+def _episodes(key: str, product: str, start: datetime, end: datetime
+              ) -> list[queries.Episode] | None:
+    with _reader(_config(key).settings.database_url).connect() as connection:
         return queries.episodes(connection, product, start, end)
 
 
-@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
-def month_report(directory: str, url: str, month: str, at: datetime,
-                 product_ids: tuple[str, ...] | None = None) -> UptimeReport:
-    """The uptime report of `month` (YYYY-MM) for every product (or `product_ids`)."""
-    mesh = _config(directory)
+def episodes(product: str, start: datetime, end: datetime) -> list[queries.Episode] | None:
+    """Firings of the product's alerts overlapping [start, end); None without alert tables."""
+    return _episodes(config_key(), product, start, end)
+
+
+@st.cache_data(ttl=REPORT_TTL, show_spinner=False, max_entries=64)
+def _month_report(key: str, month: str, at: datetime, product_ids: tuple[str, ...] | None
+                  ) -> UptimeReport:
+    mesh = _config(key)
     chosen = [p for p in mesh.registry.products.values()
               if product_ids is None or p.id in product_ids]
-    with _reader(url).connect() as connection:
+    with _reader(mesh.settings.database_url).connect() as connection:
         return uptime_report(connection, chosen, Month.parse(month), mesh.settings.timezone, at)
 
 
+def month_report(month: str, at: datetime, product_ids: tuple[str, ...] | None = None
+                 ) -> UptimeReport:
+    """The uptime report of `month` (YYYY-MM) as known at `at`, for every product (or some)."""
+    return _month_report(config_key(), month, at, product_ids)
+
+
+@dataclass(frozen=True)
+class AlertReads:
+    alerts: list[dict]  # with history and deliveries, as `meshwatch alerts --json` shows them
+    silences: list[dict]
+    failed_deliveries: list[dict]
+
+
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=8)
-def alert_overview(url: str, at: datetime, recent: timedelta) -> list[dict] | None:
-    """Active and recent alerts with history and deliveries (as `meshwatch alerts` shows them);
-    None while the store has no alert tables."""
-    from monitor.alerting import alert_overview as overview
+def _alert_reads(key: str, at: datetime, recent: timedelta) -> AlertReads | None:
+    from monitor.alerting import alert_overview, failed_deliveries, list_silences
 
-    with _reader(url).connect() as connection:
-        return overview(connection, at, recent) if queries.has_alerts(connection) else None
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=8)
-def silences(url: str, at: datetime) -> list[dict] | None:
-    from monitor.alerting import list_silences
-
-    with _reader(url).connect() as connection:
+    with _reader(_config(key).settings.database_url).connect() as connection:
         if not queries.has_alerts(connection):
             return None
-        return [{**s.as_json(at), "starts_at": s.starts_at, "ends_at": s.ends_at}
-                for s in list_silences(connection, at)]
+        return AlertReads(
+            alert_overview(connection, at, recent),
+            [{**s.as_json(at), "starts_at": s.starts_at, "ends_at": s.ends_at}
+             for s in list_silences(connection, at)],
+            failed_deliveries(connection))
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=8)
-def failed_deliveries(url: str) -> list[dict] | None:
-    from monitor.alerting import failed_deliveries as failed
-
-    with _reader(url).connect() as connection:
-        return failed(connection) if queries.has_alerts(connection) else None
+def alert_reads(at: datetime, recent: timedelta) -> AlertReads | None:
+    """Active and recent alerts, silences and failed deliveries; None without alert tables."""
+    return _alert_reads(config_key(), at, recent)
 
 
 # --- shared bits of pages ----------------------------------------------------------------------

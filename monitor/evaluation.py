@@ -70,7 +70,9 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
     minutes = {w: w // timedelta(minutes=1) for p, o in pairs for w in objective_windows(o, policy)}
     sums = window_counts(connection, list(ids.values()), [(end - m, end) for m in minutes.values()])
     last = last_event_minutes(connection, list(ids.values()))
-    states = port_states(connection)
+    states: dict[str, dict[tuple[str, str], PortState]] = {}
+    for key, state in port_states(connection).items():  # per product: data_age scans only its own
+        states.setdefault(key[0], {})[key] = state
     reports = []
     for product, objective in pairs:
         series = ids.get((product.id, objective.name))
@@ -80,7 +82,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             counts=counts,
             last_event_at=minute_time(last[series]) if series in last else None,
             expected_interval=expected_interval(product, objective),
-            data_age=data_age(product, objective, states, at),
+            data_age=data_age(product, objective, states.get(product.id, {}), at),
             monitoring_since=monitoring_since)
         evaluation = evaluate_objective(
             target=objective.target, window=objective.window, at=at,

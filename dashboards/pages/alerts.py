@@ -29,12 +29,13 @@ team = team_column.selectbox("Team", [EVERYONE, *teams],
 recent_name = recent_column.segmented_control("Recent", list(RECENT), default="7 days",
                                               required=True)
 
-alerts = mesh.alert_overview(mesh.database_url(), at, RECENT[recent_name])
-if alerts is None:
+reads = mesh.alert_reads(at, RECENT[recent_name])
+if reads is None:
     st.info("No alert history in this store yet: it was created before the alert engine "
             "(its tables come with migration 0003). Run `meshwatch run` with this version once to "
             "add them; the dashboard itself never changes the store.", icon=":material/info:")
     st.stop()
+alerts = reads.alerts
 
 
 def hears(alert: dict) -> bool:
@@ -54,7 +55,7 @@ firing_metric, pending_metric, resolved_metric, failed_metric = st.columns(4)
 firing_metric.metric("Firing", sum(a["state"] == "firing" for a in shown))
 pending_metric.metric("Pending", sum(a["state"] == "pending" for a in shown))
 resolved_metric.metric(f"Resolved in {recent_name}", sum(a["state"] == "resolved" for a in shown))
-broken = mesh.failed_deliveries(mesh.database_url()) or []
+broken = reads.failed_deliveries
 failed_metric.metric("Failed deliveries", len(broken))
 
 if not shown:
@@ -92,7 +93,7 @@ if broken:
                  hide_index=True)
 
 st.subheader("Silences")
-silences = mesh.silences(mesh.database_url(), at) or []
+silences = reads.silences
 if team != EVERYONE:
     silences = [s for s in silences if s["product"] in products
                 and (products[s["product"]].owner.team == team

@@ -28,8 +28,7 @@ if not chosen:
     st.stop()
 
 months = list(reversed(recent_months(at, mesh.zone(), 12)))
-reports = [mesh.month_report(mesh.config_dir(), mesh.database_url(), str(month), at,
-                             tuple(chosen)) for month in months]
+reports = [mesh.month_report(str(month), at, tuple(chosen)) for month in months]
 history = frames.history_frame(reports)
 history["key"] = history["product"] + " · " + history["objective"]
 st.caption(f"Calendar months in {config.settings.timezone}; the current month counts up to "

@@ -33,7 +33,7 @@ owner_column.multiselect("Owner", sorted({p.owner.team for p in products}), key=
 
 @st.fragment(run_every=mesh.REFRESH)
 def board() -> None:
-    status = mesh.mesh_status(mesh.config_dir(), mesh.database_url(), mesh.now_minute())
+    status = mesh.mesh_status(mesh.now_minute())
     table = frames.overview_frame(products, status.reports, status.firing,
                                   mesh.at_parameter().get("at"))
     shown = frames.filter_overview(table, st.session_state.get("search", ""),

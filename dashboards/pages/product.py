@@ -66,7 +66,7 @@ except mesh.NothingToRead as reason:
 
 reports: list[ObjectiveReport] = []
 if readable:
-    status = mesh.mesh_status(mesh.config_dir(), mesh.database_url(), at, (product.id,))
+    status = mesh.mesh_status(at, (product.id,))
     reports = status.reports
     worst = frames.worst(r.evaluation.status for r in reports)
     st.markdown(f"**Status:** {frames.status_badge(worst)} · evaluated at {mesh.local(at)} "
@@ -130,7 +130,7 @@ if not readable:
 # --- objectives over time ----------------------------------------------------------------------
 
 def incidents_for(objective: str, start, end) -> pd.DataFrame:
-    found = mesh.episodes(mesh.database_url(), product.id, start, end) or []
+    found = mesh.episodes(product.id, start, end) or []
     rows = [(e.condition, e.severity, e.fired_at, e.resolved_at or end)
             for e in found if e.objective == objective]
     frame = pd.DataFrame(rows, columns=["condition", "severity", "fired", "resolved"])
@@ -143,7 +143,7 @@ def measurements(objective, start, end) -> pd.DataFrame | None:
     """Latency (ms) or data age (min) per probe of the objective's port, for threshold charts."""
     if objective.threshold is None or objective.port is None:
         return None
-    results = mesh.probe_history(mesh.database_url(), product.id, objective.port, start, end)
+    results = histories.get(objective.port, [])
     if objective.indicator is Indicator.LATENCY:
         rows = [(r.started_at, r.latency_ms) for r in results if r.ok and r.latency_ms is not None]
     else:
@@ -164,8 +164,9 @@ window_name = st.segmented_control("Chart window", list(WINDOWS), default="24h",
 span = WINDOWS[window_name]
 size = "minute" if span <= MAX_MINUTE_WINDOW else "hour"
 keys = tuple((product.id, o.name) for o in product.objectives)
-buckets = mesh.bucket_frame(mesh.database_url(), keys, at - span, at, size)
-alerts_known = mesh.episodes(mesh.database_url(), product.id, at - span, at) is not None
+buckets = mesh.bucket_frame(keys, at - span, at, size)
+alerts_known = mesh.episodes(product.id, at - span, at) is not None
+latest, failed, histories = mesh.port_reads(product.id, at - span, at)
 
 for report in reports:
     objective, evaluation = report.objective, report.evaluation
@@ -212,7 +213,7 @@ for report in reports:
                                                          incidents), width="stretch")
 
     budget_start = at - objective.window
-    window_buckets = mesh.bucket_frame(mesh.database_url(), ((product.id, objective.name),),
+    window_buckets = mesh.bucket_frame(((product.id, objective.name),),
                                        budget_start, at, "hour")
     burndown = frames.burndown_series(window_buckets, objective, budget_start)
     burndown["at"] = mesh.wall_times(burndown["at"])
@@ -235,7 +236,6 @@ for report in reports:
 # --- ports -------------------------------------------------------------------------------------
 
 st.header("Ports: latest probe results")
-latest = mesh.port_results(mesh.database_url(), product.id)
 rows = []
 for port in product.ports:
     result = latest.get(port.name)
@@ -256,7 +256,6 @@ for port in product.ports:
 st.dataframe(pd.DataFrame(rows, columns=["port", "kind", "last probe", "result", "latency ms",
                                          "newest data", "data age", "error", "failing since"]),
              hide_index=True)
-failed = mesh.failures(mesh.database_url(), product.id)
 if failed:
     with st.expander(f"Recent failed probes ({len(failed)})"):
         st.dataframe(pd.DataFrame([{"at": mesh.local(r.started_at), "port": r.port,

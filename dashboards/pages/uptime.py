@@ -23,7 +23,7 @@ chosen_domains = domain_column.multiselect("Domains", domains, placeholder="ever
 ids = tuple(sorted(p.id for p in config.registry.products.values()
                    if not chosen_domains or p.domain in chosen_domains))
 
-report = mesh.month_report(mesh.config_dir(), mesh.database_url(), month, at, ids)
+report = mesh.month_report(month, at, ids)
 table = frames.report_frame(report)
 if not report.complete:
     st.warning(f"{month} is still running: figures count up to {mesh.local(at)}.")
