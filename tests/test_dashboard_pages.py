@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit as st
+from conftest import _postgres_database as postgres_database
 from report_mesh import add_alerts, fill_until_at, probe_results, store_before_alerts, write_config
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -34,6 +36,19 @@ def mesh_dir(tmp_path_factory) -> Path:
         record_probe_results(connection, probe_results())
     engine.dispose()
     return write_config(directory / "config", url)
+
+
+@pytest.fixture(scope="module")
+def postgres_mesh_dir(tmp_path_factory) -> Iterator[Path]:
+    """The same mesh in a PostgreSQL store."""
+    for url in postgres_database():
+        engine = open_store(url)
+        fill_until_at(engine)
+        add_alerts(engine)
+        with engine.begin() as connection:
+            record_probe_results(connection, probe_results())
+        engine.dispose()
+        yield write_config(tmp_path_factory.mktemp("postgres") / "config", url)
 
 
 @pytest.fixture(scope="module")
@@ -283,3 +298,23 @@ def test_times_follow_the_configured_time_zone(dashboard, mesh_dir, tmp_path):
 
     ports = next(f.value for f in app.dataframe if "failing since" in f.value.columns)
     assert ports[ports["port"] == "lake"].iloc[0]["failing since"] == "2025-11-10 12:58"  # CET
+
+
+@pytest.mark.postgres
+def test_the_pages_read_a_postgresql_store_alike(dashboard, postgres_mesh_dir):
+    overview = dashboard(postgres_mesh_dir)
+    assert metrics(overview) == {"Products": "3", "Breached": "1", "At risk": "1",
+                                 "Alerts firing": "1"}
+
+    product = dashboard(postgres_mesh_dir, "pages/product.py", product="checkout/orders")
+    assert [m.value for m in product.metric[:4]] == ["at risk", "99.977%", "76.9%",
+                                                      "43,190 / 43,200"]
+    _, *_, burndown = chart_data(product.get("vega_lite_chart")[1])
+    assert burndown["budget left"].iloc[-1] == pytest.approx((1 - (10 / 43200) / 0.001) * 100)
+
+    alerts = dashboard(postgres_mesh_dir, "pages/alerts.py")
+    assert metrics(alerts)["Firing"] == "1"
+
+    uptime = dashboard(postgres_mesh_dir, "pages/uptime.py")
+    assert metrics(uptime) == {"Products": "3", "Objectives missed": "1",
+                               "Downtime minutes": "54", "Incidents": "1"}
