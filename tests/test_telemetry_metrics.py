@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import replace
 
 import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -98,6 +99,16 @@ def test_each_round_replaces_what_the_previous_round_reported(telemetry, reader)
     assert list(values(data, "meshwatch.slo.compliance", "objective")) == ["lake-freshness"]
     telemetry.after_evaluation([], AT)
     assert values(reader.get_metrics_data(), "meshwatch.slo.compliance") == {}
+
+
+def test_a_large_mesh_is_exported_whole(telemetry, reader):
+    report = at_risk_report()
+    products = [replace(ORDERS, name=f"orders-{number}") for number in range(1000)]
+    telemetry.after_evaluation([replace(report, product=p) for p in products], AT)
+    statuses = points(reader.get_metrics_data(), "meshwatch.slo.status")
+    assert len(statuses) == 5000
+    assert sum(point.value for point in statuses) == 1000
+    assert not any("otel.metric.overflow" in point.attributes for point in statuses)
 
 
 def test_probe_results_become_a_duration_histogram_in_seconds_and_an_outcome_counter(

@@ -20,6 +20,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,14 +36,20 @@ from monitor.telemetry.instruments import HealthSource, LatestEvaluation, MeshIn
 __all__ = ["LatestEvaluation", "Telemetry", "start_telemetry"]
 log = logging.getLogger("meshwatch.telemetry")
 NOTIFICATION = NotificationRecord.__table__
+MAX_POINTS = 200_000  # per metric: ~11 per objective (statuses, conditions), one per port outcome
 
 
 class Telemetry:
+    """The daemon's metrics on a MeterProvider of its own, read by `readers` (exporters, or an
+    in-memory reader in tests)."""
+
     def __init__(self, readers: Sequence[MetricReader], *, service_name: str = "meshwatch",
                  policy: AlertPolicy = AlertPolicy(), closers: Sequence[Callable[[], None]] = ()):
         resource = Resource.create({"service.name": service_name,
                                     "service.version": _meshwatch_version()})
-        self.provider = MeterProvider(metric_readers=list(readers), resource=resource)
+        # the SDK's default of 2000 points per metric is too few: 5 statuses per objective
+        views = [View(instrument_name="meshwatch.*", aggregation_cardinality_limit=MAX_POINTS)]
+        self.provider = MeterProvider(metric_readers=list(readers), resource=resource, views=views)
         self.latest = LatestEvaluation()
         self.daemon: HealthSource | None = None
         self._closers = list(closers)
