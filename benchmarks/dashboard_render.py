@@ -294,8 +294,8 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / f"built-{args.products}-{args.days}"
     lines = [f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.products} products "
-             f"(2 objectives each), {args.days} d of 1-minute data, {os.cpu_count()} CPUs; "
-             f"medians of {args.repeat} runs"]
+             f"(2 objectives each), {args.days} d of 1-minute data, {os.cpu_count()} CPUs "
+             f"(load average {os.getloadavg()[0]:.1f} at start); medians of {args.repeat} runs"]
     config_dir = write_config(folder, args.products)
     if marker.exists():
         lines.append(f"data: reused from {folder}")

@@ -22,7 +22,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor import queries
 from monitor.config import Config, load_config
-from monitor.contracts.model import DataProduct
 from monitor.evaluation import ObjectiveReport, evaluate_mesh
 from monitor.reports import Month, UptimeReport, uptime_report
 from monitor.settings import CONFIG_ENV
@@ -137,16 +136,12 @@ def reader() -> Engine:
 
 
 def engine_or_stop() -> Engine:
-    """The reader for a page; shows what to do and stops the page when there is nothing yet."""
+    """The reader for a page; shows what to do and stops the page when there is nothing to read."""
     try:
         return reader()
     except NothingToRead as reason:
         st.info(str(reason), icon=":material/info:")
         st.stop()
-
-
-def products() -> dict[str, DataProduct]:
-    return config().registry.products
 
 
 def clear() -> None:

@@ -42,7 +42,7 @@ class StoreNotCreated(StoreUnavailable):
 def open_reader(url: str) -> Engine:
     """An engine on an existing store whose connections are read-only (SQLite `query_only`,
     PostgreSQL read-only transactions). It neither creates the database nor migrates it."""
-    parsed = make_url(url if "://" in url else f"sqlite:///{url}")
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
             and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
         raise StoreNotCreated(f"no store at {describe(url)} yet")

@@ -17,7 +17,7 @@ mesh.sidebar()
 st.title("Alerts")
 config = mesh.config()
 products = config.registry.products
-engine = mesh.engine_or_stop()
+mesh.engine_or_stop()  # or an empty state saying what to do
 at = mesh.now_minute()
 
 teams = sorted({c.team for p in products.values() for c in p.consumers}

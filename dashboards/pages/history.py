@@ -15,7 +15,7 @@ products = config.registry.products
 if not products:
     st.info("No data products configured.", icon=":material/info:")
     st.stop()
-engine = mesh.engine_or_stop()
+mesh.engine_or_stop()  # or an empty state saying what to do
 at = mesh.now_minute()
 
 domains = sorted({p.domain for p in products.values()})

@@ -20,7 +20,7 @@ if not products:
             "check them with `meshwatch validate`.", icon=":material/info:")
     st.stop()
 
-engine = mesh.engine_or_stop()
+mesh.engine_or_stop()  # or an empty state saying what to do
 
 search_column, domain_column, status_column, owner_column = st.columns([3, 2, 2, 2])
 search_column.text_input("Search", key="search", placeholder="product, owner, objective…")

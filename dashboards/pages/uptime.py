@@ -11,7 +11,7 @@ from monitor.reports import recent_months, render_csv, render_json, render_markd
 mesh.sidebar()
 st.title("Uptime report")
 config = mesh.config()
-engine = mesh.engine_or_stop()
+mesh.engine_or_stop()  # or an empty state saying what to do
 at = mesh.now_minute()
 
 months = [str(m) for m in recent_months(at, mesh.zone(), 13)]
