@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.config import load_config
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Owner
-from monitor.queries import open_reader
+from monitor.queries import bucket_counts, known_series, open_reader, span_counts
 from monitor.reports import (
     Month,
     maintenance_spans,
@@ -30,6 +30,7 @@ from monitor.reports import (
     report_period,
     uptime_report,
 )
+from monitor.slo.budget import Counts
 from monitor.store.rollups import floor_minute
 
 LATER = datetime(2025, 11, 15, tzinfo=UTC)
@@ -235,3 +236,25 @@ def test_months_parse_and_step_across_years():
     with pytest.raises(ValueError, match="not a month"):
         Month.parse("October")
     assert Decimal("0.999") * 44640 > 44595  # why api-availability is missed
+
+
+def test_chart_buckets_add_up_to_the_window_they_cover(october, store_url):
+    start = floor_minute(datetime(2025, 10, 10, 12, 7, tzinfo=UTC))
+    end = floor_minute(datetime(2025, 10, 20, 8, 13, tzinfo=UTC))
+    engine = open_reader(store_url)
+    try:
+        with engine.connect() as connection:
+            ids = known_series(connection, [("checkout/orders", "api-availability")])
+            series = ids[("checkout/orders", "api-availability")]
+            hours = bucket_counts(connection, [series], start, end, "hour")[series]
+            minutes = bucket_counts(connection, [series], start, end, "minute")[series]
+            window = span_counts(connection, [series], [(start, end)])[(start, end)][series]
+    finally:
+        engine.dispose()
+
+    assert sum((c for _, c in hours), Counts()) == window == sum((c for _, c in minutes), Counts())
+    assert window.bad == 45 - 7  # the api's bad minutes 12:01..12:45 after 12:07
+    # the partial hours at the edges by the minute (53 and 13 of them), whole hours between
+    assert (hours[0][0], hours[52][0], hours[53][0], hours[-1][0]) == (start + 1, start + 53,
+                                                                       start + 113, end)
+    assert len(hours) == 53 + (end - 13 - (start + 53)) // 60 + 13
