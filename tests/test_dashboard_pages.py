@@ -183,16 +183,16 @@ def test_the_product_page_opens_from_a_deep_link_with_the_contract_and_figures(d
     links = {link.label: link for link in app.get("page_link")}
     assert set(links) == {"cart/events", "marketing/campaign-features"}  # upstream, downstream
     frames = {}
-    for frame in app.dataframe:  # the first table of each kind: api-availability's burn rates
+    for frame in app.table:  # the first table of each kind: api-availability's burn rates
         frames.setdefault(tuple(frame.value.columns)[:2], frame.value)
     consumers = frames[("team", "contact")]
     assert list(consumers["objectives"]) == ["api-availability"]
     ports = frames[("port", "kind")]
     lake = ports[ports["port"] == "lake"].iloc[0]
-    assert lake["result"] == "❌ failed"
+    assert lake["result"] == "failed"
     assert lake["error"] == "http_status: HTTP 503 from http://127.0.0.1:9/lake"
     assert lake["failing since"] == "2025-11-10 11:58"
-    assert ports[ports["port"] == "api"].iloc[0]["latency ms"] == 101.0
+    assert ports[ports["port"] == "api"].iloc[0]["latency ms"] == "101.0"
     rules = frames[("rule", "severity")]
     assert rules.iloc[0].to_dict() == {
         "rule": "fast_burn", "severity": "page", "long window": "1h",
@@ -296,7 +296,7 @@ def test_times_follow_the_configured_time_zone(dashboard, mesh_dir, tmp_path):
                          "Europe/Amsterdam")
     app = dashboard(zoned, "pages/product.py", product="checkout/orders")
 
-    ports = next(f.value for f in app.dataframe if "failing since" in f.value.columns)
+    ports = next(f.value for f in app.table if "failing since" in f.value.columns)
     assert ports[ports["port"] == "lake"].iloc[0]["failing since"] == "2025-11-10 12:58"  # CET
 
 

@@ -95,9 +95,9 @@ with lineage_column:
 with st.expander("Contract details: objectives, consumers, ports, terms, maintenance"):
     st.caption(f"From `{product.source}`")
     st.markdown("**Objectives**")
-    st.dataframe(frames.objective_rows(product), hide_index=True)
+    st.table(frames.objective_rows(product), hide_index=True)
     st.markdown("**Consumers**")
-    st.dataframe(pd.DataFrame([{
+    st.table(pd.DataFrame([{
         "team": c.team, "contact": c.contact or "", "purpose": c.purpose or "",
         "from": str(c.start or "…"), "until": str(c.end or "…"),
         "objectives": ", ".join(c.objectives) if c.objectives is not None else "all",
@@ -105,13 +105,13 @@ with st.expander("Contract details: objectives, consumers, ports, terms, mainten
         for c in product.consumers], columns=["team", "contact", "purpose", "from", "until",
                                               "objectives", "notify"]), hide_index=True)
     st.markdown("**Ports**")
-    st.dataframe(pd.DataFrame([{"port": p.name, "type": p.type,
+    st.table(pd.DataFrame([{"port": p.name, "type": p.type,
                                 "interval": format_duration(p.interval),
                                 "timeout": format_duration(p.timeout)} for p in product.ports],
                               columns=["port", "type", "interval", "timeout"]), hide_index=True)
     if product.terms:
         st.markdown("**Terms**")
-        st.dataframe(pd.DataFrame([{"term": k, "value": str(v)}
+        st.table(pd.DataFrame([{"term": k, "value": str(v)}
                                    for k, v in redact(product.terms).items()]), hide_index=True)
     maintenance = ("counted in the SLO" if product.maintenance_counts_in_slo
                    else "excluded from the SLO")
@@ -225,8 +225,8 @@ for report in reports:
         st.altair_chart(charts.burndown_chart(burndown, *mesh.wall_times([budget_start, at]),
                                               window_incidents), width="stretch")
     with st.expander("Burn rates and alert rules"):
-        st.dataframe(frames.burn_rate_rows(report, config.settings.slo.policy().rules),
-                     hide_index=True)
+        st.table(frames.burn_rate_rows(report, config.settings.slo.policy().rules),
+                 hide_index=True)
     if not alerts_known:
         st.caption("Incidents: this store has no alert history yet.")
     elif not incidents.empty:
@@ -240,24 +240,24 @@ rows = []
 for port in product.ports:
     result = latest.get(port.name)
     if result is None:
-        rows.append({"port": port.name, "kind": port.type, "last probe": "—",
+        rows.append({"port": port.name, "kind": port.type, "last probe": "—", "latency ms": "—",
                      "result": "never probed", "newest data": "—", "data age": "—", "error": "",
                      "failing since": ""})
         continue
     age = (result.started_at - result.newest_data_at) if result.newest_data_at else None
     rows.append({
         "port": port.name, "kind": result.kind, "last probe": mesh.local(result.started_at),
-        "result": "✅ ok" if result.ok else "❌ failed",
-        "latency ms": None if result.latency_ms is None else round(result.latency_ms, 1),
+        "result": "ok" if result.ok else "failed",
+        "latency ms": "—" if result.latency_ms is None else f"{result.latency_ms:.1f}",
         "newest data": mesh.local(result.newest_data_at),
         "data age": format_duration(timedelta(seconds=round(age.total_seconds()))) if age else "—",
         "error": f"{result.error_class}: {result.error}" if result.error else "",
         "failing since": mesh.local(result.failing_since) if result.failing_since else ""})
-st.dataframe(pd.DataFrame(rows, columns=["port", "kind", "last probe", "result", "latency ms",
+st.table(pd.DataFrame(rows, columns=["port", "kind", "last probe", "result", "latency ms",
                                          "newest data", "data age", "error", "failing since"]),
              hide_index=True)
 if failed:
     with st.expander(f"Recent failed probes ({len(failed)})"):
-        st.dataframe(pd.DataFrame([{"at": mesh.local(r.started_at), "port": r.port,
+        st.table(pd.DataFrame([{"at": mesh.local(r.started_at), "port": r.port,
                                     "error class": r.error_class, "error": r.error}
                                    for r in failed]), hide_index=True)
