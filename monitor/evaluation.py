@@ -71,7 +71,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
     sums = window_counts(connection, list(ids.values()), [(end - m, end) for m in minutes.values()])
     last = last_event_minutes(connection, list(ids.values()))
     states: dict[str, dict[tuple[str, str], PortState]] = {}
-    for key, state in port_states(connection).items():  # per product: data_age scans only its own
+    for key, state in port_states(connection, {p.id for p, _ in pairs}).items():
         states.setdefault(key[0], {})[key] = state
     reports = []
     for product, objective in pairs:

@@ -100,7 +100,7 @@ def test_validate_lists_every_problem_as_file_line_field_message_and_exits_1(tmp
     assert result.exit_code == 1
     shop, broken = directory / "contracts" / "shop.yaml", directory / "contracts" / "broken.yaml"
     assert sorted(result.stdout.splitlines()) == sorted([
-        f"{broken}:2: (file): not valid YAML: did not find expected node content",
+        f"{broken}:1: (file): not valid YAML: did not find expected node content",
         f"{shop}:{line_with(shop, 'target: lots')}: objectives[0].target: "
         "'lots' is not a percentage (e.g. 99.9%)",
         f"{shop}:{line_with(shop, 'db-latency')}: consumers[0].objectives[0]: "

@@ -47,7 +47,8 @@ def load_yaml(path: Path) -> YamlDocument:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
+        last_line = max(1, len(text.splitlines()))  # libyaml marks an early end past the text
+        line = min(mark.line + 1, last_line) if mark else 1
         raise YamlError(line, f"not valid YAML: {error.problem or error}") from None
     finally:
         loader.dispose()

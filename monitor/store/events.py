@@ -39,7 +39,10 @@ def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool =
         insert = dialect_insert(connection)(table).on_conflict_do_nothing(
             index_elements=["product", "objective"])
         connection.execute(insert, [{"product": p, "objective": o} for p, o in sorted(wanted)])
-    rows = connection.execute(select(table.c.product, table.c.objective, table.c.id))
+    products = sorted({product for product, _ in wanted})
+    rows = connection.execute(select(table.c.product, table.c.objective, table.c.id)
+                              .where(table.c.product.in_(bindparam("products", expanding=True))),
+                              {"products": products})
     return {(product, objective): id_ for product, objective, id_ in rows
             if (product, objective) in wanted}
 

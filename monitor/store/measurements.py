@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, case, delete, func, select
+from sqlalchemy import Connection, bindparam, case, delete, func, select
 
 from monitor.probes.base import ProbeResult
 from monitor.store.events import dialect_insert
@@ -55,8 +55,15 @@ def _state_row(result: ProbeResult) -> dict:
             "failing_since": None if result.ok else result.started_at}
 
 
-def port_states(connection: Connection) -> dict[tuple[str, str], PortState]:
-    rows = connection.execute(select(PortState.__table__)).mappings()
+def port_states(connection: Connection, products: Iterable[str] | None = None
+                ) -> dict[tuple[str, str], PortState]:
+    """The latest state of every port, or of the ports of `products`."""
+    table = PortState.__table__
+    query = select(table)
+    if products is not None:
+        query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
+    rows = connection.execute(query, {"products": sorted(set(products))} if products is not None
+                              else {}).mappings()
     return {(row["product"], row["port"]): PortState(**row) for row in rows}
 
 
