@@ -141,8 +141,9 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
         await standins.start()
         if options.dashboard:
             dashboard = _start_dashboard(options)
-        url = f"http://localhost:{options.ports.dashboard}"
-        console.print(f"[bold green]meshwatch demo is running[/]: dashboard {url} — "
+        shown = (f"dashboard http://localhost:{options.ports.dashboard} — " if options.dashboard
+                 else "")
+        console.print(f"[bold green]meshwatch demo is running[/]: {shown}"
                       f"health http://{config.settings.daemon.listen}/healthz — Ctrl-C stops it")
         console.print("scripted: Checkout's orders API goes down in 1 minute (alerts follow), "
                       "Cart's pipeline stalls at 3 minutes, Marketing's error burst at 6 minutes.")
