@@ -78,12 +78,13 @@ def burndown_chart(series: pd.DataFrame, start, end, incidents: pd.DataFrame
 
 
 def history_chart(history: pd.DataFrame) -> alt.Chart:
-    """Months across, objectives down, met / missed / no data as colours."""
+    """Months across, objectives down, met / missed / no data / not in force as colours."""
     return alt.Chart(history).mark_rect(stroke="white").encode(
         x=alt.X("month:O", title=None),
         y=alt.Y("key:N", title=None),
         color=alt.Color("result:N", scale=alt.Scale(
-            domain=["met", "missed", "no data"], range=["#2ca02c", "#d62728", "#cccccc"])),
+            domain=["met", "missed", "no data", "not in force"],
+            range=["#2ca02c", "#d62728", "#cccccc", "#f0f0f0"])),
         tooltip=["month:O", "product:N", "objective:N", "target:N",
                  alt.Tooltip("compliance %:Q", format=".3f"), "result:N",
                  alt.Tooltip("budget spent %:Q", format=".1f")],

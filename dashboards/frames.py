@@ -26,7 +26,6 @@ CELL_STYLE = {"breached": "background-color: #fdd; color: #900; font-weight: 600
               "at risk": "background-color: #fec; color: #850",
               "no data": "background-color: #eef; color: #559",
               "ok": "color: #262", "not in force": "color: #888"}
-RESULT = {True: "met", False: "missed", None: "no data"}
 OVERVIEW_COLUMNS = ["status", "product", "domain", "owner", "objectives", "budget left",
                     "conditions", "alerts firing", "description"]
 
@@ -175,8 +174,8 @@ def report_frame(report: UptimeReport) -> pd.DataFrame:
         "incidents": p.incidents,
         "maintenance": ("counted" if p.maintenance_counted else "excluded")
         + (f" ({p.maintenance_minutes} min)" if p.maintenance_minutes else ""),
-        "met": p.count(True), "missed": p.count(False), "no data": p.count(None),
-        "objectives": [f"{o.objective}: {RESULT[o.met]} ({percent(o.compliance)})"
+        "met": p.count("met"), "missed": p.count("missed"), "no data": p.count("no data"),
+        "objectives": [f"{o.objective}: {o.result} ({percent(o.compliance)})"
                        for o in p.objectives]}
         for p in report.products])
 
@@ -187,7 +186,7 @@ def history_frame(reports: Iterable[UptimeReport]) -> pd.DataFrame:
         "month": str(report.month), "product": p.product, "objective": o.objective,
         "target": format_target(o.target),
         "compliance %": None if o.compliance is None else o.compliance * 100,
-        "result": RESULT[o.met],
+        "result": o.result,
         "budget spent %": None if o.budget_spent is None else o.budget_spent * 100,
         "good": o.counts.good, "total": o.counts.total}
         for report in reports for p in report.products for o in p.objectives],

@@ -106,6 +106,7 @@ class Period:
     spans: tuple[Span, ...]
     maintenance_minutes: int  # maintenance inside the month's in-force minutes
     maintenance_counted: bool
+    in_force: bool = True  # the contract is valid for some of the month
 
     @property
     def minutes(self) -> int:
@@ -115,13 +116,14 @@ class Period:
 def report_period(product: DataProduct, start: datetime, end: datetime, now: datetime) -> Period:
     """The part of [start, end) that counts for `product`: in force, not in the future, and without
     maintenance when the product keeps maintenance out of its SLO."""
-    low, high = floor_minute(start), min(floor_minute(end), floor_minute(now))
+    low, month_end = floor_minute(start), floor_minute(end)
     if product.start is not None:
         low = max(low, floor_minute(_midnight(product.start)))
     if product.end is not None:
-        high = min(high, floor_minute(_midnight(product.end)))
+        month_end = min(month_end, floor_minute(_midnight(product.end)))
+    high = min(month_end, floor_minute(now))
     if high <= low:
-        return Period((), 0, product.maintenance_counts_in_slo)
+        return Period((), 0, product.maintenance_counts_in_slo, in_force=month_end > low)
     maintenance = maintenance_spans(product.maintenance, low, high)
     spent = sum(e - s for s, e in maintenance)
     spans = ((low, high),) if product.maintenance_counts_in_slo else _without(low, high, maintenance)
@@ -176,6 +178,7 @@ class ObjectiveMonth:
     indicator: str
     target: Decimal
     counts: Counts
+    in_force: bool = True
 
     @property
     def compliance(self) -> float | None:
@@ -187,6 +190,13 @@ class ObjectiveMonth:
         if not self.counts.total:
             return None
         return Decimal(self.counts.good) >= self.target * self.counts.total
+
+    @property
+    def result(self) -> str:
+        """met, missed, no data, or not in force (the contract is not valid in the month)."""
+        if not self.in_force:
+            return "not in force"
+        return {True: "met", False: "missed", None: "no data"}[self.met]
 
     @property
     def budget_spent(self) -> float | None:
@@ -205,6 +215,7 @@ class ProductMonth:
     downtime_minutes: int | None
     incidents: int | None  # None: not known (no alert history in the store)
     objectives: tuple[ObjectiveMonth, ...]
+    in_force: bool = True
 
     @property
     def availability(self) -> float | None:
@@ -216,8 +227,9 @@ class ProductMonth:
             return None
         return 1 - (self.downtime_minutes or 0) / self.minutes
 
-    def count(self, met: bool | None) -> int:
-        return sum(1 for objective in self.objectives if objective.met is met)
+    def count(self, result: str) -> int:
+        """How many objectives are `met`, `missed`, `no data` or `not in force`."""
+        return sum(1 for objective in self.objectives if objective.result == result)
 
 
 @dataclass(frozen=True)
@@ -268,7 +280,7 @@ def month_facts(connection: Connection, products: Sequence[DataProduct],
 def product_month(product: DataProduct, period: Period, facts: MonthFacts) -> ProductMonth:
     objectives = tuple(
         ObjectiveMonth(o.name, o.indicator.value, o.target,
-                       facts.counts.get((product.id, o.name), Counts()))
+                       facts.counts.get((product.id, o.name), Counts()), period.in_force)
         for o in product.objectives)
     availability = [o.counts for o in objectives if o.indicator == Indicator.AVAILABILITY]
     has_availability = bool(availability)
@@ -279,7 +291,7 @@ def product_month(product: DataProduct, period: Period, facts: MonthFacts) -> Pr
         availability_counts=sum(availability, Counts()) if has_availability else None,
         downtime_minutes=facts.downtime.get(product.id, 0) if has_availability else None,
         incidents=None if facts.incidents is None else facts.incidents.get(product.id, 0),
-        objectives=objectives)
+        objectives=objectives, in_force=period.in_force)
 
 
 def uptime_report(connection: Connection, products: Iterable[DataProduct], month: Month,
@@ -298,10 +310,6 @@ def uptime_report(connection: Connection, products: Iterable[DataProduct], month
 
 def _percent(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
-
-
-def _verdict(met: bool | None) -> str:
-    return {True: "met", False: "missed", None: "no data"}[met]
 
 
 def _minutes(value: int | None) -> str:
@@ -330,6 +338,7 @@ def report_document(report: UptimeReport) -> dict:
         "generated_at": _iso(report.generated_at), "complete": report.complete,
         "products": [{
             "product": p.product, "domain": p.domain, "owner": p.owner,
+            "in_force": p.in_force,
             "period_minutes": p.minutes, "availability": number(p.availability),
             "uptime": number(p.uptime), "downtime_minutes": p.downtime_minutes,
             "incidents": p.incidents,
@@ -338,7 +347,7 @@ def report_document(report: UptimeReport) -> dict:
             "objectives": [{
                 "objective": o.objective, "indicator": o.indicator, "target": float(o.target),
                 "good": o.counts.good, "total": o.counts.total,
-                "compliance": number(o.compliance), "met": o.met,
+                "compliance": number(o.compliance), "met": o.met, "result": o.result,
                 "budget_spent": number(o.budget_spent)} for o in p.objectives],
         } for p in report.products],
     }
@@ -355,7 +364,7 @@ def render_json(report: UptimeReport) -> str:
 CSV_COLUMNS = ("month", "timezone", "product", "domain", "owner", "availability_percent",
                "uptime_percent", "downtime_minutes", "period_minutes", "incidents", "maintenance",
                "maintenance_minutes", "objectives_met", "objectives_missed",
-               "objectives_without_data", "objectives")
+               "objectives_without_data", "objectives_not_in_force", "objectives")
 
 
 def render_csv(report: UptimeReport) -> str:
@@ -367,14 +376,15 @@ def render_csv(report: UptimeReport) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for p in report.products:
-        detail = "; ".join(f"{o.objective}={_verdict(o.met)} ({_percent(o.compliance)} of "
+        detail = "; ".join(f"{o.objective}={o.result} ({_percent(o.compliance)} of "
                            f"{format_target(o.target)})" for o in p.objectives)
         writer.writerow([
             report.month, report.timezone, p.product, p.domain, p.owner, number(p.availability),
             number(p.uptime), "" if p.downtime_minutes is None else p.downtime_minutes, p.minutes,
             "" if p.incidents is None else p.incidents,
             "counted" if p.maintenance_counted else "excluded", p.maintenance_minutes,
-            p.count(True), p.count(False), p.count(None), detail])
+            p.count("met"), p.count("missed"), p.count("no data"), p.count("not in force"),
+            detail])
     return buffer.getvalue()
 
 
@@ -383,7 +393,7 @@ def _product_rows(report: UptimeReport) -> tuple[list[str], list[list[str]]]:
             "maintenance", "objectives met"]
     rows = [[p.product, p.owner, _percent(p.availability), _percent(p.uptime),
              _minutes(p.downtime_minutes), "—" if p.incidents is None else str(p.incidents),
-             _maintenance(p), f"{p.count(True)}/{len(p.objectives)}"] for p in report.products]
+             _maintenance(p), f"{p.count('met')}/{len(p.objectives)}"] for p in report.products]
     return head, rows
 
 
@@ -391,7 +401,7 @@ def _objective_rows(report: UptimeReport) -> tuple[list[str], list[list[str]]]:
     head = ["product", "objective", "indicator", "target", "compliance", "result", "budget spent",
             "events (good/total)"]
     rows = [[p.product, o.objective, o.indicator, format_target(o.target), _percent(o.compliance),
-             _verdict(o.met), _percent(o.budget_spent, 1), f"{o.counts.good}/{o.counts.total}"]
+             o.result, _percent(o.budget_spent, 1), f"{o.counts.good}/{o.counts.total}"]
             for p in report.products for o in p.objectives]
     return head, rows
 

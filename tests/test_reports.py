@@ -258,3 +258,38 @@ def test_chart_buckets_add_up_to_the_window_they_cover(october, store_url):
     assert (hours[0][0], hours[52][0], hours[53][0], hours[-1][0]) == (start + 1, start + 53,
                                                                        start + 113, end)
     assert len(hours) == 53 + (end - 13 - (start + 53)) // 60 + 13
+
+
+def test_a_month_outside_the_contract_says_not_in_force_rather_than_no_data(october, store_url):
+    features = by_product(report_for(october, store_url))["marketing/campaign-features"]
+    assert features.in_force and features.objectives[0].result == "no data"
+
+    engine = open_reader(store_url)
+    try:
+        with engine.connect() as connection:  # September: before the contract starts
+            report = uptime_report(connection, october.registry.products.values(),
+                                   Month(2025, 9), "UTC", LATER)
+    finally:
+        engine.dispose()
+    features = by_product(report)["marketing/campaign-features"]
+    assert not features.in_force and features.minutes == 0
+    assert {o.result for o in features.objectives} == {"not in force"}
+    row = next(r for r in csv.DictReader(io.StringIO(render_csv(report)))
+               if r["product"] == "marketing/campaign-features")
+    assert row["objectives_not_in_force"] == str(len(features.objectives))
+    assert row["objectives_without_data"] == "0"
+    document = json.loads(render_json(report))
+    product = next(p for p in document["products"] if p["product"] == "marketing/campaign-features")
+    assert product["in_force"] is False
+    assert product["objectives"][0]["result"] == "not in force"
+
+
+def test_a_contract_that_ended_before_the_month_is_not_in_force():
+    from datetime import date
+
+    product = DataProduct("d", "p", Owner("t"), start=date(2025, 1, 1), end=date(2025, 3, 1))
+    start, end = Month(2025, 4).bounds(ZoneInfo("UTC"))
+    period = report_period(product, start, end, LATER)
+    assert (period.minutes, period.in_force) == (0, False)
+    start, end = Month(2025, 2).bounds(ZoneInfo("UTC"))
+    assert report_period(product, start, end, LATER).in_force

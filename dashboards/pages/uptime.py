@@ -30,7 +30,7 @@ if not report.complete:
 
 products_metric, missed_metric, downtime_metric, incidents_metric = st.columns(4)
 products_metric.metric("Products", len(report.products))
-missed_metric.metric("Objectives missed", sum(p.count(False) for p in report.products))
+missed_metric.metric("Objectives missed", sum(p.count("missed") for p in report.products))
 downtime_metric.metric("Downtime minutes", sum(p.downtime_minutes or 0 for p in report.products))
 incidents_metric.metric("Incidents", sum(p.incidents or 0 for p in report.products)
                         if report.incidents_known else "—",
