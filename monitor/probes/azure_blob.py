@@ -15,22 +15,18 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.storage.blob.aio import ContainerClient
 from pydantic import Field, model_validator
 
-from monitor.contracts.model import Port
-from monitor.probes.azure_errors import first_line, scrub, transport_failure
+from monitor.probes.azure_errors import AzureProbe, first_line, scrub, transport_failure
 from monitor.probes.base import (
-    Clock,
     ErrorClass,
     Observation,
-    Probe,
     ProbeFailure,
     ProbeOptions,
-    utc_now,
 )
 
 _LARGEST_PAGE = 5000  # the service's maximum results per listing page
 
 
-class AzureBlobProbe(Probe):
+class AzureBlobProbe(AzureProbe):
     kind = "azure_blob"
 
     class Options(ProbeOptions):
@@ -47,14 +43,6 @@ class AzureBlobProbe(Probe):
             return self
 
     options: Options
-
-    def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now, *,
-                 credential: Any = None):
-        """`credential` overrides DefaultAzureCredential for `account_url` (e.g. a test double)."""
-        super().__init__(product, port, options, clock)
-        self._credential = credential
-        self._owns_credential = False
-        self._client: ContainerClient | None = None
 
     async def check(self) -> Observation:
         container = self._container_client()
@@ -92,20 +80,8 @@ class AzureBlobProbe(Probe):
                 self.options.connection_string, self.options.container, retry_total=0)
         if _has_sas(self.options.account_url):
             return ContainerClient(self.options.account_url, self.options.container, retry_total=0)
-        if self._credential is None:
-            from azure.identity.aio import DefaultAzureCredential
-
-            self._credential, self._owns_credential = DefaultAzureCredential(), True
         return ContainerClient(self.options.account_url, self.options.container,
-                               credential=self._credential, retry_total=0)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        if self._owns_credential:
-            await self._credential.close()
-            self._credential, self._owns_credential = None, False
+                               credential=self._token_credential(), retry_total=0)
 
     def classify(self, error: BaseException) -> tuple[ErrorClass, str]:
         error_class, message = self._read(error)

@@ -1,4 +1,5 @@
-"""What the Azure probe kinds share: reading the SDK's failures, and keeping secrets out of messages."""
+"""What the Azure probe kinds share: a credential and client kept between rounds, reading the SDK's
+failures, and keeping secrets out of messages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import socket
 import ssl
 from collections.abc import Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -19,7 +21,37 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 
-from monitor.probes.base import ErrorClass
+from monitor.contracts.model import Port
+from monitor.probes.base import Clock, ErrorClass, Probe, ProbeOptions, utc_now
+
+
+class AzureProbe(Probe):
+    """A probe holding one SDK client and, when it made it, a DefaultAzureCredential."""
+
+    def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now, *,
+                 credential: Any = None):
+        """`credential` replaces DefaultAzureCredential (an async token credential)."""
+        super().__init__(product, port, options, clock)
+        self._credential = credential
+        self._owns_credential = False
+        self._client: Any = None
+
+    def _token_credential(self) -> Any:
+        """The credential given, or a DefaultAzureCredential made once and closed with the probe."""
+        if self._credential is None:
+            from azure.identity.aio import DefaultAzureCredential
+
+            self._credential, self._owns_credential = DefaultAzureCredential(), True
+        return self._credential
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        if self._owns_credential:
+            await self._credential.close()
+            self._credential, self._owns_credential = None, False
+
 
 # Credentials that Azure errors may echo back: keys, SAS signatures, bearer and SharedKey headers.
 _SECRET_PATTERNS = (

@@ -17,17 +17,19 @@ from azure.monitor.query import LogsQueryError
 from azure.monitor.query.aio import LogsQueryClient
 from pydantic import BeforeValidator, Field
 
-from monitor.contracts.model import Port
 from monitor.durations import format_duration, parse_duration
-from monitor.probes.azure_errors import causes, first_line, scrub, transport_failure
+from monitor.probes.azure_errors import (
+    AzureProbe,
+    causes,
+    first_line,
+    scrub,
+    transport_failure,
+)
 from monitor.probes.base import (
-    Clock,
     ErrorClass,
     Observation,
-    Probe,
     ProbeFailure,
     ProbeOptions,
-    utc_now,
 )
 
 PUBLIC_ENDPOINT = "https://api.loganalytics.io/v1"
@@ -38,7 +40,7 @@ _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
-class AzureMonitorLogsProbe(Probe):
+class AzureMonitorLogsProbe(AzureProbe):
     kind = "azure_monitor_logs"
 
     class Options(ProbeOptions):
@@ -49,14 +51,6 @@ class AzureMonitorLogsProbe(Probe):
         endpoint: str = PUBLIC_ENDPOINT
 
     options: Options
-
-    def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now, *,
-                 credential: Any = None):
-        """`credential` replaces DefaultAzureCredential (an async token credential)."""
-        super().__init__(product, port, options, clock)
-        self._credential = credential
-        self._owns_credential = False
-        self._client: LogsQueryClient | None = None
 
     @property
     def timespan(self) -> timedelta:
@@ -98,22 +92,10 @@ class AzureMonitorLogsProbe(Probe):
 
     def _logs_client(self) -> LogsQueryClient:
         if self._client is None:
-            if self._credential is None:
-                from azure.identity.aio import DefaultAzureCredential
-
-                self._credential, self._owns_credential = DefaultAzureCredential(), True
             # one query per probe round, no retries: the scheduler's next round is the retry
-            self._client = LogsQueryClient(self._credential, endpoint=self.options.endpoint,
+            self._client = LogsQueryClient(self._token_credential(), endpoint=self.options.endpoint,
                                            retry_total=0)
         return self._client
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        if self._owns_credential:
-            await self._credential.close()
-            self._credential, self._owns_credential = None, False
 
     def classify(self, error: BaseException) -> tuple[ErrorClass, str]:
         error_class, message = self._read(error)
