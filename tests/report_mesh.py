@@ -235,3 +235,16 @@ def probe_results() -> list[ProbeResult]:
                                error_class=ErrorClass.HTTP_STATUS,
                                error="HTTP 503 from http://127.0.0.1:9/lake"))
     return results
+
+
+def fill_dashboard_mesh(url: str) -> None:
+    """The store the dashboard tests read: October and November 2025, alerts and probes."""
+    from monitor.store import open_store
+    from monitor.store.measurements import record_probe_results
+
+    engine = open_store(url)
+    fill_until_at(engine)
+    add_alerts(engine)
+    with engine.begin() as connection:
+        record_probe_results(connection, probe_results())
+    engine.dispose()

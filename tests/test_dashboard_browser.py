@@ -15,10 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report_mesh import add_alerts, fill_until_at, probe_results, write_config
-
-from monitor.store import open_store
-from monitor.store.measurements import record_probe_results
+from report_mesh import fill_dashboard_mesh, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,12 +55,7 @@ def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float = 45
 def dashboard_url(tmp_path_factory) -> Iterator[str]:
     directory = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{directory / 'meshwatch.db'}"
-    engine = open_store(url)
-    fill_until_at(engine)
-    add_alerts(engine)
-    with engine.begin() as connection:
-        record_probe_results(connection, probe_results())
-    engine.dispose()
+    fill_dashboard_mesh(url)
     config_dir = write_config(directory / "config", url)
     port = free_port()
     meshwatch = Path(sys.executable).with_name("meshwatch")

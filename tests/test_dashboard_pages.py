@@ -11,14 +11,12 @@ import pyarrow as pa
 import pytest
 import streamlit as st
 from conftest import _postgres_database as postgres_database
-from report_mesh import add_alerts, fill_until_at, probe_results, store_before_alerts, write_config
+from report_mesh import fill_dashboard_mesh, fill_until_at, store_before_alerts, write_config
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
 from monitor.queries import open_reader
-from monitor.store import open_store
-from monitor.store.measurements import record_probe_results
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
@@ -29,12 +27,7 @@ def mesh_dir(tmp_path_factory) -> Path:
     """A config dir and a SQLite store with October and November 2025, alerts and probes."""
     directory = tmp_path_factory.mktemp("mesh")
     url = f"sqlite:///{directory / 'meshwatch.db'}"
-    engine = open_store(url)
-    fill_until_at(engine)
-    add_alerts(engine)
-    with engine.begin() as connection:
-        record_probe_results(connection, probe_results())
-    engine.dispose()
+    fill_dashboard_mesh(url)
     return write_config(directory / "config", url)
 
 
@@ -42,12 +35,7 @@ def mesh_dir(tmp_path_factory) -> Path:
 def postgres_mesh_dir(tmp_path_factory) -> Iterator[Path]:
     """The same mesh in a PostgreSQL store."""
     for url in postgres_database():
-        engine = open_store(url)
-        fill_until_at(engine)
-        add_alerts(engine)
-        with engine.begin() as connection:
-            record_probe_results(connection, probe_results())
-        engine.dispose()
+        fill_dashboard_mesh(url)
         yield write_config(tmp_path_factory.mktemp("postgres") / "config", url)
 
 
