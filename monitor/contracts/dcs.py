@@ -51,7 +51,7 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
         declared = server_port(
             name, server.type or "", host=server.host, port=server.port,
             database=server.database, schema=server.schema_, location=server.location,
-            element=element, interval=contract.update_frequency)
+            element=element)
         (contract.ports if not isinstance(declared, DeclaredProperty)
          else contract.unmonitored).append(declared)
     return contract, problems

@@ -55,8 +55,7 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
         declared = server_port(
             server.server or f"server{index}", server.type or "", host=server.host,
             port=server.port, database=server.database, schema=server.schema_,
-            location=server.location, element=freshness_element or spec.slaDefaultElement,
-            interval=contract.update_frequency)
+            location=server.location, element=freshness_element or spec.slaDefaultElement)
         (contract.ports if not isinstance(declared, DeclaredProperty)
          else contract.unmonitored).append(declared)
     return contract, problems

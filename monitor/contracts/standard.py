@@ -54,12 +54,13 @@ def freshness_query(element: str | None, schema: str | None = None) -> str | Non
 
 
 def server_port(name: str, kind: str, *, host: str | None, port: Any, database: str | None,
-                schema: str | None, location: str | None, element: str | None,
-                interval: timedelta | None = None) -> Port | DeclaredProperty:
-    """A port for one declared server, or why it cannot be watched without a binding."""
+                schema: str | None, location: str | None, element: str | None
+                ) -> Port | DeclaredProperty:
+    """A port for one declared server, probed every 5 minutes (a contract's update frequency says
+    how often data lands, not how often to look), or why it cannot be watched without a binding."""
     kind = (kind or "").lower()
     described = f"{kind} {location or host or ''}".strip()
-    every = timedelta(minutes=5)  # the update cadence (`interval`) is not how often to look
+    every = timedelta(minutes=5)
     timeout = min(timedelta(seconds=10), every)
     if kind in SQL_DRIVERS and host and database:
         url = f"{SQL_DRIVERS[kind]}://{host}{f':{port}' if port else ''}/{database}"
