@@ -66,9 +66,13 @@ async def test_every_port_of_the_example_mesh_is_probed_and_every_objective_eval
     assert by_port[("checkout/orders", "lake")].details["blob_count"] >= 1
     assert by_port[("marketing/campaign-features", "requests")].total == 1200
     assert by_port[("checkout/orders", "warehouse")].newest_data_at is not None
-    statuses = {(r.product.id, r.objective.name): r.evaluation.status.value for r in reports}
-    assert len(statuses) == 11
-    assert all(status in ("ok", "at_risk") for status in statuses.values()), statuses
+    assert len(reports) == 11
+    without_events = [r.objective.name for r in reports if not r.evaluation.counts.total]
+    assert without_events == [], "every objective got events from this round"
+    # availability only: the scenario slows Checkout's API every 7th minute (latency may miss)
+    availability = {(r.product.id, r.objective.name): r.evaluation.status.value for r in reports
+                    if r.objective.indicator.value == "availability"}
+    assert set(availability.values()) == {"ok"}, availability
     engine.dispose()
 
 
