@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config import Config
+from monitor.contracts.maintenance import maintenance_spans as maintenance_times
 from monitor.contracts.model import DataProduct, Indicator, MaintenanceWindow
 from monitor.contracts.values import format_target
 from monitor.queries import (
@@ -135,27 +136,11 @@ def _midnight(day: date) -> datetime:
 
 
 def maintenance_spans(windows: Iterable[MaintenanceWindow], low: int, high: int) -> list[Span]:
-    """The maintenance minutes inside (low, high], merged and sorted."""
-    found: list[Span] = []
-    for window in windows:
-        first, length = floor_minute(window.start), window.duration // timedelta(minutes=1)
-        starts = [first] if not window.every else _repeats(
-            first, length, window.every // timedelta(minutes=1), low, high)
-        found += [(max(start, low), min(start + length, high)) for start in starts
-                  if start < high and start + length > low]
-    merged: list[Span] = []
-    for start, end in sorted(found):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        elif end > start:
-            merged.append((start, end))
-    return merged
-
-
-def _repeats(first: int, length: int, every: int, low: int, high: int) -> range:
-    """The starts of a repeating window that may overlap (low, high]: none before `first`."""
-    skip = max(0, (low - first - length) // every)
-    return range(first + skip * every, high, every)
+    """The maintenance minutes inside (low, high], merged and sorted: contracts.maintenance's
+    spans, in epoch minutes."""
+    spans = maintenance_times(windows, minute_time(low), minute_time(high))
+    minutes = ((floor_minute(start), floor_minute(end)) for start, end in spans)
+    return [(start, end) for start, end in minutes if end > start]
 
 
 def _without(low: int, high: int, holes: Sequence[Span]) -> tuple[Span, ...]:

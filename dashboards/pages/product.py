@@ -9,6 +9,7 @@ import mesh
 import pandas as pd
 import streamlit as st
 
+from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, Indicator
 from monitor.contracts.values import format_target
 from monitor.durations import format_duration
@@ -116,9 +117,7 @@ with st.expander("Contract details: objectives, consumers, ports, terms, mainten
     maintenance = ("counted in the SLO" if product.maintenance_counts_in_slo
                    else "excluded from the SLO")
     for window in product.maintenance:
-        every = f", every {format_duration(window.every)}" if window.every else ""
-        st.markdown(f"**Maintenance** from {mesh.local(window.start)} for "
-                    f"{format_duration(window.duration)}{every} ({maintenance})")
+        st.markdown(f"**Maintenance**: {describe(window)} ({maintenance})")
     for declared in product.unmonitored:
         st.caption(f"Not monitored: {declared.name} = {declared.value} ({declared.reason})")
 

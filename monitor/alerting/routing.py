@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from monitor.contracts.model import Consumer, DataProduct, MaintenanceWindow
+from monitor.contracts.maintenance import window_at
+from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.yamlsource import YamlError, load_yaml
 from monitor.secrets import redact
@@ -73,17 +74,8 @@ def routes(product: DataProduct, objective: str, severity: str, at: datetime) ->
     return [Route(key, tuple(dict.fromkeys(who))) for key, who in found.items()]
 
 
-def maintenance_at(windows: Iterable[MaintenanceWindow], at: datetime) -> MaintenanceWindow | None:
-    """The maintenance window in progress at `at`, if any (repeating every `every`)."""
-    for window in windows:
-        if at < window.start:
-            continue
-        offset = at - window.start
-        if window.every:
-            offset %= window.every
-        if offset < window.duration:
-            return window
-    return None
+# removed once alerting/process.py uses contracts.maintenance.window_at
+maintenance_at = lambda windows, at: (found := window_at(windows, at)) and found[0]  # noqa: E731
 
 
 def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]

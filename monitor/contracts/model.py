@@ -65,9 +65,15 @@ class Consumer:
 
 @dataclass(frozen=True)
 class MaintenanceWindow:
+    """Planned downtime from `start` for `duration`, repeating every `every` or by `rrule` (an
+    RFC 5545 RRULE, e.g. `FREQ=WEEKLY;BYDAY=SU`) on the wall clock of `timezone`; a naive `start`
+    is wall time there. contracts/maintenance.py computes the occurrences."""
+
     start: datetime
     duration: timedelta
     every: timedelta | None = None
+    timezone: str = "UTC"
+    rrule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def product_json(product: DataProduct) -> dict[str, Any]:
                       for c in product.consumers],
         "maintenance": [{"start": m.start.isoformat(), "duration": format_duration(m.duration),
                          "every": format_duration(m.every) if m.every else None,
+                         "timezone": m.timezone, "rrule": m.rrule,
                          } for m in product.maintenance],
         "maintenance_in_slo": "counted" if product.maintenance_counts_in_slo else "excluded",
         "not_monitored": [{"name": d.name, "value": d.value, "reason": d.reason}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import (
     Consumer,
     DataProduct,
@@ -16,7 +17,7 @@ from monitor.contracts.model import (
     Port,
 )
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
-from monitor.contracts.spec import DataProductSpec, PortSpec
+from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract
 from monitor.contracts.yamlsource import YamlDocument
 from monitor.secrets import missing_variables
@@ -89,7 +90,7 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
                      objectives=tuple(c.objectives) if c.objectives is not None else None,
                      min_severity=c.severity)
             for c in spec.consumers),
-        maintenance=tuple(MaintenanceWindow(m.start, m.duration, m.every) for m in spec.maintenance),
+        maintenance=tuple(_maintenance_window(m) for m in spec.maintenance),
         maintenance_counts_in_slo=spec.maintenance_in_slo == "counted",
         update_frequency=standard.update_frequency if standard else None,
         unmonitored=tuple(declared for declared in (standard.unmonitored if standard else ())
@@ -97,6 +98,13 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
         source=str(document.path),
         format="meshwatch/v1" + (f" + {standard.format}" if standard else ""),
     )
+
+
+def _maintenance_window(spec: MaintenanceSpec) -> MaintenanceWindow:
+    """A naive start is wall time in the window's zone (fold=0 in a DST gap or overlap)."""
+    zone = spec.timezone or "UTC"
+    start = spec.start if spec.start.tzinfo else spec.start.replace(tzinfo=zone_named(zone))
+    return MaintenanceWindow(start, spec.duration, spec.every, timezone=zone, rrule=spec.rrule)
 
 
 def _cross_check(document: YamlDocument, standard: StandardContract | None) -> list[Problem]:

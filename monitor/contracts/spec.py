@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -16,9 +16,10 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.contracts.maintenance import rule_of, zone_named
 from monitor.contracts.model import Indicator
 from monitor.contracts.values import parse_target
-from monitor.durations import parse_duration
+from monitor.durations import format_duration, parse_duration
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
@@ -145,15 +146,58 @@ class ConsumerSpec(InForce):
 
 
 class MaintenanceSpec(Strict):
+    """Fields are checked in this order, each seeing the ones before it (`info.data`), so every
+    message lands on the line to fix."""
+
+    timezone: str | None = None  # first: `start` is read in it
     start: datetime
     duration: Duration
     every: Duration | None = None
+    rrule: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone_named(value)
+        return value
 
     @field_validator("start")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give a time zone (e.g. 2026-12-01T02:00:00Z)")
+    def _aware(cls, value: datetime, info: ValidationInfo) -> datetime:
+        # a timezone that failed its own check is absent from info.data: one message is enough
+        if value.tzinfo is None and "timezone" in info.data and info.data["timezone"] is None:
+            raise ValueError("give a UTC offset (e.g. 2026-12-01T02:00:00Z) or a timezone field "
+                             "(e.g. timezone: Europe/Amsterdam) to read it as local time")
+        return value
+
+    @field_validator("duration")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("duration must be positive")
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _not_shorter_than_duration(cls, value: timedelta | None, info: ValidationInfo
+                                   ) -> timedelta | None:
+        duration = info.data.get("duration")
+        if value is not None and value <= timedelta(0):
+            raise ValueError("every must be positive")
+        if value is not None and duration is not None and value < duration:
+            raise ValueError(f"every {format_duration(value)} is shorter than the duration "
+                             f"{format_duration(duration)}: occurrences would overlap")
+        return value
+
+    @field_validator("rrule")
+    @classmethod
+    def _one_rule(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("every") is not None:
+            raise ValueError("give every or rrule, not both")
+        rule_of(value, datetime(2000, 1, 1, tzinfo=UTC))  # syntax only: the zone is not known here
         return value
 
 
