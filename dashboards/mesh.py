@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import daemon_status
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -265,6 +266,17 @@ def _alert_reads(key: str, at: datetime, recent: timedelta) -> AlertReads | None
 def alert_reads(at: datetime, recent: timedelta) -> AlertReads | None:
     """Active and recent alerts, silences and failed deliveries; None without alert tables."""
     return _alert_reads(config_key(), at, recent)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=4)
+def _daemon_refusal(listen: str) -> daemon_status.Refused | None:
+    return daemon_status.refused_configuration(listen)
+
+
+def daemon_refusal() -> daemon_status.Refused | None:
+    """The configuration change the daemon at `daemon.listen` refused (it runs its last good
+    one), if any; None too when no daemon answers there."""
+    return _daemon_refusal(config().settings.daemon.listen)
 
 
 # --- shared bits of pages ----------------------------------------------------------------------

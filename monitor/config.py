@@ -8,6 +8,7 @@ from pathlib import Path
 
 from monitor.alerting.routing import unknown_channel_problems
 from monitor.contracts import Problem, Registry, load_contracts
+from monitor.contracts.loader import SETTINGS_FILE
 from monitor.settings import Settings, load_settings
 
 
@@ -21,6 +22,14 @@ class Config:
     @property
     def valid(self) -> bool:
         return not self.problems
+
+    @property
+    def settings_problems(self) -> list[Problem]:
+        """The problems that make the settings unusable: `meshwatch.yaml` (or a MESHWATCH_*
+        variable, reported against it) does not validate, or the directory is missing. A daemon
+        does not start on, or reload to, such a configuration."""
+        return [p for p in self.problems
+                if Path(p.file).name == SETTINGS_FILE or p.field == "(directory)"]
 
 
 def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:

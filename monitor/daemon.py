@@ -1,5 +1,10 @@
 """The collector daemon: one scheduled job per port, batched writes, evaluation after each round,
-contract reloads, and a clean stop. Wires registry → probes → store → evaluator → alerting."""
+configuration reloads, and a clean stop. Wires registry → probes → store → evaluator → alerting.
+
+The daemon runs exactly one configuration (`self.config`: settings and contracts, validated
+together) and every part reads its settings from it when it needs them. A reload swaps the
+whole configuration, or — when `meshwatch.yaml` has problems — none of it (`config_refused`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,14 +23,19 @@ from sqlalchemy import Engine
 
 from monitor.collector import MeasurementBuffer, PortKey, build_probe
 from monitor.config import Config, load_config
-from monitor.contracts.loader import contract_files
+from monitor.contracts import Registry
+from monitor.contracts.loader import SETTINGS_FILE, contract_files
 from monitor.contracts.model import DataProduct
 from monitor.evaluation import ObjectiveReport, evaluate_mesh
 from monitor.probes.base import Clock, Probe, ProbeResult, utc_now
+from monitor.secrets import redact
+from monitor.settings import DaemonSettings, Settings
+from monitor.slo import AlertPolicy
 from monitor.store.measurements import prune_probe_results
 
 log = logging.getLogger("meshwatch.daemon")
 AfterEvaluation = Callable[[list[ObjectiveReport], datetime], None]
+OnConfig = Callable[[Config], None]
 
 
 @dataclass
@@ -44,20 +55,36 @@ class Health:
         del self.lag_seconds[:-2000]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A configuration change the daemon did not take: when, and the problems that stopped it."""
+
+    at: datetime
+    problems: tuple[str, ...]
+
+    def as_json(self) -> dict:
+        return {"at": self.at.isoformat(), "problems": list(self.problems)}
+
+
 class Daemon:
     def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
                  after_evaluation: list[AfterEvaluation] | None = None,
                  probe_context: dict[str, dict] | None = None,
                  periodic: list[tuple[timedelta, Callable[[datetime], None]]] | None = None,
-                 on_result: list[Callable[[ProbeResult], None]] | None = None):
-        self.config = config
-        self.settings = config.settings
+                 on_result: list[Callable[[ProbeResult], None]] | None = None,
+                 on_config: list[OnConfig] | None = None,
+                 load: Callable[[Path], Config] = load_config):
+        self.config = config  # the one running configuration; replaced whole by `reload`
+        self.config_loaded_at = clock()
+        self.config_refused: Refusal | None = None  # the last refused change, until a good one
         self.engine = engine
         self.clock = clock
         self.after_evaluation = list(after_evaluation or [])
         self.probe_context = probe_context or {}
         self.periodic = list(periodic or [])
         self.on_result = list(on_result or [])
+        self.on_config = list(on_config or [])  # told of each accepted reload, before it applies
+        self.load = load
         self.products: dict[str, DataProduct] = {}
         self.probes: dict[PortKey, Probe] = {}
         self.buffer = MeasurementBuffer(engine)
@@ -72,6 +99,18 @@ class Daemon:
         self._fingerprint = self._config_fingerprint()
         self._reported_problems: set[str] = set()
         self._stopping = False
+        self._reloading = asyncio.Lock()
+        self._had_settings_file = (config.directory / SETTINGS_FILE).is_file()
+
+    @property
+    def settings(self) -> Settings:
+        """The running settings (those of `self.config`)."""
+        return self.config.settings
+
+    @property
+    def policy(self) -> AlertPolicy:
+        """The SLO policy objectives are evaluated with (from `slo:` in the running settings)."""
+        return self.settings.slo.policy()
 
     # ---- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -140,6 +179,8 @@ class Daemon:
                                                 context=self.probe_context))
         self.products = products
         self.buffer.products = products
+        self.config = Config(config.directory, config.settings,
+                             Registry(products, config.registry.problems), config.problems)
 
     def _schedule(self, key: PortKey, probe: Probe) -> None:
         self.probes[key] = probe
@@ -244,8 +285,8 @@ class Daemon:
     def _evaluate(self, at: datetime) -> list[ObjectiveReport]:
         self.buffer.flush()
         with self.engine.connect() as connection:
-            reports = evaluate_mesh(connection, self.products.values(), at,
-                                    self.settings.slo.policy(), self.health.started_at)
+            reports = evaluate_mesh(connection, self.products.values(), at, self.policy,
+                                    self.health.started_at)
         for report in reports:
             key = (report.product.id, report.objective.name)
             status = report.evaluation.status.value
@@ -261,25 +302,90 @@ class Daemon:
 
     def _config_fingerprint(self) -> tuple:
         directory = self.config.directory
-        files = [*contract_files([directory]), directory / "meshwatch.yaml"]
-        return tuple(sorted((str(f), f.stat().st_mtime_ns, f.stat().st_size)
-                            for f in files if f.is_file()))
+        stats = []
+        for file in [*contract_files([directory]), directory / SETTINGS_FILE]:
+            try:
+                stat = file.stat()
+            except OSError:
+                continue  # gone between the listing and now: the next look sees it
+            stats.append((str(file), stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(stats))
 
     async def _watch_config(self) -> None:
         fingerprint = await asyncio.to_thread(self._config_fingerprint)
         if fingerprint != self._fingerprint:
-            self._fingerprint = fingerprint
             await self.reload()
 
-    async def reload(self) -> None:
-        """Re-read the contracts; refused files keep their last good version monitored."""
-        config = await asyncio.to_thread(load_config, self.config.directory)
-        if any(p.file.endswith("meshwatch.yaml") for p in config.problems):
-            config.settings = self.settings  # a broken settings file keeps the running settings
-        self.config = config
+    async def reload(self) -> bool:
+        """Load the configuration directory again and run it, settings and contracts together.
+
+        Problems in `meshwatch.yaml` refuse the whole change: the last good settings and contracts
+        keep running and `config_refused` says why (False is returned). Otherwise the new
+        configuration is swapped in, and contract files with problems keep their last good
+        product."""
+        async with self._reloading:
+            self._fingerprint = await asyncio.to_thread(self._config_fingerprint)
+            try:
+                config = await asyncio.to_thread(self.load, self.config.directory)
+            except Exception as error:  # noqa: BLE001 - a failed load is a refused change
+                self._refuse([f"{self.config.directory}: cannot load the configuration: {error}"])
+                return False
+            if config.settings_problems:
+                self._refuse([str(p) for p in config.settings_problems])
+                return False
+            settings_file = config.directory / SETTINGS_FILE
+            if self._had_settings_file and not settings_file.is_file():
+                # mid-save, or deleted: defaults would drop every channel; a restart takes them
+                self._refuse([f"{settings_file}:1: (file): no such file (the running settings "
+                              "came from it; write an empty file for the defaults)"])
+                return False
+            self._swap(config)
+            return True
+            self._swap(config)
+            return True
+
+    def _refuse(self, problems: list[str]) -> None:
+        problems = [redact(problem) for problem in problems]  # URL passwords, if a message had one
+        self.config_refused = Refusal(self.clock(), tuple(problems))
+        log.error("configuration refused, still running the one loaded at %s: %s",
+                  self.config_loaded_at.isoformat(), "; ".join(problems))
+
+    def _swap(self, config: Config) -> None:
+        """Run `config` from now on: what only a restart can change keeps its running value."""
+        before = self.settings
+        settings, restart_only = _keep_restart_only(before, config.settings)
+        if restart_only:
+            log.warning("%s changed in meshwatch.yaml: takes effect at restart; the running "
+                        "daemon keeps the value it started with", ", ".join(restart_only))
+        config = Config(config.directory, settings, config.registry, config.problems)
+        for hook in self.on_config:  # alerting first: the new products may use the new channels
+            try:
+                hook(config)
+            except Exception as error:  # noqa: BLE001 - one consumer's trouble must not stop the swap
+                log.error("applying the reloaded configuration: %s", error)
         self._apply(config)
-        log.info("contracts reloaded: %d product(s), %d port(s), %d problem(s)",
+        self._retime(before.daemon, settings.daemon)
+        self.config_loaded_at = self.clock()
+        self._had_settings_file = (config.directory / SETTINGS_FILE).is_file()
+        if self.config_refused is not None:
+            log.info("configuration accepted again; the refused change of %s is cleared",
+                     self.config_refused.at.isoformat())
+        self.config_refused = None
+        log.info("configuration reloaded: %d product(s), %d port(s), %d problem(s)",
                  len(self.products), len(self.probes), len(config.problems))
+
+    def _retime(self, before: DaemonSettings, after: DaemonSettings) -> None:
+        """Follow changed intervals and probe concurrency of `daemon:` without a restart."""
+        if after.max_in_flight != before.max_in_flight and self._semaphore is not None:
+            self._semaphore = asyncio.Semaphore(after.max_in_flight)  # probes running keep theirs
+        if not self.scheduler.running:
+            return
+        for job, field_name in (("flush", "flush_interval"), ("evaluate", "evaluation_interval"),
+                                ("reload", "reload_interval")):
+            interval = getattr(after, field_name)
+            if interval != getattr(before, field_name) and self.scheduler.get_job(job):
+                self.scheduler.reschedule_job(job, trigger=IntervalTrigger(
+                    seconds=interval.total_seconds()))
 
     async def _prune(self) -> None:
         before = self.clock() - self.settings.daemon.probe_history
@@ -307,7 +413,33 @@ class Daemon:
             "store_error": self.buffer.last_error,
             "scheduling_lag_p99_seconds": p99,
             "config_problems": [str(p) for p in self.config.problems],
+            "config_loaded_at": self.config_loaded_at.isoformat(),
+            "config_refused": self.config_refused.as_json() if self.config_refused else None,
         }
+
+
+RESTART_ONLY = {"database_url": "database_url (the store)", "daemon.listen": "daemon.listen",
+                "telemetry": "telemetry (exporters)"}
+
+
+def _keep_restart_only(running: Settings, loaded: Settings) -> tuple[Settings, list[str]]:
+    """`loaded` with the running values of what a restart alone can change (the store, the
+    listening address, the telemetry exporters), and the names of those that differ."""
+    changed = [shown for name, shown in RESTART_ONLY.items()
+               if _dotted(running, name) != _dotted(loaded, name)]
+    if not changed:
+        return loaded, []
+    kept = loaded.model_copy(update={
+        "database_url": running.database_url, "telemetry": running.telemetry,
+        "daemon": loaded.daemon.model_copy(update={"listen": running.daemon.listen})})
+    return kept, changed
+
+
+def _dotted(settings: Settings, name: str):
+    value = settings
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _job_id(key: PortKey) -> str:

@@ -1,4 +1,4 @@
-"""Run the daemon until SIGTERM/SIGINT (clean stop) with SIGHUP reloading the contracts."""
+"""Run the daemon until SIGTERM/SIGINT (clean stop) with SIGHUP reloading the configuration."""
 
 from __future__ import annotations
 
@@ -6,37 +6,75 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 
 from monitor.alerting.service import AlertingService
-from monitor.config import Config
+from monitor.config import Config, load_config
 from monitor.daemon import Daemon
-from monitor.telemetry import start_telemetry
+from monitor.probes.base import Clock, utc_now
+from monitor.telemetry import Telemetry, start_telemetry
 from monitor.web import make_app
 
 log = logging.getLogger("meshwatch.daemon")
+DELIVERY_INTERVAL = timedelta(seconds=10)
 
 
-async def serve(config: Config, engine, *, alerting: bool = True,
-                stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
-                on_started: Callable[[Daemon], None] | None = None) -> None:
+@dataclass
+class Parts:
+    daemon: Daemon
+    alerting: AlertingService | None
+    telemetry: Telemetry | None
+
+
+def assemble(config: Config, engine, *, alerting: bool = True, probe_context: dict | None = None,
+             clock: Clock = utc_now, load: Callable[[Path], Config] = load_config) -> Parts:
+    """The daemon wired to alerting and telemetry. Alerting follows each accepted reload (its
+    settings, channels and SMTP); telemetry keeps the exporters it started with."""
     service = AlertingService(engine, config.settings) if alerting else None
     telemetry = start_telemetry(config.settings)  # None unless exporters are configured
     after_evaluation = [service.after_evaluation] if service else []
     if telemetry:
         after_evaluation.append(telemetry.after_evaluation)
-    daemon = Daemon(config, engine, probe_context=probe_context, after_evaluation=after_evaluation,
-                    periodic=[(timedelta(seconds=10), service.deliver)] if service else [],
-                    on_result=[telemetry.on_result] if telemetry else [])
+    daemon = Daemon(config, engine, clock=clock, probe_context=probe_context,
+                    after_evaluation=after_evaluation,
+                    periodic=[(DELIVERY_INTERVAL, service.deliver)] if service else [],
+                    on_result=[telemetry.on_result] if telemetry else [],
+                    on_config=[lambda reloaded: service.reconfigure(reloaded.settings)]
+                    if service else [],
+                    load=load)
     if telemetry:
         telemetry.watch(daemon)
+    return Parts(daemon, service, telemetry)
+
+
+async def serve(config: Config, engine, *, alerting: bool = True,
+                stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
+                on_started: Callable[[Daemon], None] | None = None,
+                load: Callable[[Path], Config] = load_config) -> None:
+    parts = assemble(config, engine, alerting=alerting, probe_context=probe_context, load=load)
+    daemon, telemetry = parts.daemon, parts.telemetry
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(daemon.reload()))
+    reloads: set[asyncio.Task] = set()
+
+    async def reload_now() -> None:
+        try:
+            await daemon.reload()
+        except Exception:  # noqa: BLE001 - a failed reload leaves the running configuration
+            log.exception("reload on SIGHUP failed")
+
+    def reload() -> None:
+        task = loop.create_task(reload_now())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     runner = web.AppRunner(make_app(daemon), access_log=None)
     await runner.setup()
     host, port = config.settings.daemon.host_port

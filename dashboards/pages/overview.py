@@ -14,6 +14,13 @@ if config.problems:
                      "refused contracts are not monitored until fixed", expanded=True):
         st.dataframe(frames.problems_frame(config.problems), hide_index=True)
 
+refusal = mesh.daemon_refusal()
+if refusal is not None:
+    st.error(f"The daemon refused the configuration change of {mesh.local(refusal.at)}: it keeps "
+             "running its last good settings and contracts until `meshwatch.yaml` is fixed.",
+             icon=":material/block:")
+    st.code("\n".join(refusal.problems), language=None)
+
 products = sorted(config.registry.products.values(), key=lambda p: p.id)
 if not products:
     st.info(f"No data products configured: add contract files under `{config.directory}` and "

@@ -2,9 +2,11 @@
 
     alerting = AlertingService(engine, config.settings)
     Daemon(config, engine, after_evaluation=[alerting.after_evaluation],
-           periodic=[(timedelta(seconds=10), alerting.deliver)])
+           periodic=[(timedelta(seconds=10), alerting.deliver)],
+           on_config=[lambda config: alerting.reconfigure(config.settings)])
 
-Build a new one when the settings reload (channels or SMTP may have changed).
+`reconfigure` switches to reloaded settings (alert policy, channels, SMTP) between two calls;
+what is already in the outbox goes out through the new channels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from monitor.alerting.destinations import Notifiers
+from monitor.alerting.notifiers import Notifier, TransportError
 from monitor.alerting.outbox import DeliverySummary, deliver_due
 from monitor.alerting.process import RoundSummary, process_evaluations
 from monitor.evaluation import ObjectiveReport
@@ -29,9 +32,14 @@ log = logging.getLogger("monitor.alerting")
 class AlertingService:
     def __init__(self, engine: Engine, settings: Settings, worker_id: str | None = None):
         self.engine = engine
-        self.settings = settings
-        self.notifiers = Notifiers(settings)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.reconfigure(settings)
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Use `settings` from the next round and delivery on (the daemon calls this when a
+        reload is accepted)."""
+        self.settings = settings
+        self.notifiers = ReloadingNotifiers(settings)
 
     def after_evaluation(self, reports: Sequence[ObjectiveReport], at: datetime) -> RoundSummary:
         """Record the round's transitions, then send what they queued at once."""
@@ -47,3 +55,19 @@ class AlertingService:
         for error in delivery.errors:
             log.warning("notification not delivered: %s", error)
         return delivery
+
+
+class ReloadingNotifiers(Notifiers):
+    """Notifiers of a running daemon, whose channels can change: a notification for a channel
+    these settings do not name is retried with backoff instead of failing for good — it may have
+    been queued by a worker (or before a restart) that already runs a configuration naming it, and
+    the next reload here adds it. After `alerting.max_attempts` it fails as any other."""
+
+    def notifier_for(self, destination: str) -> tuple[Notifier, list[str]]:
+        try:
+            return super().notifier_for(destination)
+        except TransportError as error:
+            kind, _, name = destination.partition(":")
+            if error.permanent and kind == "channel" and name not in self.settings.channels:
+                raise TransportError(f"{error.message} (retried: a reload may add it)") from None
+            raise
