@@ -273,10 +273,19 @@ def _daemon_refusal(listen: str) -> daemon_status.Refused | None:
     return daemon_status.refused_configuration(listen)
 
 
+@st.cache_resource(show_spinner=False)
+def _good_listen() -> dict[str, str]:
+    return {}
+
+
 def daemon_refusal() -> daemon_status.Refused | None:
     """The configuration change the daemon at `daemon.listen` refused (it runs its last good
-    one), if any; None too when no daemon answers there."""
-    return _daemon_refusal(config().settings.daemon.listen)
+    one), if any; None too when no daemon answers there. While meshwatch.yaml is broken — just
+    when the daemon refuses it — the address comes from the last good settings seen here."""
+    mesh, seen = config(), _good_listen()
+    if not mesh.settings_problems:
+        seen[mesh.directory.as_posix()] = mesh.settings.daemon.listen
+    return _daemon_refusal(seen.get(mesh.directory.as_posix(), mesh.settings.daemon.listen))
 
 
 # --- shared bits of pages ----------------------------------------------------------------------

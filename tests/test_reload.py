@@ -299,5 +299,12 @@ async def test_the_overview_page_warns_that_the_daemon_refused_its_configuration
     [error] = app.error
     assert "refused the configuration change" in error.value
     assert "meshwatch.yaml" in app.code[0].value
+
+    # the dashboard reads the same broken meshwatch.yaml: it remembers the daemon's address
+    (dashboard_config / "meshwatch.yaml").write_text(f"daemon: {{listen: '{listen}'}}\nnope: 1\n")
+    st.cache_data.clear()
+    await asyncio.to_thread(app.run)
+    assert not app.exception, app.exception
+    assert any("refused the configuration change" in e.value for e in app.error)
     st.cache_data.clear()
     st.cache_resource.clear()
