@@ -16,7 +16,6 @@ from monitor.durations import format_duration
 from monitor.evaluation import ObjectiveReport
 from monitor.reports import UptimeReport
 from monitor.slo import STATUS_ORDER, Status
-from monitor.slo.policy import DEFAULT_RULES, BurnRateRule, scaled_rules
 
 STATUS_LABEL = {Status.BREACHED: "breached", Status.AT_RISK: "at risk",
                 Status.NO_DATA: "no data", Status.OK: "ok", Status.NOT_IN_FORCE: "not in force"}
@@ -117,12 +116,10 @@ def objective_rows(product: DataProduct) -> pd.DataFrame:
         for o in product.objectives])
 
 
-def burn_rate_rows(report: ObjectiveReport,
-                   rules: tuple[BurnRateRule, ...] = DEFAULT_RULES) -> pd.DataFrame:
+def burn_rate_rows(report: ObjectiveReport) -> pd.DataFrame:
     """Each alert rule of the objective: its windows, the burn rates now, whether it holds."""
     evaluation = report.evaluation
     holding = {c.name for c in evaluation.conditions}
-    scaled = scaled_rules(report.objective.window, rules)
 
     def rate(window: timedelta) -> str:
         value = evaluation.burn_rates.get(window)
@@ -135,7 +132,7 @@ def burn_rate_rows(report: ObjectiveReport,
         "short window": format_duration(rule.short_window),
         "burn rate (short)": rate(rule.short_window),
         "threshold": f"{rule.burn_rate}", "holds": "yes" if rule.name in holding else "no"}
-        for rule in scaled])
+        for rule in evaluation.rules])
 
 
 def compliance_series(buckets: pd.DataFrame) -> pd.DataFrame:

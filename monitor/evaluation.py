@@ -5,20 +5,33 @@ The query layer shared by the CLI, the daemon and the dashboard.
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from monitor.contracts.maintenance import maintenance_spans
 from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.durations import format_duration
-from monitor.slo import AlertPolicy, Counts, Evaluation, Observations, evaluate_objective
-from monitor.slo.policy import alert_windows
-from monitor.store.events import last_event_minutes, series_ids, window_counts
+from monitor.slo import (
+    AlertPolicy,
+    Counts,
+    Evaluation,
+    Observations,
+    Status,
+    alert_windows,
+    evaluate_objective,
+    status_of,
+)
+from monitor.store.events import last_event_minutes, newest_minutes, series_ids, window_sums
 from monitor.store.measurements import port_states
-from monitor.store.rollups import minute_bucket, minute_time
+from monitor.store.rollups import floor_minute, minute_bucket, minute_time
 from monitor.store.tables import PortState
+
+MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -28,8 +41,11 @@ class ObjectiveReport:
     evaluation: Evaluation
 
 
-def objective_windows(objective: Objective, policy: AlertPolicy) -> tuple[timedelta, ...]:
-    return (objective.window, *alert_windows(objective.window, policy.rules))
+def objective_windows(product: DataProduct, objective: Objective, policy: AlertPolicy
+                      ) -> tuple[timedelta, ...]:
+    """The objective's window and every window of its burn-rate rules."""
+    return (objective.window, *alert_windows(objective.window, policy.rules,
+                                             expected_interval(product, objective)))
 
 
 def expected_interval(product: DataProduct, objective: Objective) -> timedelta | None:
@@ -57,39 +73,130 @@ def window_end(at: datetime) -> datetime:
     return minute_time(minute_bucket(at))
 
 
+def probed_end(end: int, newest: int | None, interval: timedelta | None) -> int:
+    """Where one objective's windows end, in epoch minutes: at `end`, or at the newest minute
+    that holds its events when the minutes after it are not probed yet — a port probed every 5 m
+    has no event in most minutes, and a window ending in one of those would read as empty.
+    Never further back than one interval (and a minute of slack): after that, missing probes
+    are missing data."""
+    if interval is None or newest is None or newest >= end:
+        return end
+    due = math.ceil(interval / MINUTE) + 1
+    return max(newest, end - due)
+
+
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy(),
                   monitoring_since: datetime | None = None) -> list[ObjectiveReport]:
     """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
-    (a minute-aligned `at` is exact; `now` counts everything measured so far).
+    (a minute-aligned `at` is exact; `now` counts everything measured so far), or earlier at the
+    newest probed minute (`probed_end`). Maintenance windows are left out of the alert
+    conditions always, and out of every figure where the product excludes them from its SLO.
     `monitoring_since`: when the collector started, so no data is not claimed before it probed."""
     end = minute_bucket(at)
     at = minute_time(end)
     pairs = [(product, objective) for product in products for objective in product.objectives]
     ids = series_ids(connection, [(p.id, o.name) for p, o in pairs], create=False)
-    minutes = {w: w // timedelta(minutes=1) for p, o in pairs for w in objective_windows(o, policy)}
-    sums = window_counts(connection, list(ids.values()), [(end - m, end) for m in minutes.values()])
-    last = last_event_minutes(connection, list(ids.values()))
+    intervals = {(p.id, o.name): expected_interval(p, o) for p, o in pairs}
+    slack = max((math.ceil(i / MINUTE) + 1 for i in intervals.values() if i), default=0)
+    newest = newest_minutes(connection, list(ids.values()), end - slack, end) if slack else {}
+    plans = []
+    wanted: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for product, objective in pairs:
+        series = ids.get((product.id, objective.name))
+        last = probed_end(end, newest.get(series), intervals[(product.id, objective.name)])
+        windows = objective_windows(product, objective, policy)
+        longest = max(windows) // MINUTE
+        maintenance = [(floor_minute(s), floor_minute(e)) for s, e in maintenance_spans(
+            product.maintenance, minute_time(last - longest), minute_time(last))]
+        plan = _Plan(product, objective, series, last, windows, maintenance)
+        for span in plan.spans():
+            wanted[span].add(series)
+        plans.append(plan)
+    sums = window_sums(connection, wanted) if ids else {}
+    last_events = last_event_minutes(connection, list(ids.values()))
     states: dict[str, dict[tuple[str, str], PortState]] = {}
     for key, state in port_states(connection, {p.id for p, _ in pairs}).items():
         states.setdefault(key[0], {})[key] = state
     reports = []
-    for product, objective in pairs:
-        series = ids.get((product.id, objective.name))
-        counts = {w: sums[(end - minutes[w], end)].get(series, Counts())
-                  for w in objective_windows(objective, policy)}
+    for plan in plans:
+        product, objective, series = plan.product, plan.objective, plan.series
         observations = Observations(
-            counts=counts,
-            last_event_at=minute_time(last[series]) if series in last else None,
-            expected_interval=expected_interval(product, objective),
+            counts={},
+            last_event_at=minute_time(last_events[series]) if series in last_events else None,
+            expected_interval=intervals[(product.id, objective.name)],
             data_age=data_age(product, objective, states.get(product.id, {}), at),
-            monitoring_since=monitoring_since)
-        evaluation = evaluate_objective(
-            target=objective.target, window=objective.window, at=at,
-            in_force=product.in_force(at), observations=observations,
-            threshold=objective.threshold, policy=policy)
-        reports.append(ObjectiveReport(product, objective, evaluation))
+            monitoring_since=monitoring_since,
+            one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE)
+        everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False)
+        if not plan.maintenance:
+            reports.append(ObjectiveReport(product, objective, everything))
+            continue
+        outside = _evaluate(plan, observations, sums, at, policy, without_maintenance=True)
+        if not product.maintenance_counts_in_slo:
+            reports.append(ObjectiveReport(product, objective, outside))
+            continue
+        # counted maintenance: its events are in the figures, but they never raise an alert
+        merged = replace(everything, conditions=outside.conditions,
+                         status=status_of(everything.counts, objective.target, outside.conditions)
+                         if everything.status is not Status.NOT_IN_FORCE else everything.status)
+        reports.append(ObjectiveReport(product, objective, merged))
     return reports
+
+
+def _evaluate(plan: _Plan, observations: Observations,
+              sums: Mapping[tuple[int, int], Mapping[int, Counts]], at: datetime,
+              policy: AlertPolicy, without_maintenance: bool) -> Evaluation:
+    objective = plan.objective
+    counts = plan.counts(sums, without_maintenance)
+    return evaluate_objective(
+        target=objective.target, window=objective.window, at=at,
+        in_force=plan.product.in_force(at), observations=replace(observations, counts=counts),
+        threshold=objective.threshold, policy=policy)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to sum for one objective: its windows, ending at `last`, and the maintenance
+    minutes inside the longest of them, as (start, end] epoch-minute spans."""
+
+    product: DataProduct
+    objective: Objective
+    series: int | None
+    last: int
+    windows: tuple[timedelta, ...]
+    maintenance: list[tuple[int, int]]
+
+    def window_span(self, window: timedelta) -> tuple[int, int]:
+        return self.last - window // MINUTE, self.last
+
+    def spans(self) -> list[tuple[int, int]]:
+        if self.series is None:
+            return []
+        found = [self.window_span(w) for w in self.windows]
+        for low, high in map(self.window_span, self.windows):
+            found += [(max(s, low), min(e, high)) for s, e in self.maintenance
+                      if s < high and e > low]
+        return found
+
+    def counts(self, sums: Mapping[tuple[int, int], Mapping[int, Counts]],
+               without_maintenance: bool) -> dict[timedelta, Counts]:
+        result = {}
+        for window in self.windows:
+            low, high = self.window_span(window)
+            total = _get(sums, (low, high), self.series)
+            if without_maintenance:
+                for s, e in self.maintenance:
+                    if s < high and e > low:
+                        inside = _get(sums, (max(s, low), min(e, high)), self.series)
+                        total = Counts(total.good - inside.good, total.total - inside.total)
+            result[window] = total
+        return result
+
+
+def _get(sums: Mapping[tuple[int, int], Mapping[int, Counts]], span: tuple[int, int],
+         series: int | None) -> Counts:
+    return sums.get(span, {}).get(series, Counts()) if series is not None else Counts()
 
 
 def report_json(report: ObjectiveReport) -> dict:

@@ -78,6 +78,9 @@ class AlertingSettings(BaseModel):
     for_: Duration = Field(timedelta(0), alias="for",
                            description="how long a condition holds before it fires (0s: at once; "
                                        "the burn-rate rules already need two windows to agree)")
+    keep_firing_for: Duration = Field(timedelta(minutes=10),
+                                      description="how long an alert's conditions stay clear "
+                                                  "before it resolves (one incident, not a flap)")
     repeat_interval: Duration = Field(timedelta(hours=4), description="reminders while firing")
     send_resolved: bool = Field(True, description="notify when an alert resolves")
     dashboard_url: str = Field("http://localhost:8501", description="base of links in messages")
@@ -87,8 +90,8 @@ class AlertingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _positive(self) -> AlertingSettings:
-        if self.for_ < timedelta(0):
-            raise ValueError("for must not be negative")
+        if self.for_ < timedelta(0) or self.keep_firing_for < timedelta(0):
+            raise ValueError("for and keep_firing_for must not be negative")
         if self.repeat_interval <= timedelta(0) or self.retry_backoff <= timedelta(0):
             raise ValueError("repeat_interval and retry_backoff must be positive")
         return self

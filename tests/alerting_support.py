@@ -111,14 +111,15 @@ def consumer(team: str, notify, start=None, end=None, objectives=None, min_sever
 
 
 def report(product_: DataProduct, objective: Objective, *conditions: Condition,
-           good: int = 950, total: int = 1000) -> ObjectiveReport:
+           good: int = 950, total: int = 1000, data_age: timedelta | None = None
+           ) -> ObjectiveReport:
     counts = Counts(good, total)
     bad = (total - good) / total if total else 0
     budget = 1 - bad / float(1 - objective.target) if total else None
     rates = {timedelta(minutes=5): 50.0, timedelta(hours=1): 50.0, timedelta(hours=6): 8.0}
     status = Status.BREACHED if conditions else Status.OK
     evaluation = Evaluation(status, counts, good / total if total else None, budget, rates,
-                            tuple(conditions))
+                            tuple(conditions), data_age)
     return ObjectiveReport(product_, objective, evaluation)
 
 
@@ -129,4 +130,6 @@ def healthy(product_: DataProduct, objective: Objective) -> ObjectiveReport:
 def settings(**alerting) -> Settings:
     channels = alerting.pop("channels", {})
     smtp = alerting.pop("smtp", None)
-    return Settings(alerting={"retry_backoff": "30s", **alerting}, channels=channels, smtp=smtp)
+    # these tests look at one round at a time: an alert resolves in the round its conditions clear
+    return Settings(alerting={"retry_backoff": "30s", "keep_firing_for": "0s", **alerting},
+                    channels=channels, smtp=smtp)

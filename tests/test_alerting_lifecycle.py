@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,73 +11,114 @@ from alerting_support import consumer
 from monitor.alerting.lifecycle import (
     AlertStatus,
     EventKind,
+    Mute,
     Notify,
     Policy,
     State,
     retry_delay,
     step,
 )
-from monitor.alerting.routing import consumer_hears, maintenance_at, show_destination
+from monitor.alerting.routing import consumer_hears, show_destination
+from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import MaintenanceWindow
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
-POLICY = Policy(hold_for=timedelta(0), repeat_interval=timedelta(hours=4))
-FIRING = AlertStatus(State.FIRING, since=T0, last_sent_at=T0, episode=1)
+POLICY = Policy(hold_for=timedelta(0), repeat_interval=timedelta(hours=4),
+                keep_firing_for=timedelta(0))
+KEEP = Policy(repeat_interval=timedelta(hours=4), keep_firing_for=10 * MIN)
+FAST = frozenset({"fast_burn"})
+BOTH = frozenset({"fast_burn", "sustained_burn"})
+NONE: frozenset[str] = frozenset()
+FIRING = AlertStatus(State.FIRING, since=T0, last_sent_at=T0, episode=1, conditions=FAST,
+                     told=True)
+UNTOLD = AlertStatus(State.FIRING, since=T0, episode=1, conditions=FAST)
+SILENCED, INHIBITED = Mute.SILENCED, Mute.INHIBITED
 
 STEPS = {
     "a condition that starts to hold fires at once when `for` is 0":
-        (AlertStatus(), True, T0, POLICY, False, State.FIRING, EventKind.FIRING, Notify.SEND),
+        (AlertStatus(), FAST, T0, POLICY, None, State.FIRING, EventKind.FIRING, Notify.SEND),
     "a condition that starts to hold waits as pending when `for` is set":
-        (AlertStatus(), True, T0, Policy(hold_for=5 * MIN), False,
+        (AlertStatus(), FAST, T0, Policy(hold_for=5 * MIN), None,
          State.PENDING, EventKind.PENDING, None),
     "a pending alert fires once `for` has elapsed":
-        (AlertStatus(State.PENDING, since=T0, episode=1), True, T0 + 5 * MIN,
-         Policy(hold_for=5 * MIN), False, State.FIRING, EventKind.FIRING, Notify.SEND),
+        (AlertStatus(State.PENDING, since=T0, episode=1), FAST, T0 + 5 * MIN,
+         Policy(hold_for=5 * MIN), None, State.FIRING, EventKind.FIRING, Notify.SEND),
     "a pending alert that stops holding is cancelled without telling anyone":
-        (AlertStatus(State.PENDING, since=T0, episode=1), False, T0 + MIN,
-         Policy(hold_for=5 * MIN), False, State.INACTIVE, EventKind.CANCELLED, None),
+        (AlertStatus(State.PENDING, since=T0, episode=1), NONE, T0 + MIN,
+         Policy(hold_for=5 * MIN), None, State.INACTIVE, EventKind.CANCELLED, None),
     "a firing alert stays quiet before the repeat interval":
-        (FIRING, True, T0 + timedelta(hours=3, minutes=59), POLICY, False,
+        (FIRING, FAST, T0 + timedelta(hours=3, minutes=59), POLICY, None,
          State.FIRING, None, None),
     "a firing alert reminds after the repeat interval":
-        (FIRING, True, T0 + timedelta(hours=4), POLICY, False,
+        (FIRING, FAST, T0 + timedelta(hours=4), POLICY, None,
          State.FIRING, EventKind.REMINDER, Notify.SEND),
+    "a condition joining a firing alert updates it without telling anyone":
+        (FIRING, BOTH, T0 + MIN, POLICY, None, State.FIRING, EventKind.UPDATED, None),
+    "a condition leaving a firing alert updates it without telling anyone":
+        (replace(FIRING, conditions=BOTH), FAST, T0 + MIN, POLICY, None,
+         State.FIRING, EventKind.UPDATED, None),
     "a reminder is skipped while muted":
-        (FIRING, True, T0 + timedelta(hours=4), POLICY, True, State.FIRING, None, None),
+        (FIRING, FAST, T0 + timedelta(hours=4), POLICY, SILENCED, State.FIRING, None, None),
     "a firing alert nobody heard is announced once the mute ends":
-        (AlertStatus(State.FIRING, since=T0, episode=1), True, T0 + MIN, POLICY, False,
-         State.FIRING, EventKind.REMINDER, Notify.SEND),
-    "a firing alert that stops holding resolves and says so":
-        (FIRING, False, T0 + MIN, POLICY, False, State.RESOLVED, EventKind.RESOLVED, Notify.SEND),
+        (UNTOLD, FAST, T0 + MIN, POLICY, None, State.FIRING, EventKind.REMINDER, Notify.SEND),
+    "a firing alert whose conditions clear keeps firing for keep_firing_for":
+        (FIRING, NONE, T0 + MIN, KEEP, None, State.FIRING, None, None),
+    "a firing alert whose conditions came back is no longer clearing":
+        (replace(FIRING, clear_since=T0), FAST, T0 + 5 * MIN, KEEP, None,
+         State.FIRING, None, None),
+    "a firing alert resolves once clear for keep_firing_for and says so":
+        (replace(FIRING, clear_since=T0 + MIN), NONE, T0 + 11 * MIN, KEEP, None,
+         State.RESOLVED, EventKind.RESOLVED, Notify.SEND),
+    "a firing alert that stops holding resolves at once when keep_firing_for is 0":
+        (FIRING, NONE, T0 + MIN, POLICY, None, State.RESOLVED, EventKind.RESOLVED, Notify.SEND),
     "a resolution under a silence is recorded as muted":
-        (FIRING, False, T0 + MIN, POLICY, True, State.RESOLVED, EventKind.RESOLVED, Notify.MUTE),
+        (FIRING, NONE, T0 + MIN, POLICY, SILENCED, State.RESOLVED, EventKind.RESOLVED,
+         Notify.MUTE),
     "a resolution nobody needs to hear is only recorded":
-        (AlertStatus(State.FIRING, since=T0, episode=1), False, T0 + MIN, POLICY, False,
-         State.RESOLVED, EventKind.RESOLVED, None),
+        (UNTOLD, NONE, T0 + MIN, POLICY, None, State.RESOLVED, EventKind.RESOLVED, None),
     "with send_resolved off a resolution is only recorded":
-        (FIRING, False, T0 + MIN, Policy(send_resolved=False), False,
+        (FIRING, NONE, T0 + MIN, Policy(send_resolved=False, keep_firing_for=timedelta(0)), None,
          State.RESOLVED, EventKind.RESOLVED, None),
     "a firing under a silence is recorded as muted":
-        (AlertStatus(State.RESOLVED, episode=1), True, T0, POLICY, True,
+        (AlertStatus(State.RESOLVED, episode=1), FAST, T0, POLICY, SILENCED,
          State.FIRING, EventKind.FIRING, Notify.MUTE),
+    "a ticket that fires while its page fires is inhibited":
+        (AlertStatus(State.RESOLVED, episode=1), FAST, T0, POLICY, INHIBITED,
+         State.FIRING, EventKind.FIRING, Notify.MUTE),
+    "an inhibited ticket is not announced at once when the page ends":
+        (replace(UNTOLD, last_sent_at=T0), FAST, T0 + MIN, POLICY, None,
+         State.FIRING, None, None),
+    "an inhibited ticket that still holds a repeat interval after the page is announced":
+        (replace(UNTOLD, last_sent_at=T0), FAST, T0 + timedelta(hours=4), POLICY, None,
+         State.FIRING, EventKind.REMINDER, Notify.SEND),
+    "an inhibited ticket nobody heard of resolves silently":
+        (replace(UNTOLD, last_sent_at=T0), NONE, T0 + MIN, POLICY, None,
+         State.RESOLVED, EventKind.RESOLVED, None),
     "a resolved alert that does not hold stays resolved":
-        (AlertStatus(State.RESOLVED, episode=1), False, T0, POLICY, False,
+        (AlertStatus(State.RESOLVED, episode=1), NONE, T0, POLICY, None,
          State.RESOLVED, None, None),
 }
 
 
 @pytest.mark.parametrize("case", STEPS.values(), ids=STEPS.keys())
 def test_alert_lifecycle(case):
-    current, holds, at, policy, muted, state, event, notify = case
-    result = step(current, holds, at, policy, muted)
+    current, holding, at, policy, mute, state, event, notify = case
+    result = step(current, holding, at, policy, mute)
     assert (result.status.state, result.event, result.notify) == (state, event, notify)
 
 
 def test_a_new_breach_after_resolution_starts_a_new_episode():
-    result = step(AlertStatus(State.RESOLVED, since=T0, last_sent_at=T0, episode=3), True,
-                  T0 + timedelta(hours=1), POLICY, False)
+    result = step(AlertStatus(State.RESOLVED, since=T0, last_sent_at=T0, episode=3), FAST,
+                  T0 + timedelta(hours=1), POLICY)
     assert (result.status.episode, result.status.since) == (4, T0 + timedelta(hours=1))
+    assert result.status.conditions == FAST
+
+
+def test_an_inhibited_ticket_stays_due_a_repeat_interval_after_the_last_inhibited_round():
+    later = T0 + timedelta(hours=5)
+    result = step(replace(UNTOLD, last_sent_at=T0), FAST, later, POLICY, INHIBITED)
+    assert (result.event, result.status.last_sent_at, result.status.told) == (None, later, False)
 
 
 WEEKLY = MaintenanceWindow(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), timedelta(hours=2),
@@ -92,13 +134,13 @@ WEEKLY = MaintenanceWindow(datetime(2026, 12, 1, 2, 0, tzinfo=UTC), timedelta(ho
     (datetime(2026, 12, 23, 3, 0, tzinfo=UTC), False),
 ])
 def test_a_weekly_maintenance_window_repeats(at, inside):
-    assert (maintenance_at([WEEKLY], at) is WEEKLY) is inside
+    assert ((window_at([WEEKLY], at) or [None])[0] is WEEKLY) is inside
 
 
 def test_a_one_off_maintenance_window_does_not_repeat():
     once = MaintenanceWindow(WEEKLY.start, timedelta(hours=2))
-    assert maintenance_at([once], WEEKLY.start + timedelta(hours=1)) is once
-    assert maintenance_at([once], WEEKLY.start + timedelta(days=7, hours=1)) is None
+    assert window_at([once], WEEKLY.start + timedelta(hours=1))[0] is once
+    assert window_at([once], WEEKLY.start + timedelta(days=7, hours=1)) is None
 
 
 @pytest.mark.parametrize("terms, objective, severity, hears", [

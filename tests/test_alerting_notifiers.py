@@ -214,7 +214,9 @@ def am_alerts(url: str) -> list[dict]:
 def test_alertmanager_receives_the_alert_and_its_end(engine, alertmanager):
     # Alertmanager compares endsAt with its own clock: keep the evaluations in the real past
     clock = FakeClock(datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10))
-    config = Settings(channels={"am": {"type": "alertmanager", "url": alertmanager}})
+    # resolve in the next round (keep_firing_for 0s): Alertmanager's own clock must not pass it
+    config = Settings(channels={"am": {"type": "alertmanager", "url": alertmanager}},
+                      alerting={"keep_firing_for": "0s"})
     mesh = product(owner_notify=[{"channel": "am"}])
     process_evaluations(engine, [report(mesh, AVAILABILITY, FAST_BURN)], clock(), config)
     assert deliver_due(engine, clock(), Notifiers(config), "w").sent == 1

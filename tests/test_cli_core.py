@@ -250,24 +250,25 @@ def test_evaluate_json_after_an_import_has_the_documented_shape_and_numbers(tmp_
             assert set(condition) == {"name", "severity", "long_window", "short_window",
                                       "burn_rate_threshold"}
 
-    # 999 of 1000 at 99.9 %: exactly no budget left, at risk
+    # 999 of 1000 at 99.9 %: exactly no budget left of what was observed — but a 30-day window
+    # of a port probed every minute holds 43,200 events, and 1 bad is far from 43 (README: low
+    # traffic), so the budget is not exhausted and nothing else holds: ok
     api = objectives[("checkout/orders", "api-availability")]
     assert (api["indicator"], api["target"], api["window"]) == ("availability", 0.999, "30d")
     assert (api["good"], api["total"], api["compliance"]) == (999, 1000, 0.999)
     assert api["error_budget_remaining"] == 0.0
-    assert api["status"] == "at_risk"
+    assert api["status"] == "ok"
     assert api["burn_rates"] == {"5m": pytest.approx(1.0), "30m": pytest.approx(1.0),
                                  "1h": pytest.approx(1.0), "6h": pytest.approx(1.0),
                                  "3d": pytest.approx(1.0)}
-    assert api["conditions"] == [{"name": "budget_exhausted", "severity": "ticket",
-                                  "long_window": None, "short_window": None,
-                                  "burn_rate_threshold": None}]
+    assert api["conditions"] == []
 
-    # 980 of 1000 at 99 % over 7 d: 2 % bad is twice the budget; windows scaled by 7/30
+    # 980 of 1000 at 99 % over 7 d: 2 % bad is twice the budget; windows scaled by 7/30, and
+    # the short ones (1m, 7m) raised to two intervals of the 5-minute port that feeds them
     errors = objectives[("marketing/campaign-features", "request-errors")]
     assert (errors["window"], errors["status"]) == ("7d", "breached")
     assert errors["error_budget_remaining"] == pytest.approx(-1.0)
-    assert errors["burn_rates"] == {"1m": None, "7m": pytest.approx(2.0), "14m": pytest.approx(2.0),
+    assert errors["burn_rates"] == {"10m": pytest.approx(2.0), "14m": pytest.approx(2.0),
                                     "1h24m": pytest.approx(2.0), "16h48m": pytest.approx(2.0)}
     assert errors["conditions"] == [
         {"name": "slow_burn", "severity": "ticket", "long_window": "16h48m",
@@ -311,8 +312,7 @@ def test_evaluate_table_has_a_row_per_objective_with_its_numbers(tmp_path, datab
     assert "Objectives at 2026-11-02 12:00 UTC" in result.stdout
     rows = [line for line in result.stdout.splitlines() if "│" in line]
     api = next(line for line in rows if "checkout/orders" in line and "api-availability" in line)
-    for cell in ("availability", "99.9%", "30d", "99.900%", "0.0%", "999/1000", "at_risk",
-                 "budget_exhausted"):
+    for cell in ("availability", "99.9%", "30d", "99.900%", "0.0%", "999/1000", " ok "):
         assert cell in api
     errors = next(line for line in rows if "request-errors" in line)
     assert "breached" in errors and "980/1000" in errors

@@ -104,7 +104,8 @@ def test_the_overview_counts_the_mesh_and_lists_products_worst_first(dashboard, 
                                     "lake-availability: 99.931% · budget 86.1%"]
     assert orders["budget left"] == pytest.approx((1 - (10 / 43200) / 0.001) * 100)
     assert "fast_burn" in orders["conditions"]
-    assert list(table.iloc[0]["objectives"]) == ["lake-availability: 97.465% · budget -406.9%"]
+    # the maintenance kept out of cart's SLO is left out live too: 147 bad of 8,544 probes
+    assert list(table.iloc[0]["objectives"]) == ["lake-availability: 98.279% · budget -244.1%"]
     assert "Evaluated at 2025-11-10 12:00 (UTC)" in texts(app)
 
 

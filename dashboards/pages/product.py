@@ -224,7 +224,7 @@ for report in reports:
         st.altair_chart(charts.burndown_chart(burndown, *mesh.wall_times([budget_start, at]),
                                               window_incidents), width="stretch")
     with st.expander("Burn rates and alert rules"):
-        st.table(frames.burn_rate_rows(report, config.settings.slo.policy().rules),
+        st.table(frames.burn_rate_rows(report),
                  hide_index=True)
     if not alerts_known:
         st.caption("Incidents: this store has no alert history yet.")

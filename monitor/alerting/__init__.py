@@ -1,4 +1,4 @@
-"""Alerting: alert state per (product, objective, condition), routing, silences, the outbox.
+"""Alerting: alert state per (product, objective, severity), routing, silences, the outbox.
 
 The daemon calls two functions, in this order, every evaluation round (synchronous; from
 asyncio use `asyncio.to_thread`):

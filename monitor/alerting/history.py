@@ -8,14 +8,17 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from monitor.alerting.lifecycle import ACTIVE_STATES, NotificationState, State
 from monitor.alerting.messages import iso
 from monitor.alerting.routing import show_destination
+from monitor.contracts.severity import SEVERITIES
 from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
 
 ALERTS = AlertRecord.__table__
 EVENTS = AlertEventRecord.__table__
 OUTBOX = NotificationRecord.__table__
-ACTIVE = ("pending", "firing")
+PENDING, FAILED = (NotificationState.PENDING.value, NotificationState.FAILED.value)
+STATE_ORDER = {State.FIRING: 0, State.PENDING: 1, State.RESOLVED: 2, State.INACTIVE: 3}
 
 
 def alert_overview(connection: Connection, at: datetime,
@@ -23,7 +26,7 @@ def alert_overview(connection: Connection, at: datetime,
     """Active alerts and those resolved within `recent`, each with its events and deliveries."""
     cutoff = at - recent
     alerts = connection.execute(select(ALERTS).where(or_(
-        ALERTS.c.state.in_(ACTIVE), ALERTS.c.resolved_at >= cutoff))).all()
+        ALERTS.c.state.in_([s.value for s in ACTIVE_STATES]), ALERTS.c.resolved_at >= cutoff))).all()
     if not alerts:
         return []
     ids = [a.id for a in alerts]
@@ -42,15 +45,15 @@ def alert_overview(connection: Connection, at: datetime,
     events_of: dict[int, list] = defaultdict(list)
     for e in events:
         events_of[e.alert_id].append(e)
-    order = {"firing": 0, "pending": 1, "resolved": 2, "inactive": 3}
-    alerts = sorted(alerts, key=lambda a: (order.get(a.state, 9), a.product, a.objective,
-                                           a.condition))
+    rank = {s: number for number, s in enumerate(SEVERITIES)}
+    alerts = sorted(alerts, key=lambda a: (STATE_ORDER.get(a.state, 9), a.product, a.objective,
+                                           rank.get(a.severity, 9)))
     return [_alert_json(a, events_of[a.id], by_alert[a.id]) for a in alerts]
 
 
 def failed_deliveries(connection: Connection, limit: int = 50) -> list[dict[str, Any]]:
     """Notifications that failed for good, newest first: what the dashboard shows as broken."""
-    rows = connection.execute(select(OUTBOX).where(OUTBOX.c.status == "failed")
+    rows = connection.execute(select(OUTBOX).where(OUTBOX.c.status == FAILED)
                               .order_by(OUTBOX.c.id.desc()).limit(limit)).all()
     return [_delivery_json(n) for n in rows]
 
@@ -61,6 +64,7 @@ def _alert_json(alert, events: list, deliveries: list) -> dict[str, Any]:
         "severity": alert.severity, "state": alert.state, "episode": alert.episode,
         "since": _iso(alert.since), "fired_at": _iso(alert.fired_at),
         "resolved_at": _iso(alert.resolved_at), "last_notified_at": _iso(alert.last_sent_at),
+        "conditions": alert.conditions or [alert.condition],
         "measured": alert.measured,
         "history": [{"kind": e.kind, "at": iso(e.at), "muted_by": e.muted_by, "told": e.told,
                      "measured": e.measured} for e in events],
@@ -73,7 +77,7 @@ def _delivery_json(n) -> dict[str, Any]:
     return {"id": n.id, "destination": show_destination(n.destination),
             "message": payload.get("status"), "status": n.status, "attempts": n.attempts,
             "created_at": iso(n.created_at), "sent_at": _iso(n.sent_at),
-            "next_attempt_at": _iso(n.next_attempt_at) if n.status == "pending" else None,
+            "next_attempt_at": _iso(n.next_attempt_at) if n.status == PENDING else None,
             "last_error": n.last_error, "muted_by": n.muted_by, "recipients": n.recipients,
             "product": n.product}
 

@@ -1,15 +1,25 @@
-"""The alert state machine, pure: the stored status + whether the condition holds now → the next.
+"""The alert state machine, pure: the stored status + the conditions that hold now → the next.
 
-    inactive/resolved ──holds──▶ pending ──holds for `for`──▶ firing ──stops holding──▶ resolved
-                        (`for` = 0: straight to firing)   │                 ▲
+An alert is one objective at one severity: each objective has at most one page alert and one
+ticket alert, and each lists the conditions that hold inside it.
+
+    inactive/resolved ──holds──▶ pending ──holds for `for`──▶ firing ──clear for keep_firing_for──▶
+                        (`for` = 0: straight to firing)   │       resolved
+                                                          │ conditions join or leave: updated
                         pending ──stops holding──▶ inactive (cancelled, nobody is told)
                                                           └──still holding after repeat_interval──▶
                                                              reminder (firing again, same episode)
 
-A step that notifies says `send` or, when a silence or maintenance window covers the alert,
-`mute`: the transition is kept and the notification recorded as muted. A reminder is never
-muted (it is skipped while muted); once the mute ends, whoever was not told of a firing alert
-gets a reminder at once. A resolution is only announced to people who heard it fire.
+A firing alert resolves only after none of its conditions has held for `keep_firing_for`, so a
+condition that blinks off for one evaluation does not end the incident.
+
+A step that notifies says `send` or `mute`. `Mute.SILENCED` (a silence or maintenance window)
+keeps the transition and records the notification as muted; once the mute ends, whoever was not
+told of a firing alert gets a reminder at once. `Mute.INHIBITED` (the objective's page alert is
+firing, so its ticket alert is part of that incident) is the same, except that the page counts
+as having said it: no reminder at once when the page ends, one after `repeat_interval` if the
+ticket still holds. A reminder is never muted (it is skipped while muted). A resolution is only
+announced to people who were told that the alert fired.
 """
 
 from __future__ import annotations
@@ -26,9 +36,13 @@ class State(StrEnum):
     RESOLVED = "resolved"
 
 
+ACTIVE_STATES = (State.PENDING, State.FIRING)
+
+
 class EventKind(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
+    UPDATED = "updated"  # a condition joined or left a firing alert; nobody is told
     REMINDER = "reminder"
     RESOLVED = "resolved"
     CANCELLED = "cancelled"  # pending, then stopped holding before `for` elapsed
@@ -39,12 +53,30 @@ class Notify(StrEnum):
     MUTE = "mute"
 
 
+class Mute(StrEnum):
+    SILENCED = "silenced"  # a silence or a maintenance window
+    INHIBITED = "inhibited"  # a ticket while its objective's page alert fires
+
+
+class NotificationState(StrEnum):
+    """Where one notification of the outbox is."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    MUTED = "muted"
+
+
 @dataclass(frozen=True)
 class AlertStatus:
     state: State = State.INACTIVE
-    since: datetime | None = None  # when the condition started to hold (pending or firing)
-    last_sent_at: datetime | None = None  # last notification that was not muted, this episode
+    since: datetime | None = None  # when the alert started to hold (pending or firing)
+    last_sent_at: datetime | None = None  # when a reminder is next due from, this episode
     episode: int = 0  # one episode per pending/firing → resolved cycle
+    conditions: frozenset[str] = frozenset()  # the conditions that hold inside the alert
+    clear_since: datetime | None = None  # firing, but no condition holds since then
+    told: bool = False  # someone was told that this episode fired
 
 
 @dataclass(frozen=True)
@@ -52,6 +84,7 @@ class Policy:
     hold_for: timedelta = timedelta(0)
     repeat_interval: timedelta = timedelta(hours=4)
     send_resolved: bool = True
+    keep_firing_for: timedelta = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -61,37 +94,50 @@ class Step:
     notify: Notify | None = None
 
 
-def step(current: AlertStatus, holds: bool, at: datetime, policy: Policy, muted: bool) -> Step:
+def step(current: AlertStatus, holding: frozenset[str], at: datetime, policy: Policy,
+         mute: Mute | None = None) -> Step:
     """The next status of one alert at `at`, the event to record and whether to notify."""
     state = current.state
     if state in (State.INACTIVE, State.RESOLVED):
-        if not holds:
+        if not holding:
             return Step(current)
-        started = AlertStatus(State.PENDING, since=at, episode=current.episode + 1)
+        started = AlertStatus(State.PENDING, since=at, episode=current.episode + 1,
+                              conditions=holding)
         if policy.hold_for > timedelta(0):
             return Step(started, EventKind.PENDING)
-        return _fire(started, at, muted)
+        return _fire(started, at, mute)
     if state is State.PENDING:
-        if not holds:
+        if not holding:
             return Step(replace(current, state=State.INACTIVE), EventKind.CANCELLED)
+        current = replace(current, conditions=holding)
         if current.since is None or at - current.since >= policy.hold_for:
-            return _fire(current, at, muted)
+            return _fire(current, at, mute)
         return Step(current)
-    if not holds:
-        resolved = replace(current, state=State.RESOLVED)
-        told = current.last_sent_at is not None
-        if not (policy.send_resolved and told):
+    if not holding:
+        clear_since = current.clear_since or at
+        if at - clear_since < policy.keep_firing_for:
+            return Step(replace(current, clear_since=clear_since))
+        resolved = replace(current, state=State.RESOLVED, clear_since=None)
+        if not (policy.send_resolved and current.told):
             return Step(resolved, EventKind.RESOLVED)
-        return Step(resolved, EventKind.RESOLVED, Notify.MUTE if muted else Notify.SEND)
+        return Step(resolved, EventKind.RESOLVED, Notify.MUTE if mute else Notify.SEND)
+    firing = replace(current, conditions=holding, clear_since=None)
+    if mute is Mute.INHIBITED:
+        return Step(replace(firing, last_sent_at=at),  # the page speaks for it meanwhile
+                    EventKind.UPDATED if holding != current.conditions else None)
     due = current.last_sent_at is None or at - current.last_sent_at >= policy.repeat_interval
-    if due and not muted:
-        return Step(replace(current, last_sent_at=at), EventKind.REMINDER, Notify.SEND)
-    return Step(current)
+    if due and mute is None:
+        return Step(replace(firing, last_sent_at=at, told=True), EventKind.REMINDER, Notify.SEND)
+    if holding != current.conditions:
+        return Step(firing, EventKind.UPDATED)
+    return Step(firing)
 
 
-def _fire(current: AlertStatus, at: datetime, muted: bool) -> Step:
-    firing = replace(current, state=State.FIRING, last_sent_at=None if muted else at)
-    return Step(firing, EventKind.FIRING, Notify.MUTE if muted else Notify.SEND)
+def _fire(current: AlertStatus, at: datetime, mute: Mute | None) -> Step:
+    told = mute is None
+    last_sent_at = None if mute is Mute.SILENCED else at
+    firing = replace(current, state=State.FIRING, last_sent_at=last_sent_at, told=told)
+    return Step(firing, EventKind.FIRING, Notify.MUTE if mute else Notify.SEND)
 
 
 def retry_delay(attempts: int, first: timedelta, ceiling: timedelta = timedelta(hours=1)

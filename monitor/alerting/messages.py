@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from monitor.contracts.model import DataProduct, Objective
+from monitor.contracts.maintenance import describe
+from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective
+from monitor.contracts.severity import Severity
 from monitor.contracts.values import format_target
-from monitor.durations import format_duration
-from monitor.slo import Condition, Evaluation
+from monitor.durations import format_duration, human_duration
+from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class AlertItem:
     measured: dict[str, Any]
     promised: dict[str, Any]
     reminder: bool = False
+    conditions: tuple[str, ...] = ()  # every condition holding in the alert (`condition` first)
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class Message:
     delivery_id: str | None = field(default=None, compare=False)  # set when sent
 
     @property
-    def severity(self) -> str:
-        return "page" if any(a.severity == "page" for a in self.alerts) else "ticket"
+    def severity(self) -> Severity:
+        return max((Severity(a.severity) for a in self.alerts), key=lambda s: s.rank)
 
     @property
     def reminder(self) -> bool:
@@ -57,7 +60,8 @@ class Message:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], delivery_id: str | None = None) -> Message:
-        items = tuple(AlertItem(**item) for item in payload["alerts"])
+        items = tuple(AlertItem(**{**item, "conditions": tuple(item.get("conditions") or ())})
+                      for item in payload["alerts"])
         return cls(**{**payload, "alerts": items, "delivery_id": delivery_id})
 
 
@@ -70,23 +74,26 @@ def product_link(dashboard_url: str, product: str) -> str:
 
 
 def promised(objective: Objective, condition: Condition) -> dict[str, Any]:
-    """The promise an alert is about, in the contract's own terms."""
+    """The promise an alert is about, in the contract's own terms, and the rule's budget share."""
+    burn = condition.burn_rate_threshold
     return {
         "indicator": objective.indicator.value,
         "target": float(objective.target),
         "target_text": format_target(objective.target),
         "window": format_duration(objective.window),
         "threshold": format_duration(objective.threshold) if objective.threshold else None,
-        "burn_rate_threshold": float(condition.burn_rate_threshold)
-        if condition.burn_rate_threshold is not None else None,
+        "burn_rate_threshold": float(burn) if burn is not None else None,
         "long_window": format_duration(condition.long_window) if condition.long_window else None,
         "short_window": format_duration(condition.short_window) if condition.short_window else None,
+        "budget_share": budget_share(burn, condition.long_window, objective.window)
+        if burn is not None and condition.long_window else None,
     }
 
 
 def measured(evaluation: Evaluation, condition: Condition | None,
-             freshness_age: timedelta | None = None) -> dict[str, Any]:
-    """What the evaluation saw; burn rates are those of the condition's windows when it has them."""
+             objective_window: timedelta) -> dict[str, Any]:
+    """What the evaluation saw: burn rates of the condition's windows when it has them, the
+    data age it judged, and how long the budget left lasts at the (long window's) rate."""
     rates = evaluation.burn_rates
     result: dict[str, Any] = {
         "compliance": evaluation.compliance,
@@ -94,14 +101,22 @@ def measured(evaluation: Evaluation, condition: Condition | None,
         "good": evaluation.counts.good,
         "total": evaluation.counts.total,
         "burn_rate": None, "burn_rate_short": None,
-        "freshness_age_seconds": freshness_age.total_seconds() if freshness_age else None,
+        "freshness_age_seconds": evaluation.data_age.total_seconds()
+        if evaluation.data_age is not None else None,
     }
     if condition is not None and condition.long_window is not None:
         result["burn_rate"] = rates.get(condition.long_window)
         result["burn_rate_short"] = rates.get(condition.short_window)
     elif rates:
         result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
+    lasts = budget_lasts(evaluation.error_budget_remaining, result["burn_rate"], objective_window)
+    result["budget_lasts_seconds"] = lasts.total_seconds() if lasts is not None else None
     return result
+
+
+def describe_mute(window: MaintenanceWindow, start: datetime, end: datetime) -> str:
+    """What muted an alert during maintenance: this occurrence, then the window as written."""
+    return f"{describe(window)} (this time until {_when(iso(end))})"
 
 
 def owner_of(product: DataProduct) -> dict[str, Any]:
@@ -120,14 +135,20 @@ def subject(message: Message) -> str:
 
 
 def describe_promise(item: AlertItem) -> str:
+    """`availability for 99.9% over 30d; pages at 2% of the 30-day budget in 1h (burn rate
+    14.4 over 1h and 5m)`."""
     p = item.promised
     text = f"{p['indicator']}"
     if p.get("threshold"):
         text += f" ≤ {p['threshold']}"
     text += f" for {p['target_text']} over {p['window']}"
     if p.get("burn_rate_threshold") is not None:
-        text += (f"; alert when the burn rate exceeds {p['burn_rate_threshold']:g} over "
-                 f"{p['long_window']} and {p['short_window']}")
+        verb = "pages" if item.severity == Severity.PAGE else "opens a ticket"
+        share = p.get("budget_share")
+        at = (f" at {_share(share)} of the {_window_words(p['window'])} budget in "
+              f"{p['long_window']}" if share is not None else "")
+        text += (f"; {verb}{at} (burn rate {p['burn_rate_threshold']:g} over "
+                 f"{p['long_window']} and {p['short_window']})")
     return text
 
 
@@ -140,19 +161,28 @@ def describe_measure(item: AlertItem) -> str:
         if m.get("burn_rate_short") is not None:
             rate += f" (short window {m['burn_rate_short']:.2f})"
         parts.append(rate)
+    lasts = m.get("budget_lasts_seconds")
+    if lasts is not None:
+        parts.append("the budget is spent" if lasts <= 0 else
+                     f"at this rate the budget is gone in {human_duration(timedelta(seconds=lasts))}")
     if m.get("freshness_age_seconds") is not None:
-        age = timedelta(seconds=round(m["freshness_age_seconds"]))
-        parts.append(f"newest data {format_duration(age)} old")
+        age = timedelta(seconds=m["freshness_age_seconds"])
+        parts.append(f"newest data {human_duration(age)} old")
     parts.append(f"{m.get('good', 0)}/{m.get('total', 0)} good events")
     return ", ".join(parts)
+
+
+def describe_conditions(item: AlertItem) -> str:
+    """`fast_burn, sustained_burn` — what holds inside the alert."""
+    return ", ".join(item.conditions or (item.condition,))
 
 
 def text(message: Message) -> str:
     lines = [subject(message), ""]
     for item in message.alerts:
         state = "resolved" if message.status == "resolved" else "firing"
-        lines += [f"{item.objective}: {item.condition} ({item.severity}) {state}, "
-                  f"holding since {_when(item.since)}",
+        lines += [f"{item.objective}: {item.severity} alert {state} ({describe_conditions(item)}), "
+                  f"since {_when(item.since)}",
                   f"  promised: {describe_promise(item)}",
                   f"  measured: {describe_measure(item)}", ""]
     owner = message.owner
@@ -166,7 +196,7 @@ def html_body(message: Message) -> str:
     e = html.escape
     colour = "#2e7d32" if message.status == "resolved" else "#c62828"
     rows = "".join(
-        f"<tr><td><b>{e(i.objective)}</b></td><td>{e(i.condition)} ({e(i.severity)})</td>"
+        f"<tr><td><b>{e(i.objective)}</b></td><td>{e(describe_conditions(i))} ({e(i.severity)})</td>"
         f"<td>{e(describe_promise(i))}</td><td>{e(describe_measure(i))}</td>"
         f"<td>{e(_when(i.since))}</td></tr>" for i in message.alerts)
     owner = message.owner
@@ -178,6 +208,15 @@ def html_body(message: Message) -> str:
             f"<p><a href=\"{e(message.dashboard_url)}\">Open {e(message.product)} in the "
             f"dashboard</a></p><p style=\"color:#777\">Evaluated at {e(_when(message.at))}</p>"
             "</body></html>")
+
+
+def _share(value: float) -> str:
+    return f"{value * 100:.3g}%"
+
+
+def _window_words(window: str) -> str:
+    """`30d` → `30-day`, `7d` → `7-day`, `12h` → `12h`."""
+    return f"{window[:-1]}-day" if window.endswith("d") and window[:-1].isdigit() else window
 
 
 def _percent(value: float | None, digits: int) -> str:

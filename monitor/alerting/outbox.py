@@ -19,13 +19,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, and_, or_, select, update
 
 from monitor.alerting.destinations import Notifiers, scrub
-from monitor.alerting.lifecycle import retry_delay
+from monitor.alerting.lifecycle import NotificationState, retry_delay
 from monitor.alerting.messages import Message
 from monitor.alerting.notifiers import TransportError
 from monitor.alerting.routing import show_destination
 from monitor.store.tables import NotificationRecord
 
 OUTBOX = NotificationRecord.__table__
+PENDING, SENDING, SENT, FAILED = (NotificationState.PENDING.value, NotificationState.SENDING.value,
+                                  NotificationState.SENT.value, NotificationState.FAILED.value)
 CLAIM_LEASE = timedelta(minutes=2)  # longer than any notifier's timeout
 MAX_PARALLEL = 8
 log = logging.getLogger(__name__)
@@ -75,20 +77,20 @@ def deliver_due(engine: Engine, at: datetime, notifiers: Notifiers, worker_id: s
             done = {"claim_token": None, "claimed_until": None}
             if outcome.error is None:
                 connection.execute(update(OUTBOX).where(mine).values(
-                    status="sent", sent_at=at, last_error=None, **done))
+                    status=SENT, sent_at=at, last_error=None, **done))
                 summary.sent += 1
                 continue
             summary.errors.append(f"{show_destination(row.destination)}: {outcome.error}")
             if outcome.permanent or row.attempts >= notifiers.retry.max_attempts:
                 connection.execute(update(OUTBOX).where(mine).values(
-                    status="failed", last_error=outcome.error, next_attempt_at=None, **done))
+                    status=FAILED, last_error=outcome.error, next_attempt_at=None, **done))
                 summary.failed += 1
                 log.warning("notification %s to %s failed for good: %s", row.id,
                             show_destination(row.destination), outcome.error)
             else:
                 delay = retry_delay(row.attempts, notifiers.retry.first_delay)
                 connection.execute(update(OUTBOX).where(mine).values(
-                    status="pending", last_error=outcome.error, next_attempt_at=at + delay,
+                    status=PENDING, last_error=outcome.error, next_attempt_at=at + delay,
                     **done))
                 summary.retrying += 1
     return summary
@@ -97,13 +99,13 @@ def deliver_due(engine: Engine, at: datetime, notifiers: Notifiers, worker_id: s
 def claim_due(engine: Engine, at: datetime, worker_id: str, token: str,
               limit: int = 100) -> list[_Claimed]:
     """Mark up to `limit` due notifications as being sent by `worker_id`; return them."""
-    due = or_(and_(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= at),
-              and_(OUTBOX.c.status == "sending", OUTBOX.c.claimed_until < at))
+    due = or_(and_(OUTBOX.c.status == PENDING, OUTBOX.c.next_attempt_at <= at),
+              and_(OUTBOX.c.status == SENDING, OUTBOX.c.claimed_until < at))
     candidates = (select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.id).limit(limit)
                   .with_for_update(skip_locked=True))
     with engine.begin() as connection:
         connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_(candidates.scalar_subquery()), due)
-                           .values(status="sending", claim_token=token, claimed_by=worker_id,
+                           .values(status=SENDING, claim_token=token, claimed_by=worker_id,
                                    claimed_until=at + CLAIM_LEASE, attempts=OUTBOX.c.attempts + 1))
         rows = connection.execute(
             select(OUTBOX.c.id, OUTBOX.c.destination, OUTBOX.c.attempts, OUTBOX.c.payload)

@@ -1,5 +1,10 @@
 """One alerting round: evaluation reports in, alert transitions and outbox rows written.
 
+An alert is one objective at one severity (its page alert, its ticket alert); the conditions
+that hold inside it come from the evaluation. Page alerts are stepped first, so that a ticket
+alert knows whether its objective's page is firing (then the ticket is inhibited: part of that
+incident, not a message of its own).
+
 Everything is written in one transaction, before anything is sent: the alert's new state, an
 event for its history (values at the time, who was told, what muted it) and one notification
 row per (group of events, destination) — unique, so no transition is queued twice. Each alert
@@ -13,35 +18,47 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.alerting.lifecycle import AlertStatus, EventKind, Notify, Policy, State, step
+from monitor.alerting.lifecycle import (
+    AlertStatus,
+    EventKind,
+    Mute,
+    NotificationState,
+    Notify,
+    Policy,
+    State,
+    step,
+)
 from monitor.alerting.messages import (
     AlertItem,
     Message,
+    describe_mute,
     iso,
     measured,
     owner_of,
     product_link,
     promised,
 )
-from monitor.alerting.routing import Route, maintenance_at, routes, show_destination
+from monitor.alerting.routing import Route, routes, show_destination
 from monitor.alerting.silences import Silence, active_silences
-from monitor.contracts.model import DataProduct, Indicator, Objective
+from monitor.contracts.maintenance import window_at
+from monitor.contracts.model import DataProduct
+from monitor.contracts.severity import SEVERITIES, Severity
 from monitor.evaluation import ObjectiveReport
 from monitor.settings import Settings
-from monitor.slo import Condition
-from monitor.slo.policy import scaled_rules
-from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord, PortState
+from monitor.slo import Condition, ConditionName
+from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
 
 ALERTS = AlertRecord.__table__
 EVENTS = AlertEventRecord.__table__
 OUTBOX = NotificationRecord.__table__
-SEVERITY_ORDER = {"page": 0, "ticket": 1}
+PENDING, MUTED = (NotificationState.PENDING.value, NotificationState.MUTED.value)
+CONDITION_ORDER = {name: number for number, name in enumerate(ConditionName)}
 
 
 @dataclass
@@ -81,39 +98,55 @@ def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveRe
     return _process(bind, list(reports), at, settings)
 
 
+def alert_policy(settings: Settings) -> Policy:
+    alerting = settings.alerting
+    return Policy(alerting.for_, alerting.repeat_interval, alerting.send_resolved,
+                  alerting.keep_firing_for)
+
+
 def _process(connection: Connection, reports: list[ObjectiveReport], at: datetime,
              settings: Settings) -> RoundSummary:
     summary = RoundSummary()
     if not reports:
         return summary
     by_objective = {(r.product.id, r.objective.name): r for r in reports}
-    holding = {(r.product.id, r.objective.name, c.name): c
-               for r in reports for c in r.evaluation.conditions}
+    holding: dict[tuple[str, str, Severity], list[Condition]] = defaultdict(list)
+    for r in reports:
+        for c in sorted(r.evaluation.conditions, key=lambda c: CONDITION_ORDER[c.name]):
+            holding[(r.product.id, r.objective.name, c.severity)].append(c)
     _create_missing(connection, holding)
-    policy = Policy(settings.alerting.for_, settings.alerting.repeat_interval,
-                    settings.alerting.send_resolved)
+    policy = alert_policy(settings)
     silences = active_silences(connection, at)
     rows = connection.execute(select(ALERTS).where(
         ALERTS.c.product.in_(sorted({r.product.id for r in reports}))).order_by(ALERTS.c.id)).all()
+    rank = {severity: number for number, severity in enumerate(SEVERITIES)}
+    rows = sorted(rows, key=lambda r: (r.product, r.objective, rank.get(r.severity, 9), r.id))
+    page_firing: set[tuple[str, str]] = set()
     transitions: list[_Transition] = []
     for row in rows:
         report = by_objective.get((row.product, row.objective))
         if report is None:
             continue  # not evaluated this round: its state stays as it is
-        condition = holding.get((row.product, row.objective, row.condition))
-        muted_by = _muted_by(report.product, row.objective, at, silences)
-        current = AlertStatus(State(row.state), row.since, row.last_sent_at, row.episode)
-        result = step(current, condition is not None, at, policy, muted_by is not None)
-        if result.event is None:
+        conditions = holding.get((row.product, row.objective, row.severity), [])
+        silenced_by = _silenced_by(report.product, row.objective, at, silences)
+        inhibited = row.severity == Severity.TICKET and (row.product, row.objective) in page_firing
+        mute = Mute.SILENCED if silenced_by else Mute.INHIBITED if inhibited else None
+        muted_by = silenced_by or (f"inhibited: the page alert of {row.objective} is firing"
+                                   if inhibited else None)
+        current = AlertStatus(State(row.state), row.since, row.last_sent_at, row.episode,
+                              frozenset(row.conditions or ()), row.clear_since, row.told)
+        result = step(current, frozenset(c.name for c in conditions), at, policy, mute)
+        if row.severity == Severity.PAGE and result.status.state is State.FIRING:
+            page_firing.add((row.product, row.objective))
+        if result.event is None and result.status == current:
             continue
-        condition = condition or _condition_named(report.objective, row.condition, row.severity,
-                                                  settings)
-        transition = _record(connection, row, result, condition, report, at, muted_by, settings)
-        if transition is None:
+        written, transition = _record(connection, row, result, conditions, report, at, muted_by)
+        if not written:
             summary.skipped += 1
             continue
-        summary.transitions[result.event.value] += 1
-        if transition.notify is not None:
+        if result.event is not None:
+            summary.transitions[result.event.value] += 1
+        if transition is not None and transition.notify is not None:
             transitions.append(transition)
     for queued, muted in (_queue(connection, group, at, settings)
                           for group in _groups(transitions).values()):
@@ -122,86 +155,84 @@ def _process(connection: Connection, reports: list[ObjectiveReport], at: datetim
     return summary
 
 
-def _create_missing(connection: Connection, holding: dict[tuple[str, str, str], Condition]) -> None:
+def _create_missing(connection: Connection,
+                    holding: dict[tuple[str, str, Severity], list[Condition]]) -> None:
     if not holding:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ALERTS).on_conflict_do_nothing(
-        index_elements=["product", "objective", "condition"])
+        index_elements=["product", "objective", "severity"])
     connection.execute(statement, [
-        {"product": p, "objective": o, "condition": c, "severity": condition.severity,
+        {"product": p, "objective": o, "severity": severity.value,
+         "condition": conditions[0].name.value, "conditions": [], "told": False,
          "state": State.INACTIVE.value, "version": 0, "episode": 0}
-        for (p, o, c), condition in sorted(holding.items())])
+        for (p, o, severity), conditions in sorted(holding.items())])
 
 
-def _muted_by(product: DataProduct, objective: str, at: datetime,
-              silences: list[Silence]) -> str | None:
+def _silenced_by(product: DataProduct, objective: str, at: datetime,
+                 silences: list[Silence]) -> str | None:
     silence = next((s for s in silences if s.covers(product.id, objective, at)), None)
     if silence is not None:
         return f"silence {silence.id}" + (f": {silence.comment}" if silence.comment else "")
-    window = maintenance_at(product.maintenance, at)
-    if window is not None:
-        return f"maintenance from {iso(window.start)} for {window.duration}" + (
-            f" every {window.every}" if window.every else "")
-    return None
+    found = window_at(product.maintenance, at)
+    return describe_mute(*found) if found else None
 
 
-def _condition_named(objective: Objective, name: str, severity: str,
-                     settings: Settings) -> Condition:
-    """The condition of a rule that no longer holds, rebuilt for the resolution message."""
-    for rule in scaled_rules(objective.window, settings.slo.policy().rules):
-        if rule.name == name:
-            return Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
-                             rule.burn_rate)
+def _leading(conditions: list[Condition], report: ObjectiveReport, name: str,
+             severity: str) -> Condition:
+    """The condition a message leads with: the first that holds, else (resolution) the one
+    that opened the episode, rebuilt from the objective's rules."""
+    if conditions:
+        return conditions[0]
+    rule = next((r for r in report.evaluation.rules if r.name == name), None)
+    if rule is not None:
+        return Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
+                         rule.burn_rate)
     return Condition(name, severity)
 
 
-def _record(connection: Connection, row, result, condition: Condition, report: ObjectiveReport,
-            at: datetime, muted_by: str | None, settings: Settings) -> _Transition | None:
+def _record(connection: Connection, row, result, conditions: list[Condition],
+            report: ObjectiveReport, at: datetime, muted_by: str | None
+            ) -> tuple[bool, _Transition | None]:
+    """Write the alert's new status (and its event, if any). False: another daemon was first."""
     status = result.status
+    opening = result.event in (EventKind.PENDING, EventKind.FIRING) and row.state not in (
+        State.PENDING.value, State.FIRING.value)
+    name = conditions[0].name.value if opening and conditions else row.condition
+    leading = _leading(conditions, report, name, row.severity)
+    values = measured(report.evaluation, leading, report.objective.window)
     changes: dict[str, Any] = {
         "state": status.state.value, "since": status.since, "last_sent_at": status.last_sent_at,
-        "episode": status.episode, "severity": condition.severity, "updated_at": at,
+        "episode": status.episode, "condition": name, "updated_at": at,
+        "conditions": sorted(status.conditions, key=lambda c: CONDITION_ORDER[c]),
+        "clear_since": status.clear_since, "told": status.told, "measured": values,
         "version": row.version + 1}
     if result.event is EventKind.FIRING:
         changes["fired_at"] = at
         changes["resolved_at"] = None
     elif result.event in (EventKind.RESOLVED, EventKind.CANCELLED):
         changes["resolved_at"] = at
-    values = measured(report.evaluation, condition, _freshness_age(connection, report, at))
-    changes["measured"] = values
     guarded = connection.execute(update(ALERTS).where(
         ALERTS.c.id == row.id, ALERTS.c.version == row.version).values(**changes))
     if guarded.rowcount != 1:
-        return None
+        return False, None
+    if result.event is None:
+        return True, None
     notify = result.notify
-    found = tuple(routes(report.product, row.objective, condition.severity, at)) if notify else ()
+    found = tuple(routes(report.product, row.objective, row.severity, at)) if notify else ()
     item = AlertItem(objective=row.objective, indicator=report.objective.indicator.value,
-                     condition=row.condition, severity=condition.severity,
-                     since=iso(status.since or at), measured=values,
-                     promised=promised(report.objective, condition),
-                     reminder=result.event is EventKind.REMINDER)
+                     condition=name, severity=row.severity, since=iso(status.since or at),
+                     measured=values, promised=promised(report.objective, leading),
+                     reminder=result.event is EventKind.REMINDER,
+                     conditions=tuple(changes["conditions"] or [name]))
     told = [{"destination": show_destination(r.destination), "recipients": list(r.recipients),
              "muted": notify is Notify.MUTE} for r in found]
     event_id = connection.execute(insert(EVENTS).values(
         alert_id=row.id, episode=status.episode, kind=result.event.value, at=at,
         measured=values, promised=item.promised, muted_by=muted_by if notify else None,
         told=told).returning(EVENTS.c.id)).scalar_one()
-    return _Transition(row.id, event_id, report.product, result.event, notify, muted_by, item,
-                       found)
-
-
-def _freshness_age(connection: Connection, report: ObjectiveReport, at: datetime
-                   ) -> timedelta | None:
-    if report.objective.indicator is not Indicator.FRESHNESS:
-        return None
-    table = PortState.__table__
-    query = select(table.c.newest_data_at).where(table.c.product == report.product.id,
-                                                 table.c.newest_data_at.is_not(None))
-    if report.objective.port is not None:
-        query = query.where(table.c.port == report.objective.port)
-    newest = [value for (value,) in connection.execute(query)]
-    return at - max(newest) if newest else None
+    return True, _Transition(row.id, event_id, report.product, result.event, notify, muted_by,
+                             item, found)
 
 
 def _groups(transitions: list[_Transition]) -> dict[tuple, list[_Transition]]:
@@ -231,7 +262,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
     valid_until = iso(at + 2 * alerting.repeat_interval) if status == "firing" else None
     rows = []
     for destination, members in destinations.items():
-        members = sorted(members, key=lambda t: (SEVERITY_ORDER.get(t.item.severity, 9),
+        members = sorted(members, key=lambda t: (-Severity(t.item.severity).rank,
                                                  t.item.objective, t.item.condition))
         message = Message(status=status, product=product.id, at=iso(at), owner=owner_of(product),
                           dashboard_url=product_link(alerting.dashboard_url, product.id),
@@ -239,7 +270,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
                           description=product.description, valid_until=valid_until)
         rows.append({
             "group_key": group_key, "destination": destination, "product": product.id,
-            "status": "muted" if muted else "pending", "created_at": at, "attempts": 0,
+            "status": MUTED if muted else PENDING, "created_at": at, "attempts": 0,
             "next_attempt_at": None if muted else at,
             "muted_by": "; ".join(sorted({t.muted_by for t in members if t.muted_by})) or None,
             "recipients": list(dict.fromkeys(recipients[destination])),

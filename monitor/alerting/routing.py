@@ -1,4 +1,4 @@
-"""Who hears about an alert, where, and whether a maintenance window mutes it. Pure.
+"""Who hears about an alert, and where. Pure.
 
 The owner hears every alert of the product. A consumer hears the alerts of the objectives it
 agreed on (all when it names none), only while its agreement is in force — [start, end) in UTC
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
+from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import YamlError, load_yaml
 from monitor.secrets import redact
 
-SEVERITY_RANK = {"page": 2, "ticket": 1}
 DESTINATION_KINDS = ("channel", "email", "webhook", "apprise")
 
 
@@ -58,8 +57,8 @@ def consumer_hears(consumer: Consumer, objective: str, severity: str, at: dateti
         return False
     if consumer.objectives is not None and objective not in consumer.objectives:
         return False
-    floor = SEVERITY_RANK.get(consumer.min_severity or "ticket", 1)
-    return SEVERITY_RANK.get(severity, 1) >= floor
+    floor = Severity(consumer.min_severity or Severity.TICKET)
+    return Severity(severity).rank >= floor.rank
 
 
 def routes(product: DataProduct, objective: str, severity: str, at: datetime) -> list[Route]:
@@ -74,8 +73,6 @@ def routes(product: DataProduct, objective: str, severity: str, at: datetime) ->
     return [Route(key, tuple(dict.fromkeys(who))) for key, who in found.items()]
 
 
-# removed once alerting/process.py uses contracts.maintenance.window_at
-maintenance_at = lambda windows, at: (found := window_at(windows, at)) and found[0]  # noqa: E731
 
 
 def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]

@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from monitor.contracts.severity import Severity
+
 
 class Indicator(StrEnum):
     AVAILABILITY = "availability"
@@ -60,7 +62,7 @@ class Consumer:
     end: date | None = None
     notify: tuple[dict[str, str], ...] = ()
     objectives: tuple[str, ...] | None = None  # None: every objective
-    min_severity: str | None = None
+    min_severity: Severity | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pydantic import (
 
 from monitor.contracts.maintenance import rule_of, zone_named
 from monitor.contracts.model import Indicator
+from monitor.contracts.severity import Severity
 from monitor.contracts.values import parse_target
 from monitor.durations import format_duration, parse_duration
 
@@ -25,7 +26,6 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
 PORT_KINDS = ("http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat")
 NOTIFY_KEYS = ("channel", "email", "webhook", "apprise")
-SEVERITIES = ("page", "ticket")
 
 
 class Strict(BaseModel):
@@ -142,7 +142,7 @@ class ConsumerSpec(InForce):
     purpose: str | None = None
     notify: list[NotifySpec] = []
     objectives: list[str] | None = None
-    severity: Literal["page", "ticket"] | None = None
+    severity: Severity | None = None
 
 
 class MaintenanceSpec(Strict):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from monitor.contracts.model import Port
 from monitor.contracts.spec import Duration
-from monitor.durations import format_duration
+from monitor.durations import format_duration, human_duration
 from monitor.probes.base import (
     Clock,
     ErrorClass,
@@ -56,7 +56,7 @@ class HeartbeatProbe(Probe):
         due = self.port.interval + self.options.grace
         if now - latest.received_at > due:
             raise ProbeFailure(ErrorClass.TIMEOUT,
-                               f"no heartbeat for {format_duration(now - latest.received_at)} "
+                               f"no heartbeat for {human_duration(now - latest.received_at)} "
                                f"(expected every {format_duration(self.port.interval)} + "
                                f"{format_duration(self.options.grace)} grace)", seen)
         return seen

@@ -1,6 +1,7 @@
 """Pure SLO math: no I/O, no clock. The time of evaluation is always an argument."""
 
-from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining
+from monitor.slo.budget import Counts, budget_lasts, burn_rate, compliance, error_budget_remaining
+from monitor.slo.conditions import ConditionName
 from monitor.slo.evaluate import (
     STATUS_ORDER,
     AlertPolicy,
@@ -8,10 +9,21 @@ from monitor.slo.evaluate import (
     Evaluation,
     Observations,
     Status,
+    budget_exhausted,
     evaluate_objective,
+    status_of,
 )
-from monitor.slo.policy import DEFAULT_RULES, BurnRateRule, alert_windows, scaled_rules
+from monitor.slo.policy import (
+    DEFAULT_RULES,
+    BurnRateRule,
+    alert_windows,
+    budget_share,
+    scaled_rules,
+    shortest_window,
+)
 
-__all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Condition", "Counts",
-           "Evaluation", "Observations", "Status", "alert_windows", "burn_rate", "compliance",
-           "error_budget_remaining", "evaluate_objective", "scaled_rules"]
+__all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Condition",
+           "ConditionName", "Counts", "Evaluation", "Observations", "Status", "alert_windows",
+           "budget_exhausted", "budget_lasts", "budget_share", "burn_rate", "compliance",
+           "error_budget_remaining", "evaluate_objective", "scaled_rules", "shortest_window",
+           "status_of"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -56,3 +57,14 @@ def exceeds(counts: Counts, target: Decimal, burn_rate_threshold: Decimal) -> bo
     """Whether the bad fraction is above `burn_rate_threshold × (1 - target)`."""
     exact = burn_rate_exact(counts, target)
     return exact is not None and exact > Fraction(burn_rate_threshold)
+
+
+def budget_lasts(remaining: float | None, rate: float | None, window: timedelta
+                 ) -> timedelta | None:
+    """How long the error budget left lasts at burn rate `rate` (1.0 spends a whole budget over
+    `window`): zero once spent, None when nothing burns or nothing is known."""
+    if remaining is None or rate is None or rate <= 0:
+        return None
+    if remaining <= 0:
+        return timedelta(0)
+    return window * (remaining / rate)

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
+from monitor.contracts.severity import Severity
 from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining, exceeds
-from monitor.slo.policy import DEFAULT_RULES, RESOLUTION, BurnRateRule, scaled_rules
+from monitor.slo.conditions import ConditionName
+from monitor.slo.policy import (
+    DEFAULT_RULES,
+    RESOLUTION,
+    BurnRateRule,
+    expected_events,
+    scaled_rules,
+)
 
 
 class Status(StrEnum):
@@ -31,11 +40,15 @@ STATUS_ORDER = (Status.BREACHED, Status.AT_RISK, Status.NO_DATA, Status.OK, Stat
 class Condition:
     """An alert condition that holds at the time of evaluation."""
 
-    name: str
-    severity: str
+    name: ConditionName
+    severity: Severity
     long_window: timedelta | None = None
     short_window: timedelta | None = None
     burn_rate_threshold: Decimal | None = None
+
+    def __post_init__(self) -> None:  # accept the plain words too ("fast_burn", "page")
+        object.__setattr__(self, "name", ConditionName(self.name))
+        object.__setattr__(self, "severity", Severity(self.severity))
 
 
 @dataclass(frozen=True)
@@ -51,9 +64,12 @@ class Observations:
 
     counts: Mapping[timedelta, Counts]  # per window length, summed over (T - w, T]
     last_event_at: datetime | None = None
-    expected_interval: timedelta | None = None  # how often events should arrive; None: unknown
+    expected_interval: timedelta | None = None  # how often the port is probed; None: unknown
     data_age: timedelta | None = None  # freshness: T - newest data timestamp, when known
     monitoring_since: datetime | None = None  # when the collector began; no data is judged after
+    # One event per probe (availability, latency, freshness): a full window of length w is
+    # expected to hold w / expected_interval events. False for counted requests (error rate).
+    one_event_per_probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,38 +80,65 @@ class Evaluation:
     error_budget_remaining: float | None
     burn_rates: dict[timedelta, float | None]
     conditions: tuple[Condition, ...]
+    data_age: timedelta | None = None  # the age judged by freshness_breach, carried to messages
+    rules: tuple[BurnRateRule, ...] = ()  # the burn-rate rules as scaled for this objective
 
 
 def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_force: bool,
                        observations: Observations, threshold: timedelta | None = None,
                        policy: AlertPolicy = AlertPolicy()) -> Evaluation:
     counts = observations.counts.get(window, Counts())
-    rules = scaled_rules(window, policy.rules)
+    rules = scaled_rules(window, policy.rules, observations.expected_interval)
     burn_rates = {w: burn_rate(observations.counts.get(w, Counts()), target)
                   for w in sorted({w for r in rules for w in (r.long_window, r.short_window)})}
+    remaining = error_budget_remaining(counts, target)
     if not in_force:
-        return Evaluation(Status.NOT_IN_FORCE, counts, compliance(counts),
-                          error_budget_remaining(counts, target), burn_rates, ())
+        return Evaluation(Status.NOT_IN_FORCE, counts, compliance(counts), remaining, burn_rates,
+                          (), observations.data_age, rules)
     conditions = [Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
                             rule.burn_rate)
-                  for rule in rules if _burning(rule, observations.counts, target, policy)]
-    remaining = error_budget_remaining(counts, target)
-    if remaining is not None and remaining <= 0:
-        conditions.append(Condition("budget_exhausted", "ticket"))
+                  for rule in rules if _burning(rule, observations, target, policy)]
+    if budget_exhausted(counts, target, _expected(window, observations)):
+        conditions.append(Condition(ConditionName.BUDGET_EXHAUSTED, Severity.TICKET))
     if threshold is not None and observations.data_age is not None \
             and observations.data_age > threshold:
-        conditions.append(Condition("freshness_breach", "page"))
+        conditions.append(Condition(ConditionName.FRESHNESS_BREACH, Severity.PAGE))
     if _no_data(at, observations, policy):
-        conditions.append(Condition("no_data", "ticket"))
-    return Evaluation(_status(counts, target, conditions), counts, compliance(counts), remaining,
-                      burn_rates, tuple(conditions))
+        conditions.append(Condition(ConditionName.NO_DATA, Severity.TICKET))
+    return Evaluation(status_of(counts, target, conditions), counts, compliance(counts), remaining,
+                      burn_rates, tuple(conditions), observations.data_age, rules)
 
 
-def _burning(rule: BurnRateRule, counts: Mapping[timedelta, Counts], target: Decimal,
+def budget_exhausted(counts: Counts, target: Decimal, expected: int = 0) -> bool:
+    """The window's bad events use up its budget: `1 - target` of the events the window holds —
+    of those observed, or of those a full window is expected to hold when that is more (so the
+    first bad probe of a new objective never exhausts a 30-day budget)."""
+    return counts.bad > 0 and counts.bad >= (1 - Fraction(target)) * max(counts.total, expected)
+
+
+def _expected(window: timedelta, observations: Observations) -> int:
+    if not observations.one_event_per_probe:
+        return 0
+    return expected_events(window, observations.expected_interval)
+
+
+def _burning(rule: BurnRateRule, observations: Observations, target: Decimal,
              policy: AlertPolicy) -> bool:
+    """Over both windows the bad fraction exceeds `burn × (1 - target)`; each window's fraction
+    is taken of the events it holds or, when more, of those a full window is expected to hold."""
+    counts = observations.counts
     long, short = counts.get(rule.long_window, Counts()), counts.get(rule.short_window, Counts())
-    return (long.total >= policy.min_events and exceeds(long, target, rule.burn_rate)
-            and exceeds(short, target, rule.burn_rate))
+    return (long.total >= policy.min_events
+            and exceeds(_padded(long, _expected(rule.long_window, observations)), target,
+                        rule.burn_rate)
+            and exceeds(_padded(short, _expected(rule.short_window, observations)), target,
+                        rule.burn_rate))
+
+
+def _padded(counts: Counts, expected: int) -> Counts:
+    """`counts` with the events a full window should hold but does not yet, counted as good."""
+    missing = max(0, expected - counts.total)
+    return Counts(counts.good + missing, counts.total + missing)
 
 
 def _no_data(at: datetime, observations: Observations, policy: AlertPolicy) -> bool:
@@ -111,7 +154,7 @@ def _no_data(at: datetime, observations: Observations, policy: AlertPolicy) -> b
     return at - since > max(policy.no_data_intervals * interval, 2 * RESOLUTION)
 
 
-def _status(counts: Counts, target: Decimal, conditions: list[Condition]) -> Status:
+def status_of(counts: Counts, target: Decimal, conditions: list[Condition] | tuple) -> Status:
     if counts.total == 0:
         return Status.NO_DATA
     if Decimal(counts.good) < target * counts.total:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,8 +111,14 @@ def dialect_insert(connection: Connection):
 def window_counts(connection: Connection, ids: Sequence[int],
                   windows: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[int, Counts]]:
     """For each window (start, end] in epoch minutes, the counts of each series that has events."""
+    return window_sums(connection, {window: ids for window in windows})
+
+
+def window_sums(connection: Connection, wanted: Mapping[tuple[int, int], Collection[int]]
+                ) -> dict[tuple[int, int], dict[int, Counts]]:
+    """For each window (start, end] in epoch minutes, the counts of the series it is wanted for."""
     result: dict[tuple[int, int], dict[int, Counts]] = {}
-    for window in set(windows):
+    for window, ids in wanted.items():
         sums: dict[int, Counts] = defaultdict(Counts)
         for span in split_window(*window):
             table = EventHour.__table__ if span.size == "hour" else EventMinute.__table__
@@ -121,10 +127,21 @@ def window_counts(connection: Connection, ids: Sequence[int],
                      .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
                             bucket.between(span.first, span.last))
                      .group_by(table.c.series_id))
-            for series, good, total in connection.execute(query, {"ids": list(ids)}):
+            for series, good, total in connection.execute(query, {"ids": sorted(set(ids))}):
                 sums[series] = sums[series] + Counts(int(good), int(total))
         result[window] = dict(sums)
     return result
+
+
+def newest_minutes(connection: Connection, ids: Sequence[int], first: int, last: int
+                   ) -> dict[int, int]:
+    """For each series with events in minutes first..last, the newest of those minutes."""
+    table = EventMinute.__table__
+    query = (select(table.c.series_id, func.max(table.c.minute))
+             .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
+                    table.c.minute.between(first, last), table.c.total > 0)
+             .group_by(table.c.series_id))
+    return {series: int(minute) for series, minute in connection.execute(query, {"ids": list(ids)})}
 
 
 def last_event_minutes(connection: Connection, ids: Sequence[int]) -> dict[int, int]:

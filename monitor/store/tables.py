@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from monitor.store.types import UtcDateTime
@@ -90,10 +90,12 @@ class PortState(SQLModel, table=True):
 
 
 class AlertRecord(SQLModel, table=True):
-    """One alert (product, objective, condition) and its current state; `version` guards updates."""
+    """One alert — an objective at a severity — and its current state; `version` guards updates.
+    `condition` is the one that opened the episode (it names the alert for receivers),
+    `conditions` those that hold in it now."""
 
     __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("product", "objective", "condition", name="uq_alert_identity"),)
+    __table_args__ = (UniqueConstraint("product", "objective", "severity", name="uq_alert_identity"),)
     id: int | None = Field(default=None, primary_key=True)
     product: str = Field(max_length=200)
     objective: str = Field(max_length=200)
@@ -108,6 +110,9 @@ class AlertRecord(SQLModel, table=True):
     last_sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     updated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     measured: dict | None = Field(default=None, sa_column=Column(JSON))
+    conditions: list | None = Field(default=None, sa_column=Column(JSON))
+    clear_since: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    told: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
 
 
 class AlertEventRecord(SQLModel, table=True):
@@ -119,7 +124,7 @@ class AlertEventRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     alert_id: int = Field(foreign_key="alert.id")
     episode: int
-    kind: str = Field(max_length=20)  # pending, firing, reminder, resolved, cancelled
+    kind: str = Field(max_length=20)  # an EventKind: pending, firing, updated, reminder, …
     at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     measured: dict | None = Field(default=None, sa_column=Column(JSON))
     promised: dict | None = Field(default=None, sa_column=Column(JSON))

@@ -25,6 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.alerting.lifecycle import NotificationState
 from monitor.evaluation import ObjectiveReport
 from monitor.probes.base import ProbeResult
 from monitor.settings import Settings
@@ -76,8 +77,9 @@ class Telemetry:
             return None
         try:
             with engine.connect() as connection:
+                failed = NOTIFICATION.c.status == NotificationState.FAILED.value
                 return connection.execute(select(func.count()).select_from(NOTIFICATION)
-                                          .where(NOTIFICATION.c.status == "failed")).scalar_one()
+                                          .where(failed)).scalar_one()
         except SQLAlchemyError as error:
             if not self._failed_query_logged:
                 log.warning("telemetry: cannot count failed notifications: %s",

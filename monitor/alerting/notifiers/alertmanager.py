@@ -1,4 +1,6 @@
-"""Prometheus Alertmanager (API v2): POST /api/v2/alerts with one alert per condition.
+"""Prometheus Alertmanager (API v2): POST /api/v2/alerts, one per meshwatch alert (an objective
+at a severity). `condition` is the one that opened the episode and stays for its whole length,
+so the labels stay the same while conditions join and leave (annotation `conditions`).
 
 Labels alertname/product/objective/condition/severity identify an alert to Alertmanager, which
 groups, deduplicates and routes it further. A firing alert carries `endsAt` = the message's
@@ -12,7 +14,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from monitor.alerting.messages import AlertItem, Message, describe_measure, describe_promise
+from monitor.alerting.messages import (
+    AlertItem,
+    Message,
+    describe_conditions,
+    describe_measure,
+    describe_promise,
+)
 from monitor.alerting.notifiers.base import Notifier, post_json
 
 
@@ -34,6 +42,7 @@ def _alert(message: Message, item: AlertItem, ends: str | None) -> dict[str, Any
             "summary": f"{message.product} {item.objective}: {item.condition} ({item.severity})",
             "description": f"promised: {describe_promise(item)}; "
                            f"measured: {describe_measure(item)}",
+            "conditions": describe_conditions(item),
             "dashboard_url": message.dashboard_url,
             "owner_contact": str(message.owner.get("contact") or "")},
         "startsAt": item.since,

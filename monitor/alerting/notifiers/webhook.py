@@ -1,7 +1,7 @@
 """Generic JSON webhook: POST one versioned document per message, optionally HMAC-signed.
 
 Payload version "1" (see docs/alerting.md): the first (most severe) alert's fields at the top —
-status, product, objective, condition, severity, measured, promised, since — plus
+status, product, objective, condition, severity, measured, promised, since, conditions — plus
 dashboard_url, owner, at, reminder, delivery_id, and `alerts`: every alert of the message in
 the same shape. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
 HMAC-SHA256 of the exact body bytes. `X-Meshwatch-Delivery` lets a receiver drop a repeat.
@@ -24,14 +24,16 @@ PAYLOAD_VERSION = "1"
 def webhook_payload(message: Message) -> dict[str, Any]:
     alerts = [{"objective": a.objective, "indicator": a.indicator, "condition": a.condition,
                "severity": a.severity, "since": a.since, "reminder": a.reminder,
-               "measured": a.measured, "promised": a.promised} for a in message.alerts]
+               "measured": a.measured, "promised": a.promised,
+               "conditions": list(a.conditions or (a.condition,))} for a in message.alerts]
     first = alerts[0]
     return {"version": PAYLOAD_VERSION, "status": message.status, "product": message.product,
             "objective": first["objective"], "condition": first["condition"],
             "severity": first["severity"], "measured": first["measured"],
             "promised": first["promised"], "since": first["since"],
             "dashboard_url": message.dashboard_url, "owner": message.owner, "at": message.at,
-            "reminder": message.reminder, "delivery_id": message.delivery_id, "alerts": alerts}
+            "reminder": message.reminder, "delivery_id": message.delivery_id, "alerts": alerts,
+            "conditions": first["conditions"]}
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -1,0 +1,31 @@
+"""The alert conditions an evaluation can find, each with the severity of the alert it joins."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from monitor.contracts.severity import Severity
+
+
+class ConditionName(StrEnum):
+    FAST_BURN = "fast_burn"
+    SUSTAINED_BURN = "sustained_burn"
+    SLOW_BURN = "slow_burn"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    FRESHNESS_BREACH = "freshness_breach"
+    NO_DATA = "no_data"
+
+    @property
+    def severity(self) -> Severity:
+        """An objective has one page alert and one ticket alert; this says which one holds it."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    ConditionName.FAST_BURN: Severity.PAGE,
+    ConditionName.SUSTAINED_BURN: Severity.PAGE,
+    ConditionName.FRESHNESS_BREACH: Severity.PAGE,
+    ConditionName.SLOW_BURN: Severity.TICKET,
+    ConditionName.BUDGET_EXHAUSTED: Severity.TICKET,
+    ConditionName.NO_DATA: Severity.TICKET,
+}
