@@ -9,6 +9,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -78,7 +79,13 @@ def prepare_config(options: DemoOptions, blob_connection_string: str | None) -> 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     os.environ.update(demo_environment(options, blob_connection_string))
-    config = load_config(options.config_dir)
+    return load_demo_config(options, options.config_dir)
+
+
+def load_demo_config(options: DemoOptions, directory: Path) -> Config:
+    """The demo's configuration: the example mesh with the demo's ports and cadence. Used at
+    start and on every reload, so a reload keeps the demo's settings."""
+    config = load_config(directory)
     settings = config.settings
     config.settings = settings.model_copy(update={
         "daemon": settings.daemon.model_copy(update={
@@ -150,7 +157,8 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
         if options.run_for is not None:
             asyncio.get_running_loop().call_later(options.run_for.total_seconds(), stop.set)
         await serve(config, engine, stop_event=stop,
-                    probe_context={"azure_monitor_logs": {"credential": LoopbackCredential()}})
+                    probe_context={"azure_monitor_logs": {"credential": LoopbackCredential()}},
+                    load=partial(load_demo_config, options))
     finally:
         await standins.stop()
         await sinks.stop()
