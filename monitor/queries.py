@@ -21,6 +21,7 @@ from monitor.store.engine import StoreUnavailable, describe, open_engine
 from monitor.store.events import SeriesKey, series_ids, window_counts
 from monitor.store.rollups import MINUTES_PER_HOUR, split_window
 from monitor.store.rollups import Span as BucketSpan
+from monitor.store.states import EventKind, State
 from monitor.store.tables import (
     AlertEventRecord,
     AlertRecord,
@@ -233,7 +234,7 @@ def firing_alerts(connection: Connection) -> dict[str, int] | None:
     if not has_alerts(connection):
         return None
     table = AlertRecord.__table__
-    query = (select(table.c.product, func.count()).where(table.c.state == "firing")
+    query = (select(table.c.product, func.count()).where(table.c.state == State.FIRING.value)
              .group_by(table.c.product))
     return {product: int(count) for product, count in connection.execute(query)}
 
@@ -247,7 +248,7 @@ def incident_counts(connection: Connection, start: datetime, end: datetime
     alert, history = AlertRecord.__table__, AlertEventRecord.__table__
     query = (select(alert.c.product, func.count())
              .select_from(history.join(alert, alert.c.id == history.c.alert_id))
-             .where(history.c.kind == "firing", history.c.at >= start, history.c.at < end)
+             .where(history.c.kind == EventKind.FIRING.value, history.c.at >= start, history.c.at < end)
              .group_by(alert.c.product))
     return {product: int(count) for product, count in connection.execute(query)}
 
@@ -262,14 +263,15 @@ def episodes(connection: Connection, product: str, since: datetime, until: datet
     query = (select(history.c.alert_id, history.c.episode, history.c.kind, history.c.at,
                     alert.c.objective, alert.c.condition, alert.c.severity)
              .select_from(history.join(alert, alert.c.id == history.c.alert_id))
-             .where(alert.c.product == product, history.c.kind.in_(("firing", "resolved")),
+             .where(alert.c.product == product,
+                    history.c.kind.in_((EventKind.FIRING.value, EventKind.RESOLVED.value)),
                     history.c.at < until)
              .order_by(history.c.at, history.c.id))
     firing: dict[tuple[int, int], Episode] = {}
     found: list[Episode] = []
     for row in connection.execute(query).mappings():
         key = (row["alert_id"], row["episode"])
-        if row["kind"] == "firing":
+        if row["kind"] == EventKind.FIRING:
             firing[key] = Episode(row["alert_id"], row["objective"], row["condition"],
                                   row["severity"], row["at"], None)
         elif key in firing:

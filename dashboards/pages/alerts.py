@@ -7,6 +7,7 @@ import mesh
 import pandas as pd
 import streamlit as st
 
+from monitor.alerting.lifecycle import State
 from monitor.alerting.routing import consumer_hears
 
 RECENT = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7),
@@ -52,9 +53,9 @@ def hears(alert: dict) -> bool:
 
 shown = [a for a in alerts if hears(a)]
 firing_metric, pending_metric, resolved_metric, failed_metric = st.columns(4)
-firing_metric.metric("Firing", sum(a["state"] == "firing" for a in shown))
-pending_metric.metric("Pending", sum(a["state"] == "pending" for a in shown))
-resolved_metric.metric(f"Resolved in {recent_name}", sum(a["state"] == "resolved" for a in shown))
+firing_metric.metric("Firing", sum(a["state"] == State.FIRING for a in shown))
+pending_metric.metric("Pending", sum(a["state"] == State.PENDING for a in shown))
+resolved_metric.metric(f"Resolved in {recent_name}", sum(a["state"] == State.RESOLVED for a in shown))
 broken = reads.failed_deliveries
 failed_metric.metric("Failed deliveries", len(broken))
 

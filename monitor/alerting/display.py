@@ -9,11 +9,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from monitor.alerting.lifecycle import NotificationState, State
 from monitor.alerting.silences import Silence
 
-STATE_STYLE = {"firing": "bold red", "pending": "yellow", "resolved": "green", "inactive": "dim"}
-DELIVERY_STYLE = {"sent": "green", "pending": "yellow", "sending": "yellow", "failed": "bold red",
-                  "muted": "dim"}
+STATE_STYLE = {State.FIRING: "bold red", State.PENDING: "yellow", State.RESOLVED: "green",
+               State.INACTIVE: "dim"}
+DELIVERY_STYLE = {NotificationState.SENT: "green", NotificationState.PENDING: "yellow",
+                  NotificationState.SENDING: "yellow", NotificationState.FAILED: "bold red",
+                  NotificationState.MUTED: "dim"}
 
 
 def print_alerts(console: Console, alerts: list[dict[str, Any]], at: datetime) -> None:
@@ -37,9 +40,9 @@ def _deliveries(deliveries: Iterable[dict[str, Any]]) -> str:
     for d in deliveries:
         style = DELIVERY_STYLE.get(d["status"], "")
         line = f"{d['message']} → {d['destination']}: [{style}]{d['status']}[/]"
-        if d["status"] in ("pending", "failed") and d["attempts"]:
+        if d["status"] in (NotificationState.PENDING, NotificationState.FAILED) and d["attempts"]:
             line += f" after {d['attempts']} attempt(s)"
-        if d["last_error"] and d["status"] != "sent":
+        if d["last_error"] and d["status"] != NotificationState.SENT:
             line += f" ({d['last_error']})"
         if d["muted_by"]:
             line += f" ({d['muted_by']})"

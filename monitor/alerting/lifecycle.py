@@ -28,24 +28,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from monitor.store.states import ACTIVE_STATES, EventKind, NotificationState, State
 
-class State(StrEnum):
-    INACTIVE = "inactive"
-    PENDING = "pending"
-    FIRING = "firing"
-    RESOLVED = "resolved"
-
-
-ACTIVE_STATES = (State.PENDING, State.FIRING)
-
-
-class EventKind(StrEnum):
-    PENDING = "pending"
-    FIRING = "firing"
-    UPDATED = "updated"  # a condition joined or left a firing alert; nobody is told
-    REMINDER = "reminder"
-    RESOLVED = "resolved"
-    CANCELLED = "cancelled"  # pending, then stopped holding before `for` elapsed
+__all__ = ["ACTIVE_STATES", "AlertStatus", "EventKind", "Mute", "NotificationState", "Notify",
+           "Policy", "State", "Step", "retry_delay", "step"]
 
 
 class Notify(StrEnum):
@@ -56,16 +42,6 @@ class Notify(StrEnum):
 class Mute(StrEnum):
     SILENCED = "silenced"  # a silence or a maintenance window
     INHIBITED = "inhibited"  # a ticket while its objective's page alert fires
-
-
-class NotificationState(StrEnum):
-    """Where one notification of the outbox is."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    MUTED = "muted"
 
 
 @dataclass(frozen=True)

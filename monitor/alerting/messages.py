@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,11 @@ from monitor.contracts.severity import Severity
 from monitor.contracts.values import format_target
 from monitor.durations import format_duration, human_duration
 from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
+
+
+class MessageStatus(StrEnum):
+    FIRING = "firing"  # also a reminder (`Message.reminder`)
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class AlertItem:
 
 @dataclass(frozen=True)
 class Message:
-    status: str  # firing | resolved
+    status: MessageStatus
     product: str
     at: str  # ISO-8601 UTC of the evaluation that saw the transition
     owner: dict[str, Any]
@@ -62,7 +68,8 @@ class Message:
     def from_payload(cls, payload: dict[str, Any], delivery_id: str | None = None) -> Message:
         items = tuple(AlertItem(**{**item, "conditions": tuple(item.get("conditions") or ())})
                       for item in payload["alerts"])
-        return cls(**{**payload, "alerts": items, "delivery_id": delivery_id})
+        return cls(**{**payload, "status": MessageStatus(payload["status"]), "alerts": items,
+                      "delivery_id": delivery_id})
 
 
 def iso(at: datetime) -> str:
@@ -126,7 +133,7 @@ def owner_of(product: DataProduct) -> dict[str, Any]:
 # ── rendering for people ────────────────────────────────────────────────────────────────────
 
 def subject(message: Message) -> str:
-    word = "RESOLVED" if message.status == "resolved" else (
+    word = "RESOLVED" if message.status == MessageStatus.RESOLVED else (
         "STILL FIRING" if message.reminder else "FIRING")
     first = message.alerts[0]
     what = (f"{first.objective} {first.condition}" if len(message.alerts) == 1
@@ -180,7 +187,7 @@ def describe_conditions(item: AlertItem) -> str:
 def text(message: Message) -> str:
     lines = [subject(message), ""]
     for item in message.alerts:
-        state = "resolved" if message.status == "resolved" else "firing"
+        state = message.status
         lines += [f"{item.objective}: {item.severity} alert {state} ({describe_conditions(item)}), "
                   f"since {_when(item.since)}",
                   f"  promised: {describe_promise(item)}",
@@ -194,7 +201,7 @@ def text(message: Message) -> str:
 
 def html_body(message: Message) -> str:
     e = html.escape
-    colour = "#2e7d32" if message.status == "resolved" else "#c62828"
+    colour = "#2e7d32" if message.status == MessageStatus.RESOLVED else "#c62828"
     rows = "".join(
         f"<tr><td><b>{e(i.objective)}</b></td><td>{e(describe_conditions(i))} ({e(i.severity)})</td>"
         f"<td>{e(describe_promise(i))}</td><td>{e(describe_measure(i))}</td>"

@@ -37,6 +37,7 @@ from monitor.alerting.lifecycle import (
 from monitor.alerting.messages import (
     AlertItem,
     Message,
+    MessageStatus,
     describe_mute,
     iso,
     measured,
@@ -239,7 +240,7 @@ def _groups(transitions: list[_Transition]) -> dict[tuple, list[_Transition]]:
     """One message per product, status and muting: conditions that fire together go together."""
     groups: dict[tuple, list[_Transition]] = defaultdict(list)
     for t in transitions:
-        status = "resolved" if t.kind is EventKind.RESOLVED else "firing"
+        status = MessageStatus.RESOLVED if t.kind is EventKind.RESOLVED else MessageStatus.FIRING
         groups[(t.product.id, status, t.notify)].append(t)
     return groups
 
@@ -248,7 +249,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
            settings: Settings) -> tuple[int, int]:
     first = group[0]
     product, muted = first.product, first.notify is Notify.MUTE
-    status = "resolved" if first.kind is EventKind.RESOLVED else "firing"
+    status = MessageStatus.RESOLVED if first.kind is EventKind.RESOLVED else MessageStatus.FIRING
     ids = sorted(t.event_id for t in group)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
     group_key = f"{product.id}|{status}|{iso(at)}|{digest}"
@@ -259,7 +260,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
             destinations[route.destination].append(t)
             recipients[route.destination] += route.recipients
     alerting = settings.alerting
-    valid_until = iso(at + 2 * alerting.repeat_interval) if status == "firing" else None
+    valid_until = iso(at + 2 * alerting.repeat_interval) if status is MessageStatus.FIRING else None
     rows = []
     for destination, members in destinations.items():
         members = sorted(members, key=lambda t: (-Severity(t.item.severity).rank,

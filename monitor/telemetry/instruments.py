@@ -21,7 +21,7 @@ from monitor.durations import format_duration
 from monitor.evaluation import ObjectiveReport
 from monitor.probes.base import ErrorClass, ProbeResult
 from monitor.secrets import has_placeholder
-from monitor.slo import AlertPolicy, Status, scaled_rules
+from monitor.slo import AlertPolicy, ConditionName, Status, scaled_rules
 
 log = logging.getLogger("meshwatch.telemetry")
 
@@ -29,8 +29,8 @@ log = logging.getLogger("meshwatch.telemetry")
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
                     10.0, 30.0, 60.0)
 # Conditions beyond the burn-rate rules that an evaluation may report (monitor.slo.evaluate).
-EXTRA_CONDITIONS = ("budget_exhausted", "no_data")
-FRESHNESS_CONDITIONS = ("freshness_breach",)
+EXTRA_CONDITIONS = (ConditionName.BUDGET_EXHAUSTED, ConditionName.NO_DATA)
+FRESHNESS_CONDITIONS = (ConditionName.FRESHNESS_BREACH,)
 URL_OPTIONS = ("url", "account_url", "endpoint")  # port options that name the server probed
 
 

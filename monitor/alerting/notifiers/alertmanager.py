@@ -17,6 +17,7 @@ from typing import Any
 from monitor.alerting.messages import (
     AlertItem,
     Message,
+    MessageStatus,
     describe_conditions,
     describe_measure,
     describe_promise,
@@ -29,7 +30,7 @@ def alert_name(condition: str) -> str:
 
 
 def alertmanager_alerts(message: Message) -> list[dict[str, Any]]:
-    ends = message.at if message.status == "resolved" else message.valid_until
+    ends = message.at if message.status == MessageStatus.RESOLVED else message.valid_until
     return [_alert(message, item, ends) for item in message.alerts]
 
 

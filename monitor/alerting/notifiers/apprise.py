@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import apprise
 
-from monitor.alerting.messages import Message, subject, text
+from monitor.alerting.messages import Message, MessageStatus, subject, text
 from monitor.alerting.notifiers.base import Notifier, TransportError
 
 
@@ -19,7 +19,7 @@ class AppriseNotifier(Notifier):
         if not client.add(self.url):
             raise TransportError("apprise does not recognise this URL (check its scheme and "
                                  "fields)", permanent=True)
-        kind = apprise.NotifyType.SUCCESS if message.status == "resolved" \
+        kind = apprise.NotifyType.SUCCESS if message.status == MessageStatus.RESOLVED \
             else apprise.NotifyType.FAILURE
         with apprise.LogCapture(level=apprise.logging.WARNING) as log:
             delivered = client.notify(title=subject(message), body=text(message),
