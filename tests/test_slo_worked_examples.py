@@ -407,3 +407,74 @@ def test_objectives_before_the_contract_starts_are_not_in_force_in_the_store(sto
     assert evaluation.status is Status.NOT_IN_FORCE
     assert evaluation.conditions == ()
     assert evaluation.counts == Counts(0, 1000)
+
+
+# --- live windows: never shorter than two intervals, never ending in an unprobed minute ----------
+
+def probed_product(window: timedelta, interval: timedelta) -> DataProduct:
+    return DataProduct(domain="shop", name="api", owner=Owner("shop"), start=date(2026, 1, 1),
+                       ports=(Port("api", "http", interval=interval),),
+                       objectives=(Objective("api-availability", Indicator.AVAILABILITY,
+                                             Decimal("0.99"), window=window, port="api"),))
+
+
+def outage(product: DataProduct, interval: timedelta, hours: int) -> list[Event]:
+    """Every probe bad for `hours` up to BURST_START, each 40 s before its minute's end."""
+    count = hours * 60 * MINUTE // interval
+    return [Event(product.id, "api-availability",
+                  BURST_START - i * interval - timedelta(seconds=40), 0, 1) for i in range(count)]
+
+
+@pytest.mark.parametrize("window, interval", [
+    (timedelta(days=7), MINUTE), (THIRTY_DAYS, 5 * MINUTE), (timedelta(days=7), 5 * MINUTE)])
+def test_a_steady_outage_keeps_paging_between_probes(store, window, interval):
+    # 7 d scales the 5 m short window to 1 m; a 5-minute port leaves most minutes empty: before
+    # the next probe, a window ending at the end of the current minute would hold nothing
+    product = probed_product(window, interval)
+    with store.begin() as connection:
+        record_events(connection, outage(product, interval, hours=1))
+    with store.connect() as connection:
+        seen = [names(evaluate_one(connection, product, BURST_START + seconds * timedelta(
+            seconds=1))) for seconds in range(5, int(interval.total_seconds()) + 5, 15)]
+    assert all(found == seen[0] for found in seen), seen  # no flapping between probes
+    # a page condition holds (on 7 d / 5 m, fast_burn's 14 m window holds too few events to
+    # reach slo.min_events, so sustained_burn pages)
+    assert {"fast_burn", "sustained_burn"} & set(seen[0])
+
+
+def test_a_7_day_objective_on_a_1_minute_port_judges_its_short_window_over_two_minutes(store):
+    product = probed_product(timedelta(days=7), MINUTE)
+    with store.connect() as connection:
+        evaluation = evaluate_one(connection, product, BURST_START)
+    assert [(r.name, r.long_window, r.short_window) for r in evaluation.rules] == [
+        ("fast_burn", timedelta(minutes=14), timedelta(minutes=2)),
+        ("sustained_burn", timedelta(minutes=84), timedelta(minutes=7)),
+        ("slow_burn", timedelta(hours=16, minutes=48), timedelta(minutes=84))]
+
+
+def test_a_port_that_stopped_being_probed_is_not_judged_on_its_last_probe_for_ever(store):
+    # an interval and a minute after the newest probe, the windows end at the present again
+    product = probed_product(timedelta(days=7), MINUTE)
+    with store.begin() as connection:
+        record_events(connection, outage(product, MINUTE, hours=1))
+    with store.connect() as connection:
+        soon = evaluate_one(connection, product, BURST_START + timedelta(seconds=50))
+        later = evaluate_one(connection, product, BURST_START + 3 * MINUTE)
+    assert soon.burn_rates[timedelta(minutes=2)] == pytest.approx(100.0)
+    assert later.burn_rates[timedelta(minutes=2)] is None  # nothing in the last two minutes
+
+
+@pytest.mark.parametrize("bad, expected", [(1, []), (433, ["budget_exhausted"])])
+def test_budget_exhausted_counts_the_events_a_full_window_holds(store, bad, expected):
+    # 99 % over 30 d of a 1-minute port: a full window holds 43,200 probes, so 1 % is 432 bad.
+    # One bad probe of the first four leaves the budget spent of what was observed (compliance
+    # 75 %) but not of the window's: budget_exhausted waits for the 433rd bad probe.
+    product = probed_product(THIRTY_DAYS, MINUTE)
+    events = [Event(product.id, "api-availability", BURST_START - i * MINUTE - timedelta(seconds=40),
+                    int(i >= bad), 1) for i in range(max(4, bad + 3))]
+    with store.begin() as connection:
+        record_events(connection, events)
+    with store.connect() as connection:
+        evaluation = evaluate_one(connection, product, BURST_START)
+    assert evaluation.error_budget_remaining < 0
+    assert [n for n in names(evaluation) if n == "budget_exhausted"] == expected
