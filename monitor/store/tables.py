@@ -95,7 +95,8 @@ class AlertRecord(SQLModel, table=True):
     `conditions` those that hold in it now."""
 
     __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("product", "objective", "severity", name="uq_alert_identity"),)
+    __table_args__ = (UniqueConstraint("product", "objective", "condition", name="uq_alert_identity"),
+                      Index("uq_alert_severity", "product", "objective", "severity", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     product: str = Field(max_length=200)
     objective: str = Field(max_length=200)

@@ -23,10 +23,11 @@ RANK = {"firing": 0, "pending": 1, "resolved": 2, "inactive": 3}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("alert") as batch:
-        batch.add_column(sa.Column("conditions", sa.JSON, nullable=True))
-        batch.add_column(sa.Column("clear_since", UtcDateTime, nullable=True))
-        batch.add_column(sa.Column("told", sa.Boolean, nullable=False, server_default=sa.false()))
+    # plain ADD COLUMN and CREATE INDEX: no table copy, which SQLite's foreign keys would refuse
+    op.add_column("alert", sa.Column("conditions", sa.JSON, nullable=True))
+    op.add_column("alert", sa.Column("clear_since", UtcDateTime, nullable=True))
+    op.add_column("alert", sa.Column("told", sa.Boolean, nullable=False,
+                                     server_default=sa.false()))
     connection = op.get_bind()
     alert = sa.table("alert", sa.column("id"), sa.column("product"), sa.column("objective"),
                      sa.column("condition"), sa.column("severity"), sa.column("state"),
@@ -54,15 +55,15 @@ def upgrade() -> None:
                                        .values(alert_id=keep.id))
                     taken.add((e.episode, e.kind, e.at))
             connection.execute(alert.delete().where(alert.c.id == other.id))
-    with op.batch_alter_table("alert") as batch:
-        batch.drop_constraint("uq_alert_identity", type_="unique")
-        batch.create_unique_constraint("uq_alert_identity", ["product", "objective", "severity"])
+    # the identity; (product, objective, condition) stays unique too: a condition belongs to
+    # one severity, and `condition` is the one that opened the alert's episode
+    op.create_index("uq_alert_severity", "alert", ["product", "objective", "severity"],
+                    unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("uq_alert_severity", table_name="alert")
     with op.batch_alter_table("alert") as batch:
-        batch.drop_constraint("uq_alert_identity", type_="unique")
-        batch.create_unique_constraint("uq_alert_identity", ["product", "objective", "condition"])
         batch.drop_column("told")
         batch.drop_column("clear_since")
         batch.drop_column("conditions")
