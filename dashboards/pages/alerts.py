@@ -65,13 +65,13 @@ if not shown:
 else:
     st.dataframe(pd.DataFrame([{
         "state": a["state"], "product": a["product"], "objective": a["objective"],
-        "condition": a["condition"], "severity": a["severity"],
+        "severity": a["severity"], "conditions": ", ".join(a["conditions"]),
         "since": mesh.local(pd.Timestamp(a["since"])) if a["since"] else "—",
         "fired": mesh.local(pd.Timestamp(a["fired_at"])) if a["fired_at"] else "—",
         "resolved": mesh.local(pd.Timestamp(a["resolved_at"])) if a["resolved_at"] else "—",
         "deliveries": len(a["deliveries"])} for a in shown]), hide_index=True)
     deliveries = [{"product": a["product"], "objective": a["objective"],
-                   "condition": a["condition"], "message": d["message"],
+                   "severity": a["severity"], "message": d["message"],
                    "destination": d["destination"], "status": d["status"],
                    "attempts": d["attempts"], "created": mesh.local(pd.Timestamp(d["created_at"])),
                    "sent": mesh.local(pd.Timestamp(d["sent_at"])) if d["sent_at"] else "—",

@@ -24,12 +24,13 @@ def print_alerts(console: Console, alerts: list[dict[str, Any]], at: datetime) -
         console.print(f"No active or recent alerts at {at:%Y-%m-%d %H:%M} UTC.")
         return
     table = Table(title=f"Alerts at {at:%Y-%m-%d %H:%M} UTC", expand=False)
-    for column in ("product", "objective", "condition", "severity", "state", "since",
+    for column in ("product", "objective", "severity", "conditions", "state", "since",
                    "resolved", "deliveries"):
         table.add_column(column, overflow="fold")
     for alert in alerts:
         state = alert["state"]
-        table.add_row(alert["product"], alert["objective"], alert["condition"], alert["severity"],
+        table.add_row(alert["product"], alert["objective"], alert["severity"],
+                      ", ".join(alert["conditions"]),
                       f"[{STATE_STYLE.get(state, '')}]{state}[/]", _short(alert["since"]),
                       _short(alert["resolved_at"]), _deliveries(alert["deliveries"]) or "—")
     console.print(table)
