@@ -93,6 +93,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
     newest probed minute (`probed_end`). Maintenance windows are left out of the alert
     conditions always, and out of every figure where the product excludes them from its SLO.
     `monitoring_since`: when the collector started, so no data is not claimed before it probed."""
+    now = at  # data age is judged at `at` itself, not at the end of its minute
     end = minute_bucket(at)
     at = minute_time(end)
     pairs = [(product, objective) for product in products for objective in product.objectives]
@@ -125,7 +126,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             counts={},
             last_event_at=minute_time(last_events[series]) if series in last_events else None,
             expected_interval=intervals[(product.id, objective.name)],
-            data_age=data_age(product, objective, states.get(product.id, {}), at),
+            data_age=data_age(product, objective, states.get(product.id, {}), now),
             monitoring_since=monitoring_since,
             one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE)
         everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False)

@@ -33,6 +33,16 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Each test sees the environment the session started with: the demo sets MESHWATCH_*
+    variables in its own process (for the dashboard it starts), which must not leak on."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

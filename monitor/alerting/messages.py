@@ -116,7 +116,8 @@ def measured(evaluation: Evaluation, condition: Condition | None,
         result["burn_rate_short"] = rates.get(condition.short_window)
     elif rates:
         result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
-    lasts = budget_lasts(evaluation.error_budget_remaining, result["burn_rate"], objective_window)
+    result["window_budget_remaining"] = evaluation.window_budget_remaining
+    lasts = budget_lasts(evaluation.window_budget_remaining, result["burn_rate"], objective_window)
     result["budget_lasts_seconds"] = lasts.total_seconds() if lasts is not None else None
     return result
 
@@ -163,6 +164,10 @@ def describe_measure(item: AlertItem) -> str:
     m = item.measured
     parts = [f"compliance {_percent(m.get('compliance'), 3)}",
              f"error budget left {_percent(m.get('error_budget_remaining'), 1)}"]
+    whole = m.get("window_budget_remaining")
+    if whole is not None and m.get("error_budget_remaining") is not None \
+            and abs(whole - m["error_budget_remaining"]) >= 0.05:  # a window far from full
+        parts[-1] += f" of the events so far ({_percent(whole, 1)} of a full window's)"
     if m.get("burn_rate") is not None:
         rate = f"burn rate {m['burn_rate']:.2f}"
         if m.get("burn_rate_short") is not None:

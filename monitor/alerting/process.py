@@ -161,8 +161,8 @@ def _create_missing(connection: Connection,
     if not holding:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ALERTS).on_conflict_do_nothing(
-        index_elements=["product", "objective", "severity"])
+    # no conflict target: whichever unique index a concurrent daemon's insert hit, the row exists
+    statement = dialect.insert(ALERTS).on_conflict_do_nothing()
     connection.execute(statement, [
         {"product": p, "objective": o, "severity": severity.value,
          "condition": conditions[0].name.value, "conditions": [], "told": False,

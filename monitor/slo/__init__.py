@@ -9,9 +9,9 @@ from monitor.slo.evaluate import (
     Evaluation,
     Observations,
     Status,
-    budget_exhausted,
     evaluate_objective,
     status_of,
+    window_budget_remaining,
 )
 from monitor.slo.policy import (
     DEFAULT_RULES,
@@ -24,6 +24,6 @@ from monitor.slo.policy import (
 
 __all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Condition",
            "ConditionName", "Counts", "Evaluation", "Observations", "Status", "alert_windows",
-           "budget_exhausted", "budget_lasts", "budget_share", "burn_rate", "compliance",
+           "budget_lasts", "budget_share", "burn_rate", "compliance",
            "error_budget_remaining", "evaluate_objective", "scaled_rules", "shortest_window",
-           "status_of"]
+           "status_of", "window_budget_remaining"]

@@ -82,6 +82,9 @@ class Evaluation:
     conditions: tuple[Condition, ...]
     data_age: timedelta | None = None  # the age judged by freshness_breach, carried to messages
     rules: tuple[BurnRateRule, ...] = ()  # the burn-rate rules as scaled for this objective
+    # the budget left of the events a full window holds (`budget_exhausted` at 0 or less); the
+    # same as error_budget_remaining once the window is full
+    window_budget_remaining: float | None = None
 
 
 def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_force: bool,
@@ -92,13 +95,14 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
     burn_rates = {w: burn_rate(observations.counts.get(w, Counts()), target)
                   for w in sorted({w for r in rules for w in (r.long_window, r.short_window)})}
     remaining = error_budget_remaining(counts, target)
+    window_left = window_budget_remaining(counts, target, _expected(window, observations))
     if not in_force:
         return Evaluation(Status.NOT_IN_FORCE, counts, compliance(counts), remaining, burn_rates,
-                          (), observations.data_age, rules)
+                          (), observations.data_age, rules, window_left)
     conditions = [Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
                             rule.burn_rate)
                   for rule in rules if _burning(rule, observations, target, policy)]
-    if budget_exhausted(counts, target, _expected(window, observations)):
+    if counts.bad > 0 and window_left is not None and window_left <= 0:
         conditions.append(Condition(ConditionName.BUDGET_EXHAUSTED, Severity.TICKET))
     if threshold is not None and observations.data_age is not None \
             and observations.data_age > threshold:
@@ -106,14 +110,17 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
     if _no_data(at, observations, policy):
         conditions.append(Condition(ConditionName.NO_DATA, Severity.TICKET))
     return Evaluation(status_of(counts, target, conditions), counts, compliance(counts), remaining,
-                      burn_rates, tuple(conditions), observations.data_age, rules)
+                      burn_rates, tuple(conditions), observations.data_age, rules, window_left)
 
 
-def budget_exhausted(counts: Counts, target: Decimal, expected: int = 0) -> bool:
-    """The window's bad events use up its budget: `1 - target` of the events the window holds —
-    of those observed, or of those a full window is expected to hold when that is more (so the
-    first bad probe of a new objective never exhausts a 30-day budget)."""
-    return counts.bad > 0 and counts.bad >= (1 - Fraction(target)) * max(counts.total, expected)
+def window_budget_remaining(counts: Counts, target: Decimal, expected: int = 0) -> float | None:
+    """1 - bad / ((1 - target) × the events the window holds): those observed, or those a full
+    window is expected to hold when that is more — so the first bad probe of a new objective
+    spends a sliver of a 30-day budget, not all of it. None without events."""
+    basis = max(counts.total, expected)
+    if not basis:
+        return None
+    return float(1 - Fraction(counts.bad) / ((1 - Fraction(target)) * basis))
 
 
 def _expected(window: timedelta, observations: Observations) -> int:
