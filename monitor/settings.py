@@ -81,7 +81,9 @@ class AlertingSettings(BaseModel):
     keep_firing_for: Duration = Field(timedelta(minutes=10),
                                       description="how long an alert's conditions stay clear "
                                                   "before it resolves (one incident, not a flap)")
-    repeat_interval: Duration = Field(timedelta(hours=4), description="reminders while firing")
+    repeat_interval: Duration = Field(timedelta(hours=4), description="reminders while a page fires")
+    ticket_repeat_interval: Duration = Field(timedelta(days=1),
+                                             description="reminders while a ticket fires")
     send_resolved: bool = Field(True, description="notify when an alert resolves")
     dashboard_url: str = Field("http://localhost:8501", description="base of links in messages")
     max_attempts: int = Field(6, ge=1, description="deliveries tried before a notification fails")
@@ -92,8 +94,10 @@ class AlertingSettings(BaseModel):
     def _positive(self) -> AlertingSettings:
         if self.for_ < timedelta(0) or self.keep_firing_for < timedelta(0):
             raise ValueError("for and keep_firing_for must not be negative")
-        if self.repeat_interval <= timedelta(0) or self.retry_backoff <= timedelta(0):
-            raise ValueError("repeat_interval and retry_backoff must be positive")
+        if min(self.repeat_interval, self.ticket_repeat_interval, self.retry_backoff) \
+                <= timedelta(0):
+            raise ValueError("repeat_interval, ticket_repeat_interval and retry_backoff must be "
+                             "positive")
         return self
 
 

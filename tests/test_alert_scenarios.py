@@ -423,14 +423,14 @@ SCENARIOS: dict[str, Scenario] = {
     # reminded repeat_interval (30m) after the last round the page spoke for it (12:26:07 →
     # 12:56:07) and again 30m later; people were told, so its resolution (the 13:33:20 probe
     # clears it, keep_firing_for later: 13:44:07) is sent too.
-    "A ticket that outlasts its page is reminded every repeat_interval from when the page "
-    "stopped speaking for it, then resolved": Scenario(
+    "A ticket that outlasts its page is announced a ticket_repeat_interval after the page "
+    "stopped speaking for it, reminded after another, then resolved": Scenario(
         (availability(7 * DAY),), MINUTE,
         (Phase("stored outage", HOUR, down), Phase("outage", 10 * MINUTE, down, MINUTE),
          Phase("recovery", 20 * MINUTE, up, MINUTE), Phase("tail", 80 * MINUTE, up, 2 * MINUTE)),
-        alerting={"repeat_interval": "30m"},
-        owner=[PAGED, PAGE_RESOLVED, REMINDED, REMINDED, TICKET_RESOLVED],
-        consumer=[PAGED, PAGE_RESOLVED, REMINDED, REMINDED, TICKET_RESOLVED],
+        alerting={"ticket_repeat_interval": "30m"},
+        owner=[PAGED, PAGE_RESOLVED, TICKET, REMINDED, TICKET_RESOLVED],
+        consumer=[PAGED, PAGE_RESOLVED, TICKET, REMINDED, TICKET_RESOLVED],
         times=["outage+7s", "recovery+17m07s", "tail+26m07s", "tail+56m07s", "tail+74m07s"]),
 }
 

@@ -18,7 +18,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -99,10 +99,17 @@ def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveRe
     return _process(bind, list(reports), at, settings)
 
 
-def alert_policy(settings: Settings) -> Policy:
+def alert_policy(settings: Settings, severity: Severity = Severity.PAGE) -> Policy:
+    """The lifecycle policy of an alert: tickets remind less often than pages."""
     alerting = settings.alerting
-    return Policy(alerting.for_, alerting.repeat_interval, alerting.send_resolved,
+    return Policy(alerting.for_, repeat_interval(settings, severity), alerting.send_resolved,
                   alerting.keep_firing_for)
+
+
+def repeat_interval(settings: Settings, severity: str) -> timedelta:
+    alerting = settings.alerting
+    return alerting.repeat_interval if severity == Severity.PAGE \
+        else alerting.ticket_repeat_interval
 
 
 def _process(connection: Connection, reports: list[ObjectiveReport], at: datetime,
@@ -116,7 +123,7 @@ def _process(connection: Connection, reports: list[ObjectiveReport], at: datetim
         for c in sorted(r.evaluation.conditions, key=lambda c: CONDITION_ORDER[c.name]):
             holding[(r.product.id, r.objective.name, c.severity)].append(c)
     _create_missing(connection, holding)
-    policy = alert_policy(settings)
+    policies = {severity: alert_policy(settings, severity) for severity in Severity}
     silences = active_silences(connection, at)
     rows = connection.execute(select(ALERTS).where(
         ALERTS.c.product.in_(sorted({r.product.id for r in reports}))).order_by(ALERTS.c.id)).all()
@@ -136,7 +143,8 @@ def _process(connection: Connection, reports: list[ObjectiveReport], at: datetim
                                    if inhibited else None)
         current = AlertStatus(State(row.state), row.since, row.last_sent_at, row.episode,
                               frozenset(row.conditions or ()), row.clear_since, row.told)
-        result = step(current, frozenset(c.name for c in conditions), at, policy, mute)
+        result = step(current, frozenset(c.name for c in conditions), at,
+                      policies[Severity(row.severity)], mute)
         if row.severity == Severity.PAGE and result.status.state is State.FIRING:
             page_firing.add((row.product, row.objective))
         if result.event is None and result.status == current:
@@ -224,7 +232,8 @@ def _record(connection: Connection, row, result, conditions: list[Condition],
     item = AlertItem(objective=row.objective, indicator=report.objective.indicator.value,
                      condition=name, severity=row.severity, since=iso(status.since or at),
                      measured=values, promised=promised(report.objective, leading),
-                     reminder=result.event is EventKind.REMINDER,
+                     # the first message of a ticket its page spoke for is no reminder
+                     reminder=result.event is EventKind.REMINDER and row.told,
                      conditions=tuple(changes["conditions"] or [name]))
     told = [{"destination": show_destination(r.destination), "recipients": list(r.recipients),
              "muted": notify is Notify.MUTE} for r in found]
@@ -260,7 +269,8 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
             destinations[route.destination].append(t)
             recipients[route.destination] += route.recipients
     alerting = settings.alerting
-    valid_until = iso(at + 2 * alerting.repeat_interval) if status is MessageStatus.FIRING else None
+    longest = max(repeat_interval(settings, t.item.severity) for t in group)
+    valid_until = iso(at + 2 * longest) if status is MessageStatus.FIRING else None
     rows = []
     for destination, members in destinations.items():
         members = sorted(members, key=lambda t: (-Severity(t.item.severity).rank,
