@@ -26,9 +26,9 @@ from pathlib import Path
 from aiohttp import web
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
+from monitor.config.settings import Settings
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-from monitor.evaluation import evaluate_mesh
-from monitor.settings import Settings
+from monitor.evaluation.mesh import evaluate_mesh
 from monitor.store import Event, open_store, record_events
 
 RESULTS = Path(__file__).parent / "results" / "alert_delivery.txt"

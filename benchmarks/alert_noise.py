@@ -233,10 +233,10 @@ def replay(count: int, days: int) -> dict:
 
     import monitor
     from monitor.alerting import process_evaluations
+    from monitor.config.settings import Settings
     from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-    from monitor.evaluation import evaluate_mesh
-    from monitor.probes.base import ProbeResult
-    from monitor.settings import Settings
+    from monitor.contracts.results import ProbeResult
+    from monitor.evaluation.mesh import evaluate_mesh
     from monitor.store import Event, open_store, record_events, series_ids
     from monitor.store.measurements import record_probe_results
 

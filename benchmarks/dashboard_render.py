@@ -36,7 +36,7 @@ from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "dashboard.txt"
-APP = ROOT / "dashboards" / "app.py"
+APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT = datetime(2026, 11, 20, 13, 37, tzinfo=UTC)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -164,12 +164,10 @@ def median_time(function: Callable[[], object], repeat: int) -> float:
 
 def query_layer(config_dir: Path, repeat: int) -> tuple[float, float]:
     """(seconds to load the 1,000 contracts, median seconds for the overview's reads + table)."""
-    sys.path.insert(0, str(ROOT / "dashboards"))
-    import frames
-
-    from monitor.config import load_config
-    from monitor.evaluation import evaluate_mesh
-    from monitor.queries import firing_alerts, open_reader
+    from monitor.config.loading import load_config
+    from monitor.dashboard import frames
+    from monitor.evaluation.mesh import evaluate_mesh
+    from monitor.store.reads import firing_alerts, open_reader
 
     began = time.perf_counter()
     config = load_config(config_dir)

@@ -21,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from monitor.config import Config
+from monitor.config.loading import Config
+from monitor.config.settings import Settings
 from monitor.contracts import Registry
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-from monitor.daemon import Daemon
-from monitor.logs import setup_logging
-from monitor.settings import Settings
+from monitor.daemon.logs import setup_logging
+from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 
 RESULTS = Path(__file__).parent / "results" / "probe_throughput.txt"

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 import monitor.store.events as events_module
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-from monitor.evaluation import evaluate_mesh
+from monitor.evaluation.mesh import evaluate_mesh
 from monitor.slo import AlertPolicy
 from monitor.store import Event, open_store, record_events, series_ids
 from monitor.store.events import window_counts

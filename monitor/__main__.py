@@ -1,3 +1,3 @@
-from monitor.cli import app
+from monitor.cli.app import app
 
 app(prog_name="meshwatch")

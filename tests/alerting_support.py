@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from aiohttp import web
 
+from monitor.config.settings import Settings
 from monitor.contracts.model import (
     Consumer,
     DataProduct,
@@ -19,8 +20,7 @@ from monitor.contracts.model import (
     Objective,
     Owner,
 )
-from monitor.evaluation import ObjectiveReport
-from monitor.settings import Settings
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import Condition, Counts, Evaluation, Status
 
 FAST_BURN = Condition("fast_burn", "page", timedelta(hours=1), timedelta(minutes=5),

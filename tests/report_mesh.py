@@ -22,7 +22,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from monitor.probes.base import ErrorClass, ProbeResult
+from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.store import Event, open_engine, record_events
 from monitor.store.engine import MIGRATIONS
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from opentelemetry.sdk.metrics.export import MetricsData
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-from monitor.evaluation import ObjectiveReport
-from monitor.probes.base import ErrorClass, ProbeResult
+from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import Counts, Observations, evaluate_objective
 
 AT = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

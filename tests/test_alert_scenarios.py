@@ -38,7 +38,7 @@ from sqlalchemy import select
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
 from monitor.alerting.messages import Message, text
-from monitor.collector import MeasurementBuffer
+from monitor.config.settings import Settings
 from monitor.contracts.model import (
     DataProduct,
     Indicator,
@@ -47,12 +47,12 @@ from monitor.contracts.model import (
     Owner,
     Port,
 )
-from monitor.durations import format_duration, parse_duration
-from monitor.evaluation import evaluate_mesh
-from monitor.probes.base import ErrorClass, ProbeResult
-from monitor.settings import Settings
+from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.daemon.buffer import MeasurementBuffer
+from monitor.evaluation.mesh import evaluate_mesh
 from monitor.store import Event, record_events
 from monitor.store.tables import NotificationRecord
+from monitor.values.durations import format_duration, parse_duration
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 SECOND, MINUTE, HOUR, DAY = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1),

@@ -11,9 +11,9 @@ from alerting_support import AVAILABILITY, FAST_BURN, product, report
 from typer.testing import CliRunner
 
 from monitor.alerting import process_evaluations
-from monitor.cli import app
-from monitor.config import load_config
-from monitor.settings import Settings, load_settings
+from monitor.cli.app import app
+from monitor.config.loading import load_config
+from monitor.config.settings import Settings, load_settings
 from monitor.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from monitor.alerting import Notifiers, deliver_due, process_evaluations
 from monitor.alerting.messages import AlertItem, Message
 from monitor.alerting.notifiers import TransportError
 from monitor.alerting.notifiers.email import EmailNotifier
-from monitor.settings import Settings
+from monitor.config.settings import Settings
 from monitor.store import open_store
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")

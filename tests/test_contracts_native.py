@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_config
+from monitor.config.loading import load_config
 from monitor.contracts import Indicator, load_contracts
 from tests.conftest import ROOT
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from monitor.contracts import Indicator, load_contracts
-from monitor.contracts.values import format_target, parse_target
-from monitor.durations import format_duration, parse_duration
+from monitor.values.durations import format_duration, parse_duration
+from monitor.values.targets import format_target, parse_target
 from tests.conftest import STANDARDS
 
 PUBLISHED = sorted(STANDARDS.rglob("*.yaml"))

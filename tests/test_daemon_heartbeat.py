@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from monitor.config import load_config
-from monitor.daemon import Daemon
-from monitor.evaluation import evaluate_mesh
-from monitor.web import make_app
+from monitor.config.loading import load_config
+from monitor.daemon.endpoints import make_app
+from monitor.daemon.scheduler import Daemon
+from monitor.evaluation.mesh import evaluate_mesh
 from tests.daemon_helpers import HEARTBEAT_PRODUCT, free_port, write_config
 
 TOKEN = "s3cret-token-value"

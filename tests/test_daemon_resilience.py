@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, func, select, text
 
-from monitor.collector import MeasurementBuffer
-from monitor.config import load_config
+from monitor.config.loading import load_config
 from monitor.contracts.loader import load_contracts
-from monitor.daemon import Daemon
-from monitor.probes.base import ProbeResult
+from monitor.contracts.results import ProbeResult
+from monitor.daemon.buffer import MeasurementBuffer
+from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import EventMinute, ProbeRecord
 from tests.conftest import POSTGRES_ADMIN_URL

@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
-from monitor.queries import open_reader
+from monitor.store.reads import open_reader
 
-APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parent.parent / "monitor" / "dashboard" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.collector import build_probe
-from monitor.config import load_config
+from monitor.config.loading import load_config
 from monitor.demo.scenario import newest_cart_file
 from monitor.demo.standins import StandInPorts, StandIns
+from monitor.probes.factory import build_probe
 from tests.conftest import ROOT
 from tests.daemon_helpers import free_port
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.checking import check_once
-from monitor.config import load_config
+from monitor.cli.check import check_once
+from monitor.config.loading import load_config
 from monitor.demo.azurite import Azurite, find_azurite
 from monitor.demo.credentials import LoopbackCredential
 from monitor.demo.standins import StandInPorts, StandIns

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.contracts import load_contracts
-from monitor.evaluation import evaluate_mesh
-from monitor.importer import COLUMNS, import_events
+from monitor.evaluation.mesh import evaluate_mesh
 from monitor.slo import Counts
+from monitor.store.importer import COLUMNS, import_events
 from tests.conftest import ROOT
 
 CONFIG = ROOT / "config"
@@ -181,7 +181,7 @@ def test_a_csv_without_a_column_is_refused_on_its_first_line(store, mesh, tmp_pa
 
 
 def test_a_bad_row_after_many_good_ones_still_stores_nothing(store, mesh, tmp_path, monkeypatch):
-    monkeypatch.setattr("monitor.importer.BATCH", 10)  # the good rows are written in batches first
+    monkeypatch.setattr("monitor.store.importer.BATCH", 10)  # the good rows are written in batches first
     good = "".join(f"2026-11-02T11:{m:02d}:30Z,{ORDERS},1,1\n" for m in range(30))
     path = write(tmp_path, "late.csv", f"{HEADER}\n{good}2026-11-02T11:59:30Z,{ORDERS},2,1\n")
     result = import_events(store, path, known(mesh))

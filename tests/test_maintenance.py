@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
-from monitor.cli import app
+from monitor.cli.app import app
 from monitor.contracts import load_contracts
 from monitor.contracts.maintenance import describe, maintenance_spans, occurrences, window_at
 from monitor.contracts.model import MaintenanceWindow, product_json

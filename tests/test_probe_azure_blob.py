@@ -28,9 +28,10 @@ from fake_credential import FakeTokenCredential
 from pydantic import ValidationError
 
 from monitor.contracts.model import Port
-from monitor.probes import ErrorClass, ProbeResult, probe_class
+from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.probes import probe_class
+from monitor.probes.azure import scrub
 from monitor.probes.azure_blob import AzureBlobProbe
-from monitor.probes.azure_errors import scrub
 
 WRONG_KEY = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3Jvbmc="
 

@@ -18,7 +18,8 @@ from fake_credential import TOKEN, FakeTokenCredential
 from pydantic import ValidationError
 
 from monitor.contracts.model import Port
-from monitor.probes import ErrorClass, ProbeResult, probe_class
+from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.probes import probe_class
 from monitor.probes.azure_monitor_logs import AzureMonitorLogsProbe
 
 WORKSPACE = "5d1f1c2e-0000-4000-8000-00000000abcd"

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from monitor.contracts.model import Port
-from monitor.probes import ErrorClass, probe_class
+from monitor.contracts.results import ErrorClass
+from monitor.probes import probe_class
 from monitor.probes.http import HttpOptions, HttpProbe
 
 TIMEOUT = timedelta(seconds=0.5)

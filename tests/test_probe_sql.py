@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from monitor.contracts.model import Port
-from monitor.probes import ErrorClass, probe_class
+from monitor.contracts.results import ErrorClass
+from monitor.probes import probe_class
 from monitor.probes.sql import SqlOptions, SqlProbe
 
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -14,11 +14,11 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from dashboards.daemon_status import refused_configuration
-from monitor.config import load_config
-from monitor.runner import Parts, assemble
+from monitor.config.loading import load_config
+from monitor.daemon.endpoints import make_app
+from monitor.daemon.runner import Parts, assemble
+from monitor.dashboard.daemon_status import refused_configuration
 from monitor.store.tables import NotificationRecord
-from monitor.web import make_app
 from tests.alerting_support import FAST_BURN, WebhookReceiver, product, report
 from tests.daemon_helpers import HEARTBEAT_PRODUCT, free_port, write_config
 
@@ -291,7 +291,7 @@ async def test_the_overview_page_warns_that_the_daemon_refused_its_configuration
     monkeypatch.setenv("MESHWATCH_CONFIG", str(dashboard_config))
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(Path(__file__).parent.parent / "dashboards" / "app.py"),
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "monitor" / "dashboard" / "app.py"),
                             default_timeout=60)
     await asyncio.to_thread(app.run)  # the daemon answers from this test's event loop
 

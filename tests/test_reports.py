@@ -15,11 +15,10 @@ from conftest import _postgres_database as postgres_database
 from report_mesh import fill_october, store_before_alerts, write_config
 from typer.testing import CliRunner
 
-from monitor.cli import app
-from monitor.config import load_config
+from monitor.cli.app import app
+from monitor.config.loading import load_config
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Owner
-from monitor.queries import bucket_counts, known_series, open_reader, span_counts
-from monitor.reports import (
+from monitor.reports.uptime import (
     Month,
     maintenance_spans,
     recent_months,
@@ -31,6 +30,7 @@ from monitor.reports import (
     uptime_report,
 )
 from monitor.slo.budget import Counts
+from monitor.store.reads import bucket_counts, known_series, open_reader, span_counts
 from monitor.store.rollups import floor_minute
 
 LATER = datetime(2025, 11, 15, tzinfo=UTC)

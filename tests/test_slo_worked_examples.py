@@ -27,7 +27,7 @@ from decimal import Decimal
 import pytest
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-from monitor.evaluation import evaluate_mesh
+from monitor.evaluation.mesh import evaluate_mesh
 from monitor.slo import (
     AlertPolicy,
     Counts,

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.config import load_config
-from monitor.runner import serve
+from monitor.config.loading import load_config
+from monitor.daemon.runner import serve
 from monitor.store import open_store
 from tests.daemon_helpers import free_port, write_config
 

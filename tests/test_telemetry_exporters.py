@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.settings import Settings
+from monitor.config.settings import Settings
 from monitor.telemetry import start_telemetry
 from monitor.telemetry.exporters import AZURE_PHONE_HOME_OFF, otlp_endpoint
 from tests.daemon_helpers import free_port

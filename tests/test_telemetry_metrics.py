@@ -12,9 +12,9 @@ import pytest
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from sqlalchemy import text
 
-from monitor.config import load_config
-from monitor.daemon import Daemon
-from monitor.settings import Settings
+from monitor.config.loading import load_config
+from monitor.config.settings import Settings
+from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import NotificationRecord
 from monitor.telemetry import Telemetry, start_telemetry

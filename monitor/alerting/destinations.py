@@ -13,14 +13,14 @@ from datetime import timedelta
 
 from monitor.alerting.notifiers import Notifier, TransportError, notifier_class
 from monitor.alerting.routing import show_destination, split_destination
-from monitor.secrets import MissingSecret, resolve
-from monitor.settings import (
+from monitor.config.settings import (
     AlertmanagerChannel,
     AppriseChannel,
     EmailChannel,
     Settings,
     WebhookChannel,
 )
+from monitor.values.secrets import MissingSecret, resolve
 
 
 @dataclass(frozen=True)

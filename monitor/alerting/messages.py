@@ -16,9 +16,9 @@ from urllib.parse import quote
 from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective
 from monitor.contracts.severity import Severity
-from monitor.contracts.values import format_target
-from monitor.durations import format_duration, human_duration
 from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
+from monitor.values.durations import format_duration, human_duration
+from monitor.values.targets import format_target
 
 
 class MessageStatus(StrEnum):

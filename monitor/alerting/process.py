@@ -47,11 +47,11 @@ from monitor.alerting.messages import (
 )
 from monitor.alerting.routing import Route, routes, show_destination
 from monitor.alerting.silences import Silence, active_silences
+from monitor.config.settings import Settings
 from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import DataProduct
 from monitor.contracts.severity import SEVERITIES, Severity
-from monitor.evaluation import ObjectiveReport
-from monitor.settings import Settings
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import Condition, ConditionName
 from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
 

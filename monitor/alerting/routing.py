@@ -16,7 +16,7 @@ from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import YamlError, load_yaml
-from monitor.secrets import redact
+from monitor.values.secrets import redact
 
 DESTINATION_KINDS = ("channel", "email", "webhook", "apprise")
 

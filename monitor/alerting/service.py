@@ -23,8 +23,8 @@ from monitor.alerting.destinations import Notifiers
 from monitor.alerting.notifiers import Notifier, TransportError
 from monitor.alerting.outbox import DeliverySummary, deliver_due
 from monitor.alerting.process import RoundSummary, process_evaluations
-from monitor.evaluation import ObjectiveReport
-from monitor.settings import Settings
+from monitor.config.settings import Settings
+from monitor.evaluation.mesh import ObjectiveReport
 
 log = logging.getLogger("monitor.alerting")
 

@@ -13,9 +13,9 @@ from monitor.contracts.standard import (
     server_port,
     slug,
 )
-from monitor.contracts.values import parse_target
 from monitor.contracts.yamlsource import YamlDocument
-from monitor.durations import parse_duration
+from monitor.values.durations import parse_duration
+from monitor.values.targets import parse_target
 
 INTERVAL_WORDS = {"hourly": "1h", "daily": "1d", "weekly": "7d"}
 UNMONITORED_LEVELS = ("retention", "support", "backup")

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 
 from monitor.contracts.model import MaintenanceWindow
-from monitor.durations import format_duration
+from monitor.values.durations import format_duration
 
 __all__ = ["describe", "maintenance_spans", "occurrences", "window_at"]
 

@@ -123,9 +123,9 @@ class DataProduct:
 
 def product_json(product: DataProduct) -> dict[str, Any]:
     """The product as `meshwatch contracts --json` shows it (secrets redacted)."""
-    from monitor.contracts.values import format_target
-    from monitor.durations import format_duration
-    from monitor.secrets import redact
+    from monitor.values.durations import format_duration
+    from monitor.values.secrets import redact
+    from monitor.values.targets import format_target
 
     def day(value: date | None) -> str | None:
         return value.isoformat() if value else None

@@ -20,7 +20,7 @@ from monitor.contracts.problems import Problem, problem_at, problems_from_valida
 from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract
 from monitor.contracts.yamlsource import YamlDocument
-from monitor.secrets import missing_variables
+from monitor.values.secrets import missing_variables
 
 StandardLoader = Callable[[Path], tuple[StandardContract | None, list[Problem]]]
 

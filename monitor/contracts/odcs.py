@@ -15,9 +15,9 @@ from monitor.contracts.standard import (
     server_port,
     slug,
 )
-from monitor.contracts.values import parse_target
 from monitor.contracts.yamlsource import YamlDocument
-from monitor.durations import parse_duration
+from monitor.values.durations import parse_duration
+from monitor.values.targets import parse_target
 
 FRESHNESS_PROPERTIES = {"latency", "freshness"}
 UNMONITORED_REASON = "declared by the contract; meshwatch does not measure it"

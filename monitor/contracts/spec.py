@@ -19,8 +19,8 @@ from pydantic import (
 from monitor.contracts.maintenance import rule_of, zone_named
 from monitor.contracts.model import Indicator
 from monitor.contracts.severity import Severity
-from monitor.contracts.values import parse_target
-from monitor.durations import format_duration, parse_duration
+from monitor.values.durations import format_duration, parse_duration
+from monitor.values.targets import parse_target
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Target = Annotated[Decimal, BeforeValidator(parse_target)]

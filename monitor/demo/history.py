@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from monitor.contracts.model import DataProduct, Port
+from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.demo.scenario import (
     behaviour_at,
     newest_cart_file,
@@ -16,8 +17,7 @@ from monitor.demo.scenario import (
     newest_orders,
     newest_orders_file,
 )
-from monitor.indicators import events_from_result
-from monitor.probes.base import ErrorClass, ProbeResult
+from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import record_events
 from monitor.store.measurements import record_probe_results
 

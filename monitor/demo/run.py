@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
-from monitor.config import Config, load_config
+from monitor.config.loading import Config, load_config
+from monitor.daemon.runner import serve
 from monitor.demo.azurite import Azurite, find_azurite
 from monitor.demo.credentials import LoopbackCredential
 from monitor.demo.history import backfill
 from monitor.demo.sinks import AlertSinks, Delivered
 from monitor.demo.standins import StandInPorts, StandIns
-from monitor.runner import serve
 from monitor.store import open_store
 
 
@@ -173,8 +173,8 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
 
 
 def _start_dashboard(options: DemoOptions) -> subprocess.Popen:
-    from monitor.dashboard import dashboard_command
-    from monitor.settings import CONFIG_ENV
+    from monitor.config.settings import CONFIG_ENV
+    from monitor.dashboard.launch import dashboard_command
 
     env = {**os.environ, CONFIG_ENV: str(options.config_dir.resolve())}
     log = open(options.data_dir / "dashboard.log", "w")  # noqa: SIM115 - lives with the process

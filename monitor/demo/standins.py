@@ -37,7 +37,7 @@ from monitor.demo.scenario import (
     newest_orders,
     newest_orders_file,
 )
-from monitor.durations import parse_duration
+from monitor.values.durations import parse_duration
 
 log = logging.getLogger("meshwatch.demo")
 REQUESTS_PER_MINUTE = 240

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from monitor.probes.base import ErrorClass, Observation, Probe, ProbeFailure, ProbeResult
+from monitor.probes.base import Observation, Probe, ProbeFailure
 
 # kind → "module:Class"; imported on first use so a kind's client library loads only when used
 KINDS: dict[str, str] = {
@@ -21,5 +21,4 @@ def probe_class(kind: str) -> type[Probe]:
     return getattr(import_module(module), name)
 
 
-__all__ = ["KINDS", "ErrorClass", "Observation", "Probe", "ProbeFailure", "ProbeResult",
-           "probe_class"]
+__all__ = ["KINDS", "Observation", "Probe", "ProbeFailure", "probe_class"]

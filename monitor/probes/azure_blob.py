@@ -15,13 +15,9 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.storage.blob.aio import ContainerClient
 from pydantic import Field, model_validator
 
-from monitor.probes.azure_errors import AzureProbe, first_line, scrub, transport_failure
-from monitor.probes.base import (
-    ErrorClass,
-    Observation,
-    ProbeFailure,
-    ProbeOptions,
-)
+from monitor.contracts.results import ErrorClass
+from monitor.probes.azure import AzureProbe, first_line, scrub, transport_failure
+from monitor.probes.base import Observation, ProbeFailure, ProbeOptions
 
 _LARGEST_PAGE = 5000  # the service's maximum results per listing page
 

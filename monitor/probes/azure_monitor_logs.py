@@ -17,20 +17,16 @@ from azure.monitor.query import LogsQueryError
 from azure.monitor.query.aio import LogsQueryClient
 from pydantic import BeforeValidator, Field
 
-from monitor.durations import format_duration, parse_duration
-from monitor.probes.azure_errors import (
+from monitor.contracts.results import ErrorClass
+from monitor.probes.azure import (
     AzureProbe,
     causes,
     first_line,
     scrub,
     transport_failure,
 )
-from monitor.probes.base import (
-    ErrorClass,
-    Observation,
-    ProbeFailure,
-    ProbeOptions,
-)
+from monitor.probes.base import Observation, ProbeFailure, ProbeOptions
+from monitor.values.durations import format_duration, parse_duration
 
 PUBLIC_ENDPOINT = "https://api.loganalytics.io/v1"
 COUNTS = ("total", "failed")

@@ -13,18 +13,12 @@ from pydantic import Field
 from sqlalchemy import Engine
 
 from monitor.contracts.model import Port
+from monitor.contracts.results import ErrorClass
 from monitor.contracts.spec import Duration
-from monitor.durations import format_duration, human_duration
-from monitor.probes.base import (
-    Clock,
-    ErrorClass,
-    Observation,
-    Probe,
-    ProbeFailure,
-    ProbeOptions,
-    utc_now,
-)
+from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
 from monitor.store.measurements import latest_heartbeats
+from monitor.values.clock import Clock, utc_now
+from monitor.values.durations import format_duration, human_duration
 
 
 class HeartbeatOptions(ProbeOptions):

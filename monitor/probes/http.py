@@ -28,9 +28,11 @@ import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.contracts.model import Port
-from monitor.probes.base import Clock, ErrorClass, Observation, Probe, ProbeFailure, ProbeOptions, utc_now
+from monitor.contracts.results import ErrorClass
+from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
 from monitor.probes.timestamps import as_utc
-from monitor.secrets import has_placeholder
+from monitor.values.clock import Clock, utc_now
+from monitor.values.secrets import has_placeholder
 
 AUTH_STATUSES = frozenset({401, 403, 407})
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, delete, func, select
 
-from monitor.probes.base import ProbeResult
+from monitor.contracts.results import ProbeResult
 from monitor.store.events import dialect_insert
 from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord
 

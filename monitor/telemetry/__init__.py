@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.alerting.lifecycle import NotificationState
-from monitor.evaluation import ObjectiveReport
-from monitor.probes.base import ProbeResult
-from monitor.settings import Settings
+from monitor.config.settings import Settings
+from monitor.contracts.results import ProbeResult
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import AlertPolicy
 from monitor.store.tables import NotificationRecord
 from monitor.telemetry.exporters import export_targets

@@ -20,13 +20,13 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 
-from monitor.secrets import resolve
-from monitor.settings import (
+from monitor.config.settings import (
     AzureMonitorExporter,
     OtlpExporter,
     PrometheusExporter,
     TelemetrySettings,
 )
+from monitor.values.secrets import resolve
 
 log = logging.getLogger("meshwatch.telemetry")
 

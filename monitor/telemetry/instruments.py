@@ -17,25 +17,25 @@ from urllib.parse import urlsplit
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
-from monitor.durations import format_duration
-from monitor.evaluation import ObjectiveReport
-from monitor.probes.base import ErrorClass, ProbeResult
-from monitor.secrets import has_placeholder
+from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import AlertPolicy, ConditionName, Status, scaled_rules
+from monitor.values.durations import format_duration
+from monitor.values.secrets import has_placeholder
 
 log = logging.getLogger("meshwatch.telemetry")
 
 # Seconds; the boundaries OpenTelemetry's semantic conventions advise for request durations.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
                     10.0, 30.0, 60.0)
-# Conditions beyond the burn-rate rules that an evaluation may report (monitor.slo.evaluate).
+# Conditions beyond the burn-rate rules that an evaluation may report (monitor.slo.status).
 EXTRA_CONDITIONS = (ConditionName.BUDGET_EXHAUSTED, ConditionName.NO_DATA)
 FRESHNESS_CONDITIONS = (ConditionName.FRESHNESS_BREACH,)
 URL_OPTIONS = ("url", "account_url", "endpoint")  # port options that name the server probed
 
 
 class HealthSource(Protocol):
-    """What telemetry reads of the daemon (monitor.daemon.Daemon fits)."""
+    """What telemetry reads of the daemon (monitor.daemon.scheduler.Daemon fits)."""
 
     health: object
     buffer: object

@@ -1,8 +1,8 @@
 """Mesh overview, for the platform team: every product's health on one screen, worst first."""
 
-import frames
-import mesh
 import streamlit as st
+
+from monitor.dashboard import frames, mesh
 
 mesh.sidebar()
 st.title("Mesh overview")

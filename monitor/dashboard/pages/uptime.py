@@ -2,11 +2,10 @@
 downtime minutes, incidents, objectives met or missed — and the same report as files
 (`meshwatch report uptime --month YYYY-MM` prints it too)."""
 
-import frames
-import mesh
 import streamlit as st
 
-from monitor.reports import recent_months, render_csv, render_json, render_markdown
+from monitor.dashboard import frames, mesh
+from monitor.reports.uptime import recent_months, render_csv, render_json, render_markdown
 
 mesh.sidebar()
 st.title("Uptime report")

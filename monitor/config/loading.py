@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.alerting.routing import unknown_channel_problems
+from monitor.config.settings import Settings, load_settings
 from monitor.contracts import Problem, Registry, load_contracts
 from monitor.contracts.loader import SETTINGS_FILE
-from monitor.settings import Settings, load_settings
 
 
 @dataclass

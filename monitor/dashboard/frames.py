@@ -11,11 +11,11 @@ import pandas as pd
 
 from monitor.contracts import Problem
 from monitor.contracts.model import DataProduct, Objective
-from monitor.contracts.values import format_target
-from monitor.durations import format_duration
-from monitor.evaluation import ObjectiveReport
-from monitor.reports import UptimeReport
+from monitor.evaluation.mesh import ObjectiveReport
+from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Status
+from monitor.values.durations import format_duration
+from monitor.values.targets import format_target
 
 STATUS_LABEL = {Status.BREACHED: "breached", Status.AT_RISK: "at risk",
                 Status.NO_DATA: "no data", Status.OK: "ok", Status.NOT_IN_FORCE: "not in force"}

@@ -9,9 +9,9 @@ import logging
 
 from aiohttp import web
 
-from monitor.daemon import Daemon
-from monitor.secrets import MissingSecret, resolve
+from monitor.daemon.scheduler import Daemon
 from monitor.store.measurements import record_heartbeat
+from monitor.values.secrets import MissingSecret, resolve
 
 log = logging.getLogger("meshwatch.web")
 MAX_MESSAGE = 2000

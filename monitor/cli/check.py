@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from monitor.config import Config
-from monitor.daemon import Daemon
-from monitor.evaluation import ObjectiveReport
-from monitor.probes.base import ProbeResult
+from monitor.config.loading import Config
+from monitor.contracts.results import ProbeResult
+from monitor.daemon.scheduler import Daemon
+from monitor.evaluation.mesh import ObjectiveReport
 
 
 async def check_once(config: Config, engine: Engine, probe_context: dict[str, dict] | None = None

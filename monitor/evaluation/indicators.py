@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from monitor.contracts.model import DataProduct, Indicator, Objective
-from monitor.probes.base import ProbeResult
+from monitor.contracts.results import ProbeResult
 from monitor.store.events import Event
 
 

@@ -3,18 +3,16 @@ latest probe results of each port. Deep link: `/product?product=domain/name`."""
 
 from datetime import timedelta
 
-import charts
-import frames
-import mesh
 import pandas as pd
 import streamlit as st
 
 from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, Indicator
-from monitor.contracts.values import format_target
-from monitor.durations import format_duration
-from monitor.evaluation import ObjectiveReport
-from monitor.secrets import redact
+from monitor.dashboard import charts, frames, mesh
+from monitor.evaluation.mesh import ObjectiveReport
+from monitor.values.durations import format_duration
+from monitor.values.secrets import redact
+from monitor.values.targets import format_target
 
 WINDOWS = {"1h": timedelta(hours=1), "6h": timedelta(hours=6), "24h": timedelta(days=1),
            "7d": timedelta(days=7), "30d": timedelta(days=30)}

@@ -3,12 +3,12 @@ silenced. The same alert history as `meshwatch alerts`."""
 
 from datetime import timedelta
 
-import mesh
 import pandas as pd
 import streamlit as st
 
 from monitor.alerting.lifecycle import State
 from monitor.alerting.routing import consumer_hears
+from monitor.dashboard import mesh
 
 RECENT = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7),
           "30 days": timedelta(days=30)}

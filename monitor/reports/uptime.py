@@ -34,11 +34,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.config import Config
+from monitor.config.loading import Config
 from monitor.contracts.maintenance import maintenance_spans as maintenance_times
 from monitor.contracts.model import DataProduct, Indicator, MaintenanceWindow
-from monitor.contracts.values import format_target
-from monitor.queries import (
+from monitor.slo.budget import Counts, burn_rate, compliance
+from monitor.store.engine import StoreUnavailable, describe
+from monitor.store.events import SeriesKey
+from monitor.store.reads import (
     Span,
     StoreNotCreated,
     downtime_minutes,
@@ -48,10 +50,8 @@ from monitor.queries import (
     open_reader,
     span_counts,
 )
-from monitor.slo.budget import Counts, burn_rate, compliance
-from monitor.store.engine import StoreUnavailable, describe
-from monitor.store.events import SeriesKey
 from monitor.store.rollups import floor_minute, minute_time
+from monitor.values.targets import format_target
 
 FORMATS = ("md", "csv", "html", "json")
 

@@ -15,15 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from monitor.config import Config, load_config
-from monitor.console import print_evaluations, print_probes, print_products
+from monitor.cli.console import print_evaluations, print_probes, print_products
+from monitor.config.loading import Config, load_config
+from monitor.config.settings import CONFIG_ENV
 from monitor.contracts.model import product_json
-from monitor.dashboard import serve_dashboard
-from monitor.evaluation import evaluate_mesh, report_json, window_end
-from monitor.importer import import_events
-from monitor.reports import Month, output_format, read_uptime_report, render
-from monitor.settings import CONFIG_ENV
+from monitor.dashboard.launch import serve_dashboard
+from monitor.evaluation.mesh import evaluate_mesh, report_json, window_end
+from monitor.reports.uptime import Month, output_format, read_uptime_report, render
 from monitor.store import StoreUnavailable, open_store
+from monitor.store.importer import import_events
 from monitor.store.rollups import floor_minute, minute_time
 
 app = typer.Typer(help="SLO monitoring for the data products of a data mesh.",
@@ -122,8 +122,8 @@ def run(config_dir: ConfigDir = Path("config"),
     """Start the collector daemon: probe every port on schedule, store, evaluate, alert."""
     import asyncio
 
-    from monitor.logs import setup_logging
-    from monitor.runner import serve
+    from monitor.daemon.logs import setup_logging
+    from monitor.daemon.runner import serve
 
     setup_logging(log_format)
     config = _usable_config(config_dir)
@@ -142,9 +142,9 @@ def demo(config_dir: ConfigDir = Path("config"),
     webhook and mail server, and the dashboard — on SQLite, in ./demo-data."""
     import asyncio
 
+    from monitor.daemon.logs import setup_logging
     from monitor.demo.run import DemoOptions, DemoPorts, run_demo
-    from monitor.durations import parse_duration
-    from monitor.logs import setup_logging
+    from monitor.values.durations import parse_duration
 
     setup_logging("text")
     options = DemoOptions(config_dir=config_dir, history=timedelta(days=history),
@@ -166,8 +166,8 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     breached, 2 when the configuration is invalid."""
     import asyncio
 
-    from monitor.checking import check_once, probe_json
-    from monitor.logs import setup_logging
+    from monitor.cli.check import check_once, probe_json
+    from monitor.daemon.logs import setup_logging
 
     setup_logging("text", logging.ERROR)  # the table says what the daemon would log
 
@@ -298,7 +298,7 @@ def silence_add(
     import getpass
 
     from monitor.alerting import add_silence
-    from monitor.durations import format_duration, parse_duration
+    from monitor.values.durations import format_duration, parse_duration
 
     config = _usable_config(config_dir)
     known = config.registry.products.get(product)

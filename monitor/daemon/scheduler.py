@@ -21,17 +21,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from monitor.collector import MeasurementBuffer, PortKey, build_probe
-from monitor.config import Config, load_config
+from monitor.config.loading import Config, load_config
+from monitor.config.settings import DaemonSettings, Settings
 from monitor.contracts import Registry
 from monitor.contracts.loader import SETTINGS_FILE, contract_files
 from monitor.contracts.model import DataProduct
-from monitor.evaluation import ObjectiveReport, evaluate_mesh
-from monitor.probes.base import Clock, Probe, ProbeResult, utc_now
-from monitor.secrets import redact
-from monitor.settings import DaemonSettings, Settings
+from monitor.contracts.results import ProbeResult
+from monitor.daemon.buffer import MeasurementBuffer, PortKey
+from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
+from monitor.probes.base import Probe
+from monitor.probes.factory import build_probe
 from monitor.slo import AlertPolicy
 from monitor.store.measurements import prune_probe_results
+from monitor.values.clock import Clock, utc_now
+from monitor.values.secrets import redact
 
 log = logging.getLogger("meshwatch.daemon")
 AfterEvaluation = Callable[[list[ObjectiveReport], datetime], None]

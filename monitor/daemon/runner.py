@@ -13,11 +13,11 @@ from pathlib import Path
 from aiohttp import web
 
 from monitor.alerting.service import AlertingService
-from monitor.config import Config, load_config
-from monitor.daemon import Daemon
-from monitor.probes.base import Clock, utc_now
+from monitor.config.loading import Config, load_config
+from monitor.daemon.endpoints import make_app
+from monitor.daemon.scheduler import Daemon
 from monitor.telemetry import Telemetry, start_telemetry
-from monitor.web import make_app
+from monitor.values.clock import Clock, utc_now
 
 log = logging.getLogger("meshwatch.daemon")
 DELIVERY_INTERVAL = timedelta(seconds=10)

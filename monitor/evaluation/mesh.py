@@ -15,7 +15,6 @@ from sqlalchemy import Connection
 
 from monitor.contracts.maintenance import maintenance_spans
 from monitor.contracts.model import DataProduct, Indicator, Objective
-from monitor.durations import format_duration
 from monitor.slo import (
     AlertPolicy,
     Counts,
@@ -30,6 +29,7 @@ from monitor.store.events import last_event_minutes, newest_minutes, series_ids,
 from monitor.store.measurements import port_states
 from monitor.store.rollups import floor_minute, minute_bucket, minute_time
 from monitor.store.tables import PortState
+from monitor.values.durations import format_duration
 
 MINUTE = timedelta(minutes=1)
 

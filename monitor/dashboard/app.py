@@ -1,4 +1,4 @@
-"""The meshwatch dashboard: `meshwatch dashboard`, or `streamlit run dashboards/app.py` with
+"""The meshwatch dashboard: `meshwatch dashboard`, or `streamlit run monitor/dashboard/app.py` with
 MESHWATCH_CONFIG set. One page per kind of user; every page only reads the store."""
 
 import streamlit as st

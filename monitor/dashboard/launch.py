@@ -1,4 +1,4 @@
-"""Start the Streamlit dashboard (dashboards/app.py) as a child process, headless."""
+"""Start the Streamlit dashboard (app.py beside this module) as a child process, headless."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.settings import CONFIG_ENV
+from monitor.config.settings import CONFIG_ENV
 
-APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parent / "app.py"
 
 
 def dashboard_command(port: int, address: str) -> list[str]:
@@ -23,7 +23,7 @@ def dashboard_command(port: int, address: str) -> list[str]:
 def serve_dashboard(config_dir: Path, port: int, address: str) -> int:
     """Run the dashboard until it stops or is interrupted; its exit code."""
     if not APP.is_file():
-        raise FileNotFoundError(f"{APP} is missing: the dashboard ships with the source tree")
+        raise FileNotFoundError(f"{APP} is missing: the installed package is incomplete")
     env = {**os.environ, CONFIG_ENV: str(config_dir.resolve())}
     process = subprocess.Popen(dashboard_command(port, address), env=env)
     try:

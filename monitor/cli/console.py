@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.contracts.model import DataProduct
-from monitor.contracts.values import format_target
-from monitor.durations import format_duration
-from monitor.evaluation import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import STATUS_ORDER
+from monitor.values.durations import format_duration
+from monitor.values.targets import format_target
 
 STATUS_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "magenta",
                 "not_in_force": "dim"}

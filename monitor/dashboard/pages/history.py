@@ -1,12 +1,10 @@
 """SLO history, for domain owners: each objective's compliance per calendar month over the last
 12 months, met or missed against its target, and the error budget spent."""
 
-import charts
-import frames
-import mesh
 import streamlit as st
 
-from monitor.reports import recent_months
+from monitor.dashboard import charts, frames, mesh
+from monitor.reports.uptime import recent_months
 
 mesh.sidebar()
 st.title("SLO history")

@@ -22,7 +22,9 @@ from azure.core.exceptions import (
 )
 
 from monitor.contracts.model import Port
-from monitor.probes.base import Clock, ErrorClass, Probe, ProbeOptions, utc_now
+from monitor.contracts.results import ErrorClass
+from monitor.probes.base import Probe, ProbeOptions
+from monitor.values.clock import Clock, utc_now
 
 
 class AzureProbe(Probe):

@@ -1,6 +1,6 @@
 """What the dashboard pages read: the configuration and the store, cached for a few seconds.
 
-Read-only: the store is opened with `monitor.queries.open_reader` (connections refuse writes) and
+Read-only: the store is opened with `monitor.store.reads.open_reader` (connections refuse writes) and
 never migrated. Every cached read is keyed by `config_key()` — the configuration directory, its
 files' count and newest change, and the MESHWATCH_* environment (which holds the store URL) — so
 an edited contract shows at once and two meshes in one process never mix.
@@ -15,17 +15,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import daemon_status
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor import queries
-from monitor.config import Config, load_config
-from monitor.evaluation import ObjectiveReport, evaluate_mesh
-from monitor.reports import Month, UptimeReport, uptime_report
-from monitor.settings import CONFIG_ENV
+from monitor.config.loading import Config, load_config
+from monitor.config.settings import CONFIG_ENV
+from monitor.dashboard import daemon_status
+from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
+from monitor.reports.uptime import Month, UptimeReport, uptime_report
+from monitor.store import reads
 from monitor.store.engine import StoreUnavailable, describe
 from monitor.store.rollups import floor_minute, minute_time
 
@@ -112,7 +112,7 @@ def wall_times(times: Sequence[datetime]) -> list[datetime]:
 
 @st.cache_resource(show_spinner=False)
 def _reader(url: str) -> Engine:
-    return queries.open_reader(url)
+    return reads.open_reader(url)
 
 
 class NothingToRead(Exception):
@@ -125,9 +125,9 @@ def reader() -> Engine:
     try:
         engine = _reader(url)
         with engine.connect() as connection:
-            if not queries.has_measurements(connection):
+            if not reads.has_measurements(connection):
                 raise NothingToRead(NO_MEASUREMENTS)
-    except queries.StoreNotCreated:
+    except reads.StoreNotCreated:
         raise NothingToRead(NO_MEASUREMENTS) from None
     except (StoreUnavailable, SQLAlchemyError) as error:
         reason = getattr(error, "orig", None) or error
@@ -167,7 +167,7 @@ def _mesh_status(key: str, at: datetime, product_ids: tuple[str, ...] | None) ->
               if product_ids is None or p.id in product_ids]
     with _reader(mesh.settings.database_url).connect() as connection:
         reports = evaluate_mesh(connection, chosen, at, mesh.settings.slo.policy())
-        firing = queries.firing_alerts(connection)
+        firing = reads.firing_alerts(connection)
     return MeshStatus(at, reports, firing)
 
 
@@ -180,8 +180,8 @@ def mesh_status(at: datetime, product_ids: tuple[str, ...] | None = None) -> Mes
 def _bucket_frame(key: str, series: tuple[tuple[str, str], ...], start: datetime,
                   end: datetime, size: str) -> pd.DataFrame:
     with _reader(_config(key).settings.database_url).connect() as connection:
-        ids = queries.known_series(connection, series)
-        counts = queries.bucket_counts(connection, list(ids.values()), floor_minute(start),
+        ids = reads.known_series(connection, series)
+        counts = reads.bucket_counts(connection, list(ids.values()), floor_minute(start),
                                        floor_minute(end), size)
     names = {series_id: pair[1] for pair, series_id in ids.items()}
     rows = [(names[series_id], minute_time(minute), c.good, c.total)
@@ -198,14 +198,14 @@ def bucket_frame(series: tuple[tuple[str, str], ...], start: datetime, end: date
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
 def _port_reads(key: str, product: str, start: datetime, end: datetime
-                ) -> tuple[dict[str, queries.PortResult], list[queries.PortResult],
-                           dict[str, list[queries.PortResult]]]:
+                ) -> tuple[dict[str, reads.PortResult], list[reads.PortResult],
+                           dict[str, list[reads.PortResult]]]:
     mesh = _config(key)
     ports = [p.name for p in mesh.registry.products[product].ports]
     with _reader(mesh.settings.database_url).connect() as connection:
-        return (queries.latest_port_results(connection, product),
-                queries.recent_failures(connection, product),
-                {port: queries.probe_history(connection, product, port, start, end)
+        return (reads.latest_port_results(connection, product),
+                reads.recent_failures(connection, product),
+                {port: reads.probe_history(connection, product, port, start, end)
                  for port in ports})
 
 
@@ -216,12 +216,12 @@ def port_reads(product: str, start: datetime, end: datetime):
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=32)
 def _episodes(key: str, product: str, start: datetime, end: datetime
-              ) -> list[queries.Episode] | None:
+              ) -> list[reads.Episode] | None:
     with _reader(_config(key).settings.database_url).connect() as connection:
-        return queries.episodes(connection, product, start, end)
+        return reads.episodes(connection, product, start, end)
 
 
-def episodes(product: str, start: datetime, end: datetime) -> list[queries.Episode] | None:
+def episodes(product: str, start: datetime, end: datetime) -> list[reads.Episode] | None:
     """Firings of the product's alerts overlapping [start, end); None without alert tables."""
     return _episodes(config_key(), product, start, end)
 
@@ -254,7 +254,7 @@ def _alert_reads(key: str, at: datetime, recent: timedelta) -> AlertReads | None
     from monitor.alerting import alert_overview, failed_deliveries, list_silences
 
     with _reader(_config(key).settings.database_url).connect() as connection:
-        if not queries.has_alerts(connection):
+        if not reads.has_alerts(connection):
             return None
         return AlertReads(
             alert_overview(connection, at, recent),

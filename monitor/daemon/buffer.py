@@ -1,4 +1,4 @@
-"""Probes for every port of the mesh, and the buffer that writes their results to the store."""
+"""The write buffer: probe results wait here until a flush writes them to the store."""
 
 from __future__ import annotations
 
@@ -8,54 +8,16 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.contracts.model import DataProduct, Port
-from monitor.indicators import events_from_result
-from monitor.probes import probe_class
-from monitor.probes.base import Clock, ErrorClass, Observation, Probe, ProbeFailure, ProbeOptions
-from monitor.probes.base import utc_now as _utc_now
-from monitor.secrets import MissingSecret, resolve
+from monitor.contracts.model import DataProduct
+from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import record_events
 from monitor.store.measurements import record_probe_results
 
 log = logging.getLogger("meshwatch.collector")
 PortKey = tuple[str, str]  # (product id, port name)
-
-
-class UnusablePort(Probe):
-    """Stands in for a port whose settings cannot be used, so the problem is measured and shown."""
-
-    Options = ProbeOptions
-
-    def __init__(self, product: str, port: Port, reason: str, clock: Clock):
-        super().__init__(product, port, ProbeOptions(), clock)
-        self.kind = port.type
-        self.reason = reason
-
-    async def check(self) -> Observation:
-        raise ProbeFailure(ErrorClass.CONFIG, self.reason)
-
-
-def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Clock = _utc_now,
-                context: dict[str, dict] | None = None) -> Probe:
-    """The probe for one port, its `${ENV}` secrets resolved now and held only by the probe.
-
-    `context` gives a kind extra constructor arguments (e.g. a credential for a local endpoint)."""
-    kind = probe_class(port.type)
-    try:
-        options = kind.Options.model_validate(resolve(port.options))
-    except MissingSecret as error:
-        return UnusablePort(product.id, port, str(error), clock)
-    except ValidationError as error:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        return UnusablePort(product.id, port, f"invalid settings: {fields}", clock)
-    extra = dict((context or {}).get(port.type, {}))
-    if getattr(kind, "needs_store", False):
-        extra["engine"] = engine
-    return kind(product.id, port, options, clock, **extra)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The `meshwatch` command line."""

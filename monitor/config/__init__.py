@@ -1,0 +1,1 @@
+"""Configuration: settings and contracts of one directory, loaded and validated together."""

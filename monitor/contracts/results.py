@@ -1,0 +1,44 @@
+"""What measuring a port gives: a ProbeResult, with the class of its error. Probes make them,
+the store records them, evaluation turns them into events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorClass(StrEnum):
+    TIMEOUT = "timeout"
+    REFUSED = "refused"
+    DNS = "dns"
+    TLS = "tls"
+    HTTP_STATUS = "http_status"
+    BAD_PAYLOAD = "bad_payload"
+    AUTH = "auth"
+    QUERY_ERROR = "query_error"
+    CONFIG = "config"  # e.g. a secret that is not set
+    INTERNAL = "internal"  # a bug in a probe: reported, never raised
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One measurement of one port. `ok` is availability; the rest feeds the other indicators."""
+
+    product: str
+    port: str
+    kind: str
+    started_at: datetime
+    ok: bool
+    latency: timedelta | None = None
+    newest_data_at: datetime | None = None
+    total: int | None = None  # requests counted by the source (error rate)
+    failed: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. row_count, newest_blob
+    error_class: ErrorClass | None = None
+    error: str | None = None
+
+    @property
+    def latency_ms(self) -> float | None:
+        return None if self.latency is None else self.latency.total_seconds() * 1000

@@ -1,0 +1,1 @@
+"""Reports for governance: monthly uptime per product and objective."""

@@ -1,0 +1,1 @@
+"""Pure values every layer shares: durations, targets, secrets, the clock."""
