@@ -21,10 +21,10 @@ RUN groupadd --system --gid 10001 meshwatch \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
-COPY dashboards ./dashboards
-# Editable: `meshwatch dashboard` serves dashboards/app.py from beside the package.
-RUN pip install --editable . \
-    && rm -rf /root/.cache
+# A regular install: the dashboard ships inside the package (monitor/dashboard/).
+RUN pip install . \
+    && rm -rf /root/.cache /app
+WORKDIR /home/meshwatch
 # The example mesh, so the image runs as it is; mount your own read-only over it.
 COPY config /config
 
