@@ -223,7 +223,7 @@ def app_test(config_dir: Path, repeat: int) -> dict[str, float]:
 def browser(config_dir: Path, repeat: int) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
     from test_dashboard_browser import free_port, settle, wait_until_healthy
 
     port = free_port()

@@ -19,6 +19,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MESHWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+KINDS = {"unit", "integration"}  # the folder a test lies in is its kind
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test `unit` or `integration` after its folder, so `pytest -m unit` runs the pure ones."""
+    for item in items:
+        kind = next((part for part in item.path.relative_to(ROOT / "tests").parts if part in KINDS), None)
+        if kind:
+            item.add_marker(kind)
+
+
 class FakeClock:
     """A clock tests move by hand: `clock()` reads it, `clock.advance(...)` moves it."""
 

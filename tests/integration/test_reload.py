@@ -291,7 +291,7 @@ async def test_the_overview_page_warns_that_the_daemon_refused_its_configuration
     monkeypatch.setenv("MESHWATCH_CONFIG", str(dashboard_config))
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(Path(__file__).parent.parent / "monitor" / "dashboard" / "app.py"),
+    app = AppTest.from_file(str(Path(__file__).parents[2] / "monitor" / "dashboard" / "app.py"),
                             default_timeout=60)
     await asyncio.to_thread(app.run)  # the daemon answers from this test's event loop
 

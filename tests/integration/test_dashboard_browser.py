@@ -18,7 +18,7 @@ import pytest
 from report_mesh import fill_dashboard_mesh, write_config
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 AT = "at=2025-11-10T12:00:00Z"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

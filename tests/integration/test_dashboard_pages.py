@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor.store.reads import open_reader
 
-APP = Path(__file__).resolve().parent.parent / "monitor" / "dashboard" / "app.py"
+APP = Path(__file__).resolve().parents[2] / "monitor" / "dashboard" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
 
 

@@ -16,7 +16,7 @@ from monitor.config.loading import load_config
 from monitor.config.settings import Settings, load_settings
 from monitor.store import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = """\
 apiVersion: meshwatch/v1
 kind: DataProduct
