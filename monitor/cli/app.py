@@ -21,7 +21,9 @@ from monitor.config.settings import CONFIG_ENV
 from monitor.contracts.model import product_json
 from monitor.dashboard.launch import serve_dashboard
 from monitor.evaluation.mesh import evaluate_mesh, report_json, window_end
-from monitor.reports.uptime import Month, output_format, read_uptime_report, render
+from monitor.reports.months import Month
+from monitor.reports.reading import read_uptime_report
+from monitor.reports.render import output_format, render
 from monitor.store import StoreUnavailable, open_store
 from monitor.store.importer import import_events
 from monitor.store.rollups import floor_minute, minute_time
@@ -240,7 +242,8 @@ def report_uptime(
         err.print(f"[red]{error}[/]", highlight=False)
         raise typer.Exit(2) from None
     try:
-        report = read_uptime_report(config, chosen, now)
+        report = read_uptime_report(config.settings.database_url, config.registry.products.values(),
+                                    chosen, config.settings.timezone, now)
     except StoreUnavailable as error:
         err.print(f"[red]{error}[/]: start `meshwatch run` to measure, or check database_url",
                   highlight=False)

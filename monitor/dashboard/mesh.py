@@ -24,7 +24,8 @@ from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
 from monitor.dashboard import daemon_status
 from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
-from monitor.reports.uptime import Month, UptimeReport, uptime_report
+from monitor.reports.months import Month
+from monitor.reports.uptime import UptimeReport, uptime_report
 from monitor.store import reads
 from monitor.store.engine import StoreUnavailable, describe
 from monitor.store.rollups import floor_minute, minute_time

@@ -18,17 +18,11 @@ from typer.testing import CliRunner
 from monitor.cli.app import app
 from monitor.config.loading import load_config
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Owner
-from monitor.reports.uptime import (
-    Month,
-    maintenance_spans,
-    recent_months,
-    render_csv,
-    render_html,
-    render_json,
-    render_markdown,
-    report_period,
-    uptime_report,
-)
+from monitor.reports.months import Month, recent_months
+from monitor.reports.period import maintenance_minutes as maintenance_spans
+from monitor.reports.period import report_period
+from monitor.reports.render import render_csv, render_html, render_json, render_markdown
+from monitor.reports.uptime import uptime_report
 from monitor.slo.budget import Counts
 from monitor.store.reads import bucket_counts, known_series, open_reader, span_counts
 from monitor.store.rollups import floor_minute

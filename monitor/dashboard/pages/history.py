@@ -4,7 +4,7 @@
 import streamlit as st
 
 from monitor.dashboard import charts, frames, mesh
-from monitor.reports.uptime import recent_months
+from monitor.reports.months import recent_months
 
 mesh.sidebar()
 st.title("SLO history")

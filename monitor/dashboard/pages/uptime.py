@@ -5,7 +5,8 @@ downtime minutes, incidents, objectives met or missed — and the same report as
 import streamlit as st
 
 from monitor.dashboard import frames, mesh
-from monitor.reports.uptime import recent_months, render_csv, render_json, render_markdown
+from monitor.reports.months import recent_months
+from monitor.reports.render import render_csv, render_json, render_markdown
 
 mesh.sidebar()
 st.title("Uptime report")
