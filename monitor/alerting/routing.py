@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from monitor.alerting.notifiers import INLINE_KINDS, KINDS
 from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import YamlError, load_yaml
 from monitor.values.secrets import redact
 
-DESTINATION_KINDS = ("channel", "email", "webhook", "apprise")
+DESTINATION_KINDS = ("channel", *INLINE_KINDS)
 
 
 def destination_key(entry: Mapping[str, str]) -> str:
@@ -35,12 +36,10 @@ def split_destination(key: str) -> tuple[str, str]:
 
 
 def show_destination(key: str) -> str:
-    """A destination safe to print: URL passwords and apprise tokens hidden."""
+    """A destination safe to print: URL passwords hidden, and whatever else its kind hides."""
     kind, _, value = key.partition(":")
-    if kind == "apprise":
-        scheme, _, _ = value.partition("://")
-        return f"apprise:{scheme}://…"
-    return f"{kind}:{redact(value)}"
+    shown = KINDS[kind].Settings.show(value) if kind in KINDS else redact(value)
+    return f"{kind}:{shown}"
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.alerting.routing import unknown_channel_problems
+from monitor.alerting.routing import DESTINATION_KINDS, unknown_channel_problems
 from monitor.config.settings import Settings, load_settings
 from monitor.contracts import Problem, Registry, load_contracts
+from monitor.contracts.kinds import Kinds
 from monitor.contracts.loader import SETTINGS_FILE
+from monitor.probes import PORT_KINDS
+
+KINDS = Kinds(ports=PORT_KINDS, destinations=DESTINATION_KINDS)  # what contracts may name
 
 
 @dataclass
@@ -42,7 +46,7 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
     settings, settings_problems = load_settings(directory)
     # a missing path is reported once, below, rather than again by the loader
     registry = load_contracts([p for p in contract_paths if p.exists()] if contract_paths
-                              else [directory])
+                              else [directory], KINDS)
     missing = [Problem(str(p), 1, "(file)", "no such file or directory")
                for p in contract_paths if not p.exists()]
     problems += settings_problems + missing + registry.problems

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.contracts.dcs import is_dcs, load_dcs
+from monitor.contracts.kinds import Kinds
 from monitor.contracts.model import DataProduct
 from monitor.contracts.native import is_native, load_native
 from monitor.contracts.odcs import is_odcs, load_odcs
@@ -46,7 +47,8 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def load_contracts(paths: Iterable[Path]) -> Registry:
+def load_contracts(paths: Iterable[Path], kinds: Kinds) -> Registry:
+    """Every product under `paths`, its ports and destinations checked against `kinds`."""
     registry = Registry()
     documents: list[YamlDocument] = []
     for path in contract_files(paths):
@@ -61,7 +63,7 @@ def load_contracts(paths: Iterable[Path]) -> Registry:
     for document in documents:
         if document.path.resolve() in bound:
             continue  # read through the native file that binds it
-        product, problems = load_document(document)
+        product, problems = load_document(document, kinds)
         registry.problems += problems
         if product is None:
             continue
@@ -75,10 +77,10 @@ def load_contracts(paths: Iterable[Path]) -> Registry:
     return registry
 
 
-def load_document(document: YamlDocument) -> tuple[DataProduct | None, list[Problem]]:
+def load_document(document: YamlDocument, kinds: Kinds) -> tuple[DataProduct | None, list[Problem]]:
     data = document.data
     if is_native(data):
-        return load_native(document, _load_standard_file)
+        return load_native(document, _load_standard_file, kinds)
     if is_odcs(data) or is_dcs(data):
         standard, problems = _load_standard(document)
         if standard is None or problems:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from monitor.contracts.kinds import Kinds
 from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import (
     Consumer,
@@ -29,7 +30,7 @@ def is_native(data: object) -> bool:
     return isinstance(data, dict) and data.get("apiVersion") == "meshwatch/v1"
 
 
-def load_native(document: YamlDocument, load_standard: StandardLoader
+def load_native(document: YamlDocument, load_standard: StandardLoader, kinds: Kinds
                 ) -> tuple[DataProduct | None, list[Problem]]:
     problems: list[Problem] = []
     try:
@@ -46,7 +47,7 @@ def load_native(document: YamlDocument, load_standard: StandardLoader
         else:
             standard, standard_problems = load_standard(path)
             problems += standard_problems
-    problems += _cross_check(document, standard)
+    problems += _cross_check(document, standard) + _kind_problems(document, kinds)
     if spec is None or problems:
         return None, problems
     return _product(spec, standard, document), problems
@@ -148,25 +149,45 @@ def _cross_check(document: YamlDocument, standard: StandardContract | None) -> l
                 problems.append(problem_at(document, ("ports", index, key),
                                            f"environment variable {name} is not set "
                                            f"(or give a default: ${{{name}:-value}})"))
-    problems += _probe_option_problems(document)
     return problems
 
 
-def _probe_option_problems(document: YamlDocument) -> list[Problem]:
-    """Each port kind checks its own settings; `${ENV}` placeholders are still text here."""
-    from monitor.probes import KINDS, probe_class  # here: probes import the contract model
-
+def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
+    """Each port's type is a known kind that checks its own settings (`${ENV}` placeholders are
+    still text here), and each destination names a known kind."""
     problems: list[Problem] = []
     for index, port in _entries(document.data, "ports"):
         kind = port.get("type")
-        if not isinstance(kind, str) or kind not in KINDS:
-            continue  # an unknown type is reported by PortSpec
+        if not isinstance(kind, str):
+            continue  # PortSpec reports it
+        options_model = kinds.port_options(kind)
+        if options_model is None:
+            known = ", ".join(map(repr, kinds.ports))
+            problems.append(problem_at(document, ("ports", index, "type"),
+                                       f"unknown port type {kind!r} (types: {known})"))
+            continue
         options = {key: value for key, value in port.items() if key not in PortSpec.model_fields}
         try:
-            probe_class(kind).Options.model_validate(options)
+            options_model.model_validate(options)
         except ValidationError as error:
             problems += problems_from_validation(document, error, prefix=("ports", index))
+    for where, entry in _destinations(document.data):
+        if len(entry) == 1 and next(iter(entry)) not in kinds.destinations:
+            problems.append(problem_at(document, where,
+                                       f"unknown destination kind {next(iter(entry))!r} "
+                                       f"(kinds: {', '.join(map(repr, kinds.destinations))})"))
     return problems
+
+
+def _destinations(data: dict) -> list[tuple[tuple, dict]]:
+    """Every `notify:` entry of the owner and the consumers, with its place in the file."""
+    owner = data.get("owner")
+    places = [(("owner", "notify"), owner.get("notify"))] if isinstance(owner, dict) else []
+    places += [(("consumers", index, "notify"), consumer.get("notify"))
+               for index, consumer in _entries(data, "consumers")]
+    return [((*where, position), entry) for where, entries in places
+            if isinstance(entries, list)
+            for position, entry in enumerate(entries) if isinstance(entry, dict)]
 
 
 def _entries(data: dict, key: str) -> list[tuple[int, dict]]:

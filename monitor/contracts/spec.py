@@ -11,6 +11,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -24,29 +25,25 @@ from monitor.values.targets import parse_target
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
-PORT_KINDS = ("http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat")
-NOTIFY_KEYS = ("channel", "email", "webhook", "apprise")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class NotifySpec(Strict):
-    channel: str | None = None
-    email: str | None = None
-    webhook: str | None = None
-    apprise: str | None = None
+class NotifySpec(RootModel[dict[str, str]]):
+    """One destination, `{KIND: VALUE}`: `{channel: NAME}` or an inline kind such as
+    `{email: ADDRESS}`. Which kinds exist is checked against the notifier kinds."""
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> NotifySpec:
-        given = [key for key in NOTIFY_KEYS if getattr(self, key)]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(NOTIFY_KEYS)}")
+    def _one_pair(self) -> NotifySpec:
+        if len(self.root) != 1 or not next(iter(self.root.values())):
+            raise ValueError("a destination is one KIND: VALUE pair, e.g. {channel: NAME} or "
+                             "{email: team@example.com}")
         return self
 
     def as_destination(self) -> dict[str, str]:
-        return {key: value for key, value in self.model_dump().items() if value}
+        return dict(self.root)
 
 
 class MetadataSpec(Strict):
@@ -100,7 +97,7 @@ class PortSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    type: Literal["http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat"]
+    type: str  # a probe kind; checked against them (`contracts.kinds.Kinds.ports`)
     interval: Duration = timedelta(minutes=1)
     timeout: Duration = timedelta(seconds=10)
 

@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.config.settings import split_host_port
+from monitor.values.addresses import split_host_port
 
 TIMEOUT = 0.5  # seconds: the daemon answers /healthz from memory
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy

@@ -1,24 +1,41 @@
-"""Probe kinds, found by the port's `type`. Adding a kind: one module and one line below."""
+"""Probe kinds, found by the port's `type`.
+
+A kind is one module here, named after it, that owns its probe class (`kind`, `Options` — the
+port's own settings and their validation — and `check`); adding one is that module plus its name
+in `MODULES` below. Modules load on first use, so a kind's client library loads only when used.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
+
+from pydantic import BaseModel
 
 from monitor.probes.base import Observation, Probe, ProbeFailure
 
-# kind → "module:Class"; imported on first use so a kind's client library loads only when used
-KINDS: dict[str, str] = {
-    "http": "monitor.probes.http:HttpProbe",
-    "sql": "monitor.probes.sql:SqlProbe",
-    "azure_blob": "monitor.probes.azure_blob:AzureBlobProbe",
-    "azure_monitor_logs": "monitor.probes.azure_monitor_logs:AzureMonitorLogsProbe",
-    "heartbeat": "monitor.probes.heartbeat:HeartbeatProbe",
-}
+MODULES = ("http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat")
 
 
+@cache
 def probe_class(kind: str) -> type[Probe]:
-    module, _, name = KINDS[kind].partition(":")
-    return getattr(import_module(module), name)
+    if kind not in MODULES:
+        raise KeyError(f"unknown port type {kind!r}")
+    module = import_module(f"{__name__}.{kind}")
+    [probe] = [value for value in vars(module).values()
+               if isinstance(value, type) and issubclass(value, Probe)
+               and value.__module__ == module.__name__]
+    assert probe.kind == kind, f"{module.__name__} declares kind {probe.kind!r}"
+    return probe
 
 
-__all__ = ["KINDS", "Observation", "Probe", "ProbeFailure", "probe_class"]
+def _options_of(kind: str):
+    def options() -> type[BaseModel]:
+        return probe_class(kind).Options
+    return options
+
+
+PORT_KINDS = {kind: _options_of(kind) for kind in MODULES}  # for `contracts.kinds.Kinds.ports`
+
+
+__all__ = ["MODULES", "PORT_KINDS", "Observation", "Probe", "ProbeFailure", "probe_class"]

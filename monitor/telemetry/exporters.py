@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 
-from monitor.config.settings import (
+from monitor.telemetry.settings import (
     AzureMonitorExporter,
     OtlpExporter,
     PrometheusExporter,

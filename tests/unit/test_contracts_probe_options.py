@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from monitor.config.loading import KINDS
 from monitor.contracts import load_contracts
 
 CONTRACT = """\
@@ -39,7 +40,7 @@ def line_with(path: Path, fragment: str) -> int:
 
 
 def test_http_and_sql_ports_with_placeholders_in_their_settings_load(tmp_path):
-    registry = load_contracts([write(tmp_path, CONTRACT)])
+    registry = load_contracts([write(tmp_path, CONTRACT)], KINDS)
     assert registry.problems == []
     assert [port.type for port in registry.products["shop/basket"].ports] == ["http", "sql"]
 
@@ -47,7 +48,7 @@ def test_http_and_sql_ports_with_placeholders_in_their_settings_load(tmp_path):
 def test_an_unknown_http_option_and_a_bad_expected_status_are_reported_at_their_lines(tmp_path):
     bad = write(tmp_path, CONTRACT.replace("    freshness: {json_path: generated_at}\n",
                                            "    expected_status: [200, 999]\n    verify_ssl: false\n"))
-    registry = load_contracts([bad])
+    registry = load_contracts([bad], KINDS)
     assert registry.products == {}
     assert sorted(str(problem) for problem in registry.problems) == sorted([
         f"{bad}:{line_with(bad, 'expected_status')}: ports[0].expected_status: "
@@ -58,5 +59,5 @@ def test_an_unknown_http_option_and_a_bad_expected_status_are_reported_at_their_
 
 def test_a_sql_port_without_a_url_is_reported_at_the_port(tmp_path):
     bad = write(tmp_path, CONTRACT.replace("    url: ${SHOP_SQL_URL:-sqlite:///shop.db}\n", ""))
-    (problem,) = load_contracts([bad]).problems
+    (problem,) = load_contracts([bad], KINDS).problems
     assert str(problem) == f"{bad}:{line_with(bad, 'name: warehouse')}: ports[1].url: Field required"

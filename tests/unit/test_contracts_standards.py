@@ -9,16 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config.loading import KINDS
 from monitor.contracts import Indicator, load_contracts
 from monitor.values.durations import format_duration, parse_duration
 from monitor.values.targets import format_target, parse_target
-from tests.conftest import STANDARDS
+from tests.support.repository import STANDARDS
 
 PUBLISHED = sorted(STANDARDS.rglob("*.yaml"))
 
 
 def only_product(path: Path):
-    registry = load_contracts([path])
+    registry = load_contracts([path], KINDS)
     assert registry.problems == []
     (product,) = registry.products.values()
     return product
@@ -234,7 +235,7 @@ def test_odcs_values_that_cannot_be_read_are_reported_at_their_line(tmp_path):
         - {property: latency, value: 4, unit: fortnight}
         - {property: availability, value: 99.9, unit: percent}
         """)
-    registry = load_contracts([path])
+    registry = load_contracts([path], KINDS)
     assert registry.products == {}
     assert [str(p) for p in registry.problems] == [
         f"{path}:11: slaProperties[0].value: 'abc' is not a percentage (e.g. 99.9%)",
@@ -254,7 +255,7 @@ def test_dcs_threshold_that_is_no_duration_is_reported_at_its_line(tmp_path):
             threshold: a day or so
             timestampField: orders.updated_at
         """), encoding="utf-8")
-    registry = load_contracts([path])
+    registry = load_contracts([path], KINDS)
     assert [str(p) for p in registry.problems] == [
         f"{path}:7: servicelevels.freshness.threshold: 'a day or so' is not a duration "
         "(e.g. 300ms, 5m, 1h30m, 30d, PT1H)"]
@@ -278,7 +279,7 @@ def test_a_native_file_binds_a_published_odcs_contract(tmp_path):
         objectives:
           - {name: blob-availability, port: my-azure, indicator: availability, target: "99.5"}
         """), encoding="utf-8")
-    registry = load_contracts([tmp_path])
+    registry = load_contracts([tmp_path], KINDS)
     assert registry.problems == []
     (product,) = registry.products.values()
     assert product.format == "meshwatch/v1 + odcs/v3.0.2"

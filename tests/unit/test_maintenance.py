@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
+from monitor.config.loading import KINDS
 from monitor.contracts import load_contracts
 from monitor.contracts.maintenance import describe, maintenance_spans, occurrences, window_at
 from monitor.contracts.model import MaintenanceWindow, product_json
-from tests.conftest import ROOT
+from tests.support.repository import ROOT
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 HOUR, DAY, WEEK = timedelta(hours=1), timedelta(days=1), timedelta(days=7)
@@ -182,22 +183,22 @@ def contract(directory: Path, window: str) -> Path:
 
 
 def problems(path: Path) -> list[str]:
-    return [f"{p.line}: {p.field}: {p.message}" for p in load_contracts([path]).problems]
+    return [f"{p.line}: {p.field}: {p.message}" for p in load_contracts([path], KINDS).problems]
 
 
 def test_a_local_start_in_a_time_zone_loads_as_wall_time_there(tmp_path):
     path = contract(tmp_path, "{start: 2027-03-14T02:00:00, duration: 2h, every: 7d, "
                               "timezone: Europe/Amsterdam}")
-    [window] = load_contracts([path]).products["shop/basket"].maintenance
+    [window] = load_contracts([path], KINDS).products["shop/basket"].maintenance
     assert window == SUNDAYS
-    [shown] = product_json(load_contracts([path]).products["shop/basket"])["maintenance"]
+    [shown] = product_json(load_contracts([path], KINDS).products["shop/basket"])["maintenance"]
     assert shown == {"start": "2027-03-14T02:00:00+01:00", "duration": "2h", "every": "7d",
                      "timezone": "Europe/Amsterdam", "rrule": None}
 
 
 def test_an_aware_start_without_a_time_zone_keeps_recurring_in_utc(tmp_path):
     path = contract(tmp_path, '{start: "2026-12-01T02:00:00Z", duration: 2h, rrule: FREQ=WEEKLY}')
-    [window] = load_contracts([path]).products["shop/basket"].maintenance
+    [window] = load_contracts([path], KINDS).products["shop/basket"].maintenance
     assert (window.timezone, window.rrule) == ("UTC", "FREQ=WEEKLY")
 
 

@@ -12,7 +12,9 @@ resolved.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from monitor.alerting.messages import (
     AlertItem,
@@ -22,7 +24,8 @@ from monitor.alerting.messages import (
     describe_measure,
     describe_promise,
 )
-from monitor.alerting.notifiers.base import Notifier, post_json
+from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, post_json
+from monitor.contracts.spec import Duration
 
 
 def alert_name(condition: str) -> str:
@@ -54,8 +57,23 @@ def _alert(message: Message, item: AlertItem, ends: str | None) -> dict[str, Any
     return alert
 
 
+class AlertmanagerSettings(ChannelSettings):
+    type: Literal["alertmanager"]
+    url: str = Field(description="Alertmanager's base URL, e.g. http://127.0.0.1:9093")
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+
+
 class AlertmanagerNotifier(Notifier):
     kind = "alertmanager"
+    Settings = AlertmanagerSettings
+
+    @classmethod
+    def from_settings(cls, settings: AlertmanagerSettings, secrets: Secrets,
+                      smtp=None) -> AlertmanagerNotifier:
+        return cls(url=secrets.required(settings.url),
+                   headers={k: secrets.required(v) for k, v in settings.headers.items()},
+                   timeout=settings.timeout)
 
     def __init__(self, url: str, headers: dict[str, str] | None = None,
                  timeout: timedelta = timedelta(seconds=10)):

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-import apprise
+from typing import ClassVar, Literal
+
+from pydantic import Field
 
 from monitor.alerting.messages import Message, MessageStatus, subject, text
-from monitor.alerting.notifiers.base import Notifier, TransportError
+from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, TransportError
+
+
+class AppriseSettings(ChannelSettings):
+    type: Literal["apprise"]
+    url: str = Field(description="an apprise URL, e.g. slack://…, msteams://…, pagerduty://…")
+    inline: ClassVar[str | None] = "url"
+
+    @classmethod
+    def show(cls, value: str) -> str:
+        scheme, _, _ = value.partition("://")  # an apprise URL holds its tokens anywhere
+        return f"{scheme}://…"
 
 
 class AppriseNotifier(Notifier):
     kind = "apprise"
+    Settings = AppriseSettings
+
+    @classmethod
+    def from_settings(cls, settings: AppriseSettings, secrets: Secrets, smtp=None) -> AppriseNotifier:
+        return cls(url=secrets.required(settings.url, sensitive=True))  # tokens live in the URL
 
     def __init__(self, url: str):
         self.url = url
 
     def send(self, message: Message) -> None:
+        import apprise  # here: the library takes a while to load, and only this kind needs it
+
         client = apprise.Apprise()
         if not client.add(self.url):
             raise TransportError("apprise does not recognise this URL (check its scheme and "

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from monitor.alerting.messages import Message
+from monitor.values.secrets import redact, resolve
+
+if TYPE_CHECKING:
+    from monitor.alerting.settings import SmtpSettings
 
 USER_AGENT = "meshwatch-alerting/1"
 
@@ -24,10 +31,63 @@ class TransportError(Exception):
         self.permanent = permanent
 
 
+class ChannelSettings(BaseModel):
+    """A channel of `meshwatch.yaml` (`channels: {NAME: {type: KIND, …}}`). Each kind's module
+    subclasses it with `type: Literal["KIND"]` and its fields. `inline` names the field that a
+    contract's `{KIND: VALUE}` destination sets (None: the kind is only used through channels)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    inline: ClassVar[str | None] = None
+
+    @classmethod
+    def from_inline(cls, kind: str, value: str) -> ChannelSettings:
+        """The settings of a contract's `{KIND: VALUE}` destination."""
+        assert cls.inline is not None, f"{kind} destinations are only used through channels"
+        field = cls.model_fields[cls.inline]
+        is_list = getattr(field.annotation, "__origin__", None) is list
+        return cls.model_validate({"type": kind, cls.inline: [value] if is_list else value})
+
+    @classmethod
+    def show(cls, value: str) -> str:
+        """An inline destination's value safe to print (URL passwords hidden)."""
+        return redact(value)
+
+
+class Secrets:
+    """Resolves `${ENV}` placeholders at send time and remembers every value that must be kept
+    out of error messages: whatever a placeholder gave, and fields that are secret as a whole."""
+
+    def __init__(self, environ: Mapping[str, str] = os.environ):
+        self.environ = environ
+        self.values: list[str] = []
+
+    def __call__(self, text: str | None, sensitive: bool = False) -> str | None:
+        if text is None:
+            return None
+        resolved = resolve(text, self.environ)
+        if sensitive or resolved != text:
+            self.values.append(resolved)
+        return resolved
+
+    def required(self, text: str, sensitive: bool = False) -> str:
+        resolved = self(text, sensitive)
+        assert resolved is not None
+        return resolved
+
+
 class Notifier(ABC):
-    """Sends messages to one destination; built from its channel settings, secrets resolved."""
+    """Sends messages to one destination; built from its channel settings, secrets resolved.
+    A kind is one module: its `Settings` model, its `kind` name, `from_settings` and `send`."""
 
     kind: ClassVar[str]
+    Settings: ClassVar[type[ChannelSettings]]
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Any, secrets: Secrets,
+                      smtp: SmtpSettings | None) -> Notifier:
+        """The notifier of one channel; raise TransportError when it cannot be built."""
 
     @abstractmethod
     def send(self, message: Message) -> None:

@@ -7,9 +7,15 @@ import ssl
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
 
 from monitor.alerting.messages import Message, html_body, subject, text
-from monitor.alerting.notifiers.base import Notifier, TransportError
+from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, TransportError
+
+if TYPE_CHECKING:
+    from monitor.alerting.settings import SmtpSettings
 
 
 def valid_address(address: str) -> bool:
@@ -18,8 +24,26 @@ def valid_address(address: str) -> bool:
     return bool(parsed) and parsed == address.strip() and bool(local) and "." in domain[1:]
 
 
+class EmailSettings(ChannelSettings):
+    type: Literal["email"]
+    to: list[str] = Field(min_length=1)
+    inline: ClassVar[str | None] = "to"
+
+
 class EmailNotifier(Notifier):
     kind = "email"
+    Settings = EmailSettings
+
+    @classmethod
+    def from_settings(cls, settings: EmailSettings, secrets: Secrets,
+                      smtp: SmtpSettings | None) -> EmailNotifier:
+        if smtp is None:
+            raise TransportError("email needs an smtp: section in meshwatch.yaml", permanent=True)
+        password = smtp.password.get_secret_value() if smtp.password else None
+        return cls(to=[secrets.required(a) for a in settings.to], host=smtp.host, port=smtp.port,
+                   from_address=smtp.from_address, username=secrets(smtp.username),
+                   password=secrets(password, sensitive=True), starttls=smtp.starttls,
+                   ca_file=smtp.ca_file, timeout=smtp.timeout)
 
     def __init__(self, to: list[str], host: str, port: int = 25, from_address: str = "meshwatch@localhost",
                  username: str | None = None, password: str | None = None, starttls: bool = False,

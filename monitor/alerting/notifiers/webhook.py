@@ -13,10 +13,13 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr
 
 from monitor.alerting.messages import Message
-from monitor.alerting.notifiers.base import Notifier, post_json
+from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, post_json
+from monitor.contracts.spec import Duration
 
 PAYLOAD_VERSION = "1"
 
@@ -40,8 +43,25 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class WebhookSettings(ChannelSettings):
+    type: Literal["webhook"]
+    url: str
+    secret: SecretStr | None = Field(None, description="signs the body: X-Meshwatch-Signature")
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+    inline: ClassVar[str | None] = "url"
+
+
 class WebhookNotifier(Notifier):
     kind = "webhook"
+    Settings = WebhookSettings
+
+    @classmethod
+    def from_settings(cls, settings: WebhookSettings, secrets: Secrets, smtp=None) -> WebhookNotifier:
+        secret = settings.secret.get_secret_value() if settings.secret else None
+        return cls(url=secrets.required(settings.url), secret=secrets(secret, sensitive=True),
+                   headers={k: secrets.required(v) for k, v in settings.headers.items()},
+                   timeout=settings.timeout)
 
     def __init__(self, url: str, secret: str | None = None, headers: dict[str, str] | None = None,
                  timeout: timedelta = timedelta(seconds=10)):
