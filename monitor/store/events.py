@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.slo.budget import Counts
+from monitor.store.dialect import dialect_insert
 from monitor.store.rollups import hour_bucket, minute_bucket, split_window
 from monitor.store.tables import EventHour, EventMinute, Series
 
@@ -101,11 +101,6 @@ def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> No
                      (column.is_(None) | (column < bindparam("minute")), bindparam("minute")),
                      else_=column)))
     connection.execute(statement, [{"series": s, "minute": m} for s, m in newest.items()])
-
-
-def dialect_insert(connection: Connection):
-    """INSERT with ON CONFLICT for the connection's database (SQLite or PostgreSQL)."""
-    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def window_counts(connection: Connection, ids: Sequence[int],

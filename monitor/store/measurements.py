@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, case, delete, func, select
 
 from monitor.contracts.results import ProbeResult
-from monitor.store.events import dialect_insert
+from monitor.store.dialect import dialect_insert
 from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord
 
 
