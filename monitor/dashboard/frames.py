@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pandas as pd
 
 from monitor.contracts import Problem
-from monitor.contracts.model import DataProduct, Objective
+from monitor.contracts.model import DataProduct, Indicator, Objective, Port
 from monitor.evaluation.mesh import ObjectiveReport
 from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Status
+from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
+from monitor.values.secrets import redact
 from monitor.values.targets import format_target
 
 STATUS_LABEL = {Status.BREACHED: "breached", Status.AT_RISK: "at risk",
@@ -27,6 +29,11 @@ CELL_STYLE = {"breached": "background-color: #fdd; color: #900; font-weight: 600
               "ok": "color: #262", "not in force": "color: #888"}
 OVERVIEW_COLUMNS = ["status", "product", "domain", "owner", "objectives", "budget left",
                     "conditions", "alerts firing", "description"]
+CONSUMER_COLUMNS = ["team", "contact", "purpose", "from", "until", "objectives", "notify"]
+PROBE_COLUMNS = ["port", "kind", "last probe", "result", "latency ms", "newest data", "data age",
+                 "error", "failing since"]
+
+Local = Callable[[datetime | None], str]  # a time as people read it, in the configured zone
 
 
 def status_badge(status: Status) -> str:
@@ -116,6 +123,26 @@ def objective_rows(product: DataProduct) -> pd.DataFrame:
         for o in product.objectives])
 
 
+def consumer_rows(product: DataProduct) -> pd.DataFrame:
+    """The contract's consumers: what each agreed on and where it is told (secrets hidden)."""
+    return pd.DataFrame([{
+        "team": c.team, "contact": c.contact or "", "purpose": c.purpose or "",
+        "from": str(c.start or "…"), "until": str(c.end or "…"),
+        "objectives": ", ".join(c.objectives) if c.objectives is not None else "all",
+        "notify": ", ".join(f"{k}:{v}" for n in c.notify for k, v in redact(n).items())}
+        for c in product.consumers], columns=CONSUMER_COLUMNS)
+
+
+def port_rows(product: DataProduct) -> pd.DataFrame:
+    return pd.DataFrame([{"port": p.name, "type": p.type, "interval": format_duration(p.interval),
+                          "timeout": format_duration(p.timeout)} for p in product.ports],
+                        columns=["port", "type", "interval", "timeout"])
+
+
+def term_rows(product: DataProduct) -> pd.DataFrame:
+    return pd.DataFrame([{"term": k, "value": str(v)} for k, v in redact(product.terms).items()])
+
+
 def burn_rate_rows(report: ObjectiveReport) -> pd.DataFrame:
     """Each alert rule of the objective: its windows, the burn rates now, whether it holds."""
     evaluation = report.evaluation
@@ -154,6 +181,49 @@ def burndown_series(buckets: pd.DataFrame, objective: Objective, start: datetime
     head = pd.DataFrame([{"at": start, "good": 0, "total": 0,
                           "budget left": 100.0 if allowed else float("nan")}])
     return pd.concat([head, frame[["at", "good", "total", "budget left"]]], ignore_index=True)
+
+
+def probe_data_age(result: PortResult) -> timedelta | None:
+    """How old the newest data was when the probe ran; None when it saw no data."""
+    return None if result.newest_data_at is None else result.started_at - result.newest_data_at
+
+
+def measurement_rows(objective: Objective, results: Iterable[PortResult]) -> pd.DataFrame:
+    """Per probe: the latency (ms) of a latency objective, else the data age (min) it saw."""
+    if objective.indicator is Indicator.LATENCY:
+        rows = [(r.started_at, r.latency_ms) for r in results if r.ok and r.latency_ms is not None]
+    else:
+        rows = [(r.started_at, age.total_seconds() / 60) for r in results
+                if (age := probe_data_age(r)) is not None]
+    return pd.DataFrame(rows, columns=["at", "value"])
+
+
+def latest_probe_rows(product: DataProduct, latest: Mapping[str, PortResult], local: Local
+                      ) -> pd.DataFrame:
+    """One row per port of the contract: its newest probe result, or that it was never probed."""
+    return pd.DataFrame([_latest_probe_row(port, latest.get(port.name), local)
+                         for port in product.ports], columns=PROBE_COLUMNS)
+
+
+def _latest_probe_row(port: Port, result: PortResult | None, local: Local) -> dict[str, str]:
+    if result is None:
+        return {"port": port.name, "kind": port.type, "last probe": "—", "latency ms": "—",
+                "result": "never probed", "newest data": "—", "data age": "—", "error": "",
+                "failing since": ""}
+    age = probe_data_age(result)
+    return {
+        "port": port.name, "kind": result.kind, "last probe": local(result.started_at),
+        "result": "ok" if result.ok else "failed",
+        "latency ms": "—" if result.latency_ms is None else f"{result.latency_ms:.1f}",
+        "newest data": local(result.newest_data_at),
+        "data age": format_duration(timedelta(seconds=round(age.total_seconds()))) if age else "—",
+        "error": f"{result.error_class}: {result.error}" if result.error else "",
+        "failing since": local(result.failing_since) if result.failing_since else ""}
+
+
+def failed_probe_rows(failed: Iterable[PortResult], local: Local) -> pd.DataFrame:
+    return pd.DataFrame([{"at": local(r.started_at), "port": r.port, "error class": r.error_class,
+                          "error": r.error} for r in failed])
 
 
 # --- reports -----------------------------------------------------------------------------------
