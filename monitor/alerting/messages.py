@@ -19,6 +19,8 @@ from monitor.contracts.severity import Severity
 from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
 from monitor.values.durations import format_duration, human_duration
 from monitor.values.targets import format_target
+from monitor.values.text import iso_time as iso  # process and history write payload times with it
+from monitor.values.text import percent
 
 
 class MessageStatus(StrEnum):
@@ -70,10 +72,6 @@ class Message:
                       for item in payload["alerts"])
         return cls(**{**payload, "status": MessageStatus(payload["status"]), "alerts": items,
                       "delivery_id": delivery_id})
-
-
-def iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 def product_link(dashboard_url: str, product: str) -> str:
@@ -162,12 +160,12 @@ def describe_promise(item: AlertItem) -> str:
 
 def describe_measure(item: AlertItem) -> str:
     m = item.measured
-    parts = [f"compliance {_percent(m.get('compliance'), 3)}",
-             f"error budget left {_percent(m.get('error_budget_remaining'), 1)}"]
+    parts = [f"compliance {percent(m.get('compliance'), 3)}",
+             f"error budget left {percent(m.get('error_budget_remaining'), 1)}"]
     whole = m.get("window_budget_remaining")
     if whole is not None and m.get("error_budget_remaining") is not None \
             and abs(whole - m["error_budget_remaining"]) >= 0.05:  # a window far from full
-        parts[-1] += f" of the events so far ({_percent(whole, 1)} of a full window's)"
+        parts[-1] += f" of the events so far ({percent(whole, 1)} of a full window's)"
     if m.get("burn_rate") is not None:
         rate = f"burn rate {m['burn_rate']:.2f}"
         if m.get("burn_rate_short") is not None:
@@ -229,10 +227,6 @@ def _share(value: float) -> str:
 def _window_words(window: str) -> str:
     """`30d` → `30-day`, `7d` → `7-day`, `12h` → `12h`."""
     return f"{window[:-1]}-day" if window.endswith("d") and window[:-1].isdigit() else window
-
-
-def _percent(value: float | None, digits: int) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
 def _when(value: str) -> str:

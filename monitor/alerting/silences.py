@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from monitor.store.tables import SilenceRecord
+from monitor.values.text import iso_time
 
 TABLE = SilenceRecord.__table__
 
@@ -32,7 +33,7 @@ class Silence:
 
     def as_json(self, at: datetime) -> dict:
         return {"id": self.id, "product": self.product, "objective": self.objective,
-                "starts_at": _iso(self.starts_at), "ends_at": _iso(self.ends_at),
+                "starts_at": iso_time(self.starts_at), "ends_at": iso_time(self.ends_at),
                 "comment": self.comment, "created_by": self.created_by,
                 "active": self.active(at)}
 
@@ -72,7 +73,3 @@ def active_silences(connection: Connection, at: datetime) -> list[Silence]:
 def _get(connection: Connection, silence_id: int) -> Silence | None:
     row = connection.execute(select(TABLE).where(TABLE.c.id == silence_id)).first()
     return Silence(**row._mapping) if row else None
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")

@@ -27,6 +27,7 @@ from monitor.reports.render import output_format, render
 from monitor.store import StoreUnavailable, open_store
 from monitor.store.importer import import_events
 from monitor.store.rollups import floor_minute, minute_time
+from monitor.values.text import iso_time
 
 app = typer.Typer(help="SLO monitoring for the data products of a data mesh.",
                   no_args_is_help=True, add_completion=False)
@@ -47,10 +48,6 @@ def _usable_config(config_dir: Path) -> Config:
     if any(p.file.endswith("meshwatch.yaml") or p.field == "(directory)" for p in config.problems):
         raise typer.Exit(2)
     return config
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _store(config: Config):
@@ -181,7 +178,7 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     engine = _store(config)
     results, reports, at = asyncio.run(check_once(config, engine))
     if as_json:
-        document = {"at": _iso(window_end(at)),
+        document = {"at": iso_time(window_end(at)),
                     "objectives": [report_json(r) for r in reports],
                     "probes": [probe_json(r) for r in results]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -209,7 +206,7 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
         reports = evaluate_mesh(connection, config.registry.products.values(), moment,
                                 config.settings.slo.policy())
     if as_json:
-        document = {"at": _iso(window_end(moment)),
+        document = {"at": iso_time(window_end(moment)),
                     "objectives": [report_json(r) for r in reports]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
@@ -278,7 +275,7 @@ def alerts(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> N
     with engine.connect() as connection:
         overview = alert_overview(connection, now)
     if as_json:
-        document = {"at": now.isoformat().replace("+00:00", "Z"), "alerts": overview}
+        document = {"at": iso_time(now), "alerts": overview}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print_alerts(out, overview, now)

@@ -12,13 +12,10 @@ from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import STATUS_ORDER
 from monitor.values.durations import format_duration
 from monitor.values.targets import format_target
+from monitor.values.text import percent
 
 STATUS_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "magenta",
                 "not_in_force": "dim"}
-
-
-def percent(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
 def print_evaluations(console: Console, reports: list[ObjectiveReport], at) -> None:

@@ -18,6 +18,7 @@ from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
 from monitor.values.secrets import redact
 from monitor.values.targets import format_target
+from monitor.values.text import percent
 
 STATUS_LABEL = {Status.BREACHED: "breached", Status.AT_RISK: "at risk",
                 Status.NO_DATA: "no data", Status.OK: "ok", Status.NOT_IN_FORCE: "not in force"}
@@ -44,10 +45,6 @@ def status_badge(status: Status) -> str:
 def styled_status(frame: pd.DataFrame, column: str = "status"):
     """The frame with its status column coloured (a pandas Styler st.dataframe shows)."""
     return frame.style.map(lambda value: CELL_STYLE.get(value, ""), subset=[column])
-
-
-def percent(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
 def worst(statuses: Iterable[Status]) -> Status:
