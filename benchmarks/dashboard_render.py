@@ -223,8 +223,9 @@ def app_test(config_dir: Path, repeat: int) -> dict[str, float]:
 def browser(config_dir: Path, repeat: int) -> dict[str, float]:
     from playwright.sync_api import expect, sync_playwright
 
-    sys.path.insert(0, str(ROOT / "tests" / "integration"))
-    from test_dashboard_browser import free_port, settle, wait_until_healthy
+    sys.path.insert(0, str(ROOT))  # the test helpers live in the source tree, not the package
+    from tests.support.browser import settle, wait_until_healthy
+    from tests.support.ports import free_port
 
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MESHWATCH_")}

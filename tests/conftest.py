@@ -1,23 +1,17 @@
-"""Shared fixtures: a store on SQLite and on the machine's PostgreSQL, and a hand-driven clock."""
+"""Shared fixtures: a store on SQLite and on the machine's PostgreSQL, and a hand-driven clock;
+each test is marked `unit` or `integration` after its folder."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from monitor.store import open_store
-
-ROOT = Path(__file__).resolve().parent.parent
-STANDARDS = ROOT.parent / "shared" / "fixtures" / "standards"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MESHWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
+from tests.support.clock import FakeClock
+from tests.support.postgres import postgres_database
+from tests.support.repository import ROOT
 
 KINDS = {"unit", "integration"}  # the folder a test lies in is its kind
 
@@ -28,20 +22,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         kind = next((part for part in item.path.relative_to(ROOT / "tests").parts if part in KINDS), None)
         if kind:
             item.add_marker(kind)
-
-
-class FakeClock:
-    """A clock tests move by hand: `clock()` reads it, `clock.advance(...)` moves it."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta = timedelta(minutes=1)) -> datetime:
-        self.now += delta
-        return self.now
 
 
 @pytest.fixture(autouse=True)
@@ -59,30 +39,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def _postgres_database() -> Iterator[str]:
-    name = f"mw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # the machine's PostgreSQL is part of the test environment
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is needed for the store tests: {error}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request, tmp_path) -> Iterator[str]:
     """A fresh, empty store URL, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'meshwatch.db'}"
     else:
-        yield from _postgres_database()
+        yield from postgres_database()
 
 
 @pytest.fixture
@@ -96,4 +59,4 @@ def store(store_url):
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database (for tests that only make sense there)."""
-    yield from _postgres_database()
+    yield from postgres_database()

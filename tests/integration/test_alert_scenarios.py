@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from alerting_support import WebhookReceiver, consumer
 from sqlalchemy import select
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
@@ -53,6 +52,7 @@ from monitor.evaluation.mesh import evaluate_mesh
 from monitor.store import Event, record_events
 from monitor.store.tables import NotificationRecord
 from monitor.values.durations import format_duration, parse_duration
+from tests.support.alerting import WebhookReceiver, consumer
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 SECOND, MINUTE, HOUR, DAY = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1),

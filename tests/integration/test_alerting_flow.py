@@ -6,19 +6,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from alerting_support import (
-    AVAILABILITY,
-    FAST_BURN,
-    FRESHNESS,
-    NO_DATA,
-    SLOW_BURN,
-    WebhookReceiver,
-    consumer,
-    healthy,
-    product,
-    report,
-    settings,
-)
 from sqlalchemy import select
 
 from monitor.alerting import (
@@ -31,6 +18,19 @@ from monitor.alerting import (
 )
 from monitor.store import open_store
 from monitor.store.tables import AlertRecord, NotificationRecord
+from tests.support.alerting import (
+    AVAILABILITY,
+    FAST_BURN,
+    FRESHNESS,
+    NO_DATA,
+    SLOW_BURN,
+    WebhookReceiver,
+    consumer,
+    healthy,
+    product,
+    report,
+    settings,
+)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -14,8 +13,6 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from alerting_support import AVAILABILITY, FAST_BURN, WebhookReceiver, healthy, product, report
-from conftest import FakeClock
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
 from monitor.alerting.messages import AlertItem, Message
@@ -23,14 +20,11 @@ from monitor.alerting.notifiers import TransportError
 from monitor.alerting.notifiers.email import EmailNotifier
 from monitor.config.settings import Settings
 from monitor.store import open_store
+from tests.support.alerting import AVAILABILITY, FAST_BURN, WebhookReceiver, healthy, product, report
+from tests.support.clock import FakeClock
+from tests.support.ports import free_port
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Mailbox:

@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 
 import pytest
-from alerting_support import AVAILABILITY, FAST_BURN, WebhookReceiver, product, report, settings
 from sqlalchemy import func, select
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
 from monitor.store import open_store
 from monitor.store.tables import AlertEventRecord, NotificationRecord
+from tests.support.alerting import AVAILABILITY, FAST_BURN, WebhookReceiver, product, report, settings
 
 DESTINATIONS = 40
 

@@ -12,7 +12,8 @@ from monitor.config.loading import load_config
 from monitor.daemon.endpoints import make_app
 from monitor.daemon.scheduler import Daemon
 from monitor.evaluation.mesh import evaluate_mesh
-from tests.daemon_helpers import HEARTBEAT_PRODUCT, free_port, write_config
+from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
+from tests.support.ports import free_port
 
 TOKEN = "s3cret-token-value"
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from monitor.store import open_store
 from monitor.store.tables import ProbeRecord
-from tests.daemon_helpers import free_port, write_config
+from tests.support.daemon import write_config
+from tests.support.ports import free_port
 
 SLOW_PRODUCT = """\
     apiVersion: meshwatch/v1

@@ -13,8 +13,8 @@ from monitor.daemon.buffer import MeasurementBuffer
 from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import EventMinute, ProbeRecord
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.daemon_helpers import HEARTBEAT_PRODUCT, write_config
+from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
+from tests.support.postgres import POSTGRES_ADMIN_URL
 
 ORDERS = """\
     apiVersion: meshwatch/v1

@@ -1,54 +1,29 @@
 """End to end: `meshwatch dashboard` started headless on a free port, driven in real headless
-Chromium over a store of known measurements (report_mesh.py) looked at as of 2025-11-10 12:00 UTC.
-Screenshots of every page go to test-artifacts/."""
+Chromium over a store of known measurements (tests/support/report_mesh.py) looked at as of
+2025-11-10 12:00 UTC. Screenshots of every page go to test-artifacts/."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report_mesh import fill_dashboard_mesh, write_config
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, wait_until_healthy
+from tests.support.ports import free_port
+from tests.support.report_mesh import fill_dashboard_mesh, write_config
+from tests.support.repository import ROOT
+
 ARTIFACTS = ROOT / "test-artifacts"
 AT = "at=2025-11-10T12:00:00Z"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason=f"headless Chromium is needed at {CHROMIUM} (apt install "
                                        "chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float = 45) -> None:
-    """Poll the dashboard's health endpoint: the one wait these tests allow."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"meshwatch dashboard exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the dashboard did not answer on {base} within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +70,6 @@ def expect_metrics(page, expected: list[tuple[str, str]]) -> None:
     for index, (label, value) in enumerate(expected):
         expect(page.locator('[data-testid="stMetricLabel"]').nth(index)).to_have_text(label)
         expect(page.locator('[data-testid="stMetricValue"]').nth(index)).to_have_text(value)
-
-
-def settle(page, ready_text: str) -> None:
-    """Wait until the page shows `ready_text` and Streamlit has finished running the script."""
-    page.get_by_text(ready_text, exact=False).first.wait_for()
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')")
 
 
 def shoot(page, name: str) -> Path:

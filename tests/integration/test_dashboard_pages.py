@@ -1,5 +1,5 @@
 """Every dashboard page driven with streamlit.testing over a store of known measurements
-(report_mesh.py), looked at as of 2025-11-10 12:00 UTC through the `?at=` parameter."""
+(tests/support/report_mesh.py), looked at as of 2025-11-10 12:00 UTC through the `?at=` parameter."""
 
 from __future__ import annotations
 
@@ -10,15 +10,16 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import streamlit as st
-from conftest import _postgres_database as postgres_database
-from report_mesh import fill_dashboard_mesh, fill_until_at, store_before_alerts, write_config
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
 from monitor.store.reads import open_reader
+from tests.support.postgres import postgres_database
+from tests.support.report_mesh import fill_dashboard_mesh, fill_until_at, store_before_alerts, write_config
+from tests.support.repository import ROOT
 
-APP = Path(__file__).resolve().parents[2] / "monitor" / "dashboard" / "app.py"
+APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
 
 

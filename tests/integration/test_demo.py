@@ -15,8 +15,8 @@ from monitor.store import open_store
 from monitor.store.tables import AlertRecord as Alert
 from monitor.store.tables import NotificationRecord as Notification
 from monitor.store.tables import ProbeRecord
-from tests.conftest import ROOT
-from tests.daemon_helpers import free_port
+from tests.support.ports import free_port
+from tests.support.repository import ROOT
 
 
 def fast_copy_of_the_example_config(target):

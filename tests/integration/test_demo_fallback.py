@@ -9,8 +9,8 @@ from monitor.config.loading import load_config
 from monitor.demo.scenario import newest_cart_file
 from monitor.demo.standins import StandInPorts, StandIns
 from monitor.probes.factory import build_probe
-from tests.conftest import ROOT
-from tests.daemon_helpers import free_port
+from tests.support.ports import free_port
+from tests.support.repository import ROOT
 
 
 async def test_blob_ports_become_http_listings_that_report_the_newest_file(tmp_path, store):

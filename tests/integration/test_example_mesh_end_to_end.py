@@ -15,8 +15,8 @@ from monitor.demo.credentials import LoopbackCredential
 from monitor.demo.standins import StandInPorts, StandIns
 from monitor.store import open_store
 from monitor.store.measurements import record_heartbeat
-from tests.conftest import ROOT
-from tests.daemon_helpers import free_port
+from tests.support.ports import free_port
+from tests.support.repository import ROOT
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from monitor.contracts import load_contracts
 from monitor.evaluation.mesh import evaluate_mesh
 from monitor.slo import Counts
 from monitor.store.importer import COLUMNS, import_events
-from tests.conftest import ROOT
+from tests.support.repository import ROOT
 
 CONFIG = ROOT / "config"
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

@@ -17,14 +17,6 @@ from azure.storage.blob import (
     ContainerSasPermissions,
     generate_container_sas,
 )
-from azurite import (
-    ACCOUNT,
-    ACCOUNT_KEY,
-    connection_string,
-    free_port,
-    start_azurite_blob,  # noqa: F401 - the `azurite_blob` fixture
-)
-from fake_credential import FakeTokenCredential
 from pydantic import ValidationError
 
 from monitor.contracts.model import Port
@@ -32,6 +24,14 @@ from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.probes import probe_class
 from monitor.probes.azure import scrub
 from monitor.probes.azure_blob import AzureBlobProbe
+from tests.support.azurite import (
+    ACCOUNT,
+    ACCOUNT_KEY,
+    connection_string,
+    start_azurite_blob,  # noqa: F401 - the `azurite_blob` fixture
+)
+from tests.support.credentials import FakeTokenCredential
+from tests.support.ports import free_port
 
 WRONG_KEY = "V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3JvbmdLZXlXcm9uZ0tleVdyb25nS2V5V3Jvbmc="
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fake_credential import TOKEN, FakeTokenCredential
 from pydantic import ValidationError
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.probes import probe_class
 from monitor.probes.azure_monitor_logs import AzureMonitorLogsProbe
+from tests.support.credentials import TOKEN, FakeTokenCredential
 
 WORKSPACE = "5d1f1c2e-0000-4000-8000-00000000abcd"
 QUERY = ('AppRequests | where AppRoleName == "features-api"'

@@ -19,8 +19,10 @@ from monitor.daemon.endpoints import make_app
 from monitor.daemon.runner import Parts, assemble
 from monitor.dashboard.daemon_status import refused_configuration
 from monitor.store.tables import NotificationRecord
-from tests.alerting_support import FAST_BURN, WebhookReceiver, product, report
-from tests.daemon_helpers import HEARTBEAT_PRODUCT, free_port, write_config
+from tests.support.alerting import FAST_BURN, WebhookReceiver, product, report
+from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
+from tests.support.ports import free_port
+from tests.support.repository import ROOT
 
 ORDERS = """\
     apiVersion: meshwatch/v1
@@ -291,7 +293,7 @@ async def test_the_overview_page_warns_that_the_daemon_refused_its_configuration
     monkeypatch.setenv("MESHWATCH_CONFIG", str(dashboard_config))
     st.cache_data.clear()
     st.cache_resource.clear()
-    app = AppTest.from_file(str(Path(__file__).parents[2] / "monitor" / "dashboard" / "app.py"),
+    app = AppTest.from_file(str(ROOT / "monitor" / "dashboard" / "app.py"),
                             default_timeout=60)
     await asyncio.to_thread(app.run)  # the daemon answers from this test's event loop
 

@@ -1,4 +1,4 @@
-"""The monthly uptime report, its figures counted by hand (see report_mesh.py for the data)."""
+"""The monthly uptime report, its figures counted by hand (see tests/support/report_mesh.py for the data)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import _postgres_database as postgres_database
-from report_mesh import fill_october, store_before_alerts, write_config
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
@@ -26,6 +24,8 @@ from monitor.reports.uptime import uptime_report
 from monitor.slo.budget import Counts
 from monitor.store.reads import bucket_counts, known_series, open_reader, span_counts
 from monitor.store.rollups import floor_minute
+from tests.support.postgres import postgres_database
+from tests.support.report_mesh import fill_october, store_before_alerts, write_config
 
 LATER = datetime(2025, 11, 15, tzinfo=UTC)
 

@@ -15,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.config.loading import load_config
 from monitor.daemon.runner import serve
 from monitor.store import open_store
-from tests.daemon_helpers import free_port, write_config
+from tests.support.daemon import write_config
+from tests.support.ports import free_port
 
 PRODUCT = """\
     apiVersion: meshwatch/v1

@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.config.settings import Settings
 from monitor.telemetry import start_telemetry
 from monitor.telemetry.exporters import AZURE_PHONE_HOME_OFF, otlp_endpoint
-from tests.daemon_helpers import free_port
-from tests.telemetry_support import AT, at_risk_report, probe_results
+from tests.support.ports import free_port
+from tests.support.telemetry import AT, at_risk_report, probe_results
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_STRING = ("InstrumentationKey=00000000-0000-0000-0000-000000000000;"

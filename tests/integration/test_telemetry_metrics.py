@@ -18,8 +18,8 @@ from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import NotificationRecord
 from monitor.telemetry import Telemetry, start_telemetry
-from tests.daemon_helpers import HEARTBEAT_PRODUCT, write_config
-from tests.telemetry_support import (
+from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
+from tests.support.telemetry import (
     AT,
     FRESHNESS_ATTRIBUTES,
     ORDERS,

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alerting_support import AVAILABILITY, FAST_BURN, product, report
 from typer.testing import CliRunner
 
 from monitor.alerting import process_evaluations
@@ -15,8 +14,9 @@ from monitor.cli.app import app
 from monitor.config.loading import load_config
 from monitor.config.settings import Settings, load_settings
 from monitor.store import open_store
+from tests.support.alerting import AVAILABILITY, FAST_BURN, product, report
+from tests.support.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = """\
 apiVersion: meshwatch/v1
 kind: DataProduct

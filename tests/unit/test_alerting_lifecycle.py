@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from alerting_support import consumer
 
 from monitor.alerting.lifecycle import (
     AlertStatus,
@@ -21,6 +20,7 @@ from monitor.alerting.lifecycle import (
 from monitor.alerting.routing import consumer_hears, show_destination
 from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import MaintenanceWindow
+from tests.support.alerting import consumer
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
-from tests.conftest import ROOT
+from tests.support.repository import ROOT
 
 CONFIG = ROOT / "config"
 AT = "2026-11-02T12:00:00Z"

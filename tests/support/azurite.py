@@ -1,6 +1,6 @@
 """Azurite's blob service on loopback, in memory, for the tests that need Azure Blob Storage.
 
-Use it by importing the fixture into a test module (`from azurite import start_azurite_blob`)
+Use it by importing the fixture into a test module (`from tests.support.azurite import start_azurite_blob`)
 and asking for `azurite_blob`, the connection string.
 """
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.ports import free_port
+from tests.support.repository import ROOT
+
 TOOLS = ROOT / ".tools"
 INSTALL = f"npm install --prefix {TOOLS} azurite@3"
 ACCOUNT = "devstoreaccount1"
@@ -26,12 +28,6 @@ ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 def connection_string(port: int, key: str = ACCOUNT_KEY, host: str = "127.0.0.1") -> str:
     return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};"
             f"BlobEndpoint=http://{host}:{port}/{ACCOUNT};")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _azurite_blob() -> Path | None:

@@ -1,16 +1,9 @@
-"""Helpers for daemon tests: a configuration directory written from YAML text, and free ports."""
+"""For daemon tests: a configuration directory written from YAML text, and a heartbeat product."""
 
 from __future__ import annotations
 
-import socket
 import textwrap
 from pathlib import Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def write_config(directory: Path, contracts: dict[str, str], settings: str = "") -> Path:

@@ -1,0 +1,1 @@
+"""Tests against real servers, subprocesses, PostgreSQL, Azurite, Chromium and Alertmanager."""
