@@ -5,4 +5,4 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STANDARDS = ROOT.parent / "shared" / "fixtures" / "standards"
+STANDARDS = ROOT / "tests" / "fixtures" / "standards"  # published contracts, copied with their licences
