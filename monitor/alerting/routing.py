@@ -16,7 +16,7 @@ from monitor.alerting.notifiers import INLINE_KINDS, KINDS
 from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.severity import Severity
-from monitor.contracts.yamlsource import YamlError, load_yaml
+from monitor.contracts.yamlsource import Location, YamlError, load_yaml
 from monitor.values.secrets import redact
 
 DESTINATION_KINDS = ("channel", *INLINE_KINDS)
@@ -80,8 +80,8 @@ def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable
     known = set(channels)
     problems = []
     for product in products:
-        places = [(("owner", "notify", i, "channel"), entry)
-                  for i, entry in enumerate(product.owner.notify)]
+        places: list[tuple[Location, Mapping[str, str]]] = [
+            (("owner", "notify", i, "channel"), entry) for i, entry in enumerate(product.owner.notify)]
         places += [(("consumers", c, "notify", i, "channel"), entry)
                    for c, consumer in enumerate(product.consumers)
                    for i, entry in enumerate(consumer.notify)]

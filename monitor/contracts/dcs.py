@@ -32,12 +32,13 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
         return None, problems_from_validation(document, error)
     info = spec.info
     contact = info.contact if info else None
+    reach = (contact.email or contact.url or contact.name) if contact is not None else None
     contract = StandardContract(
         format=f"dcs/{spec.dataContractSpecification}",
         domain="default",
         name=slug(spec.id or document.path.stem),
         owner=Owner(team=(info.owner if info and info.owner else "unknown"),
-                    contact=contact and (contact.email or contact.url or contact.name)),
+                    contact=reach),
         description=(info.description or info.title) if info else None,
         version=info.version if info else None,
         terms=spec.terms.model_dump(exclude_none=True) if spec.terms else {},
@@ -48,12 +49,10 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
     if levels is not None:
         element = _apply_service_levels(document, contract, levels, problems)
     for name, server in spec.servers.items():
-        declared = server_port(
+        contract.add_server(server_port(
             name, server.type or "", host=server.host, port=server.port,
             database=server.database, schema=server.schema_, location=server.location,
-            element=element)
-        (contract.ports if not isinstance(declared, DeclaredProperty)
-         else contract.unmonitored).append(declared)
+            element=element))
     return contract, problems
 
 

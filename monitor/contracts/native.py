@@ -20,7 +20,7 @@ from monitor.contracts.model import (
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract
-from monitor.contracts.yamlsource import YamlDocument
+from monitor.contracts.yamlsource import Location, YamlDocument
 from monitor.values.secrets import missing_variables
 
 StandardLoader = Callable[[Path], tuple[StandardContract | None, list[Problem]]]
@@ -179,10 +179,12 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
     return problems
 
 
-def _destinations(data: dict) -> list[tuple[tuple, dict]]:
+def _destinations(data: dict) -> list[tuple[Location, dict]]:
     """Every `notify:` entry of the owner and the consumers, with its place in the file."""
     owner = data.get("owner")
-    places = [(("owner", "notify"), owner.get("notify"))] if isinstance(owner, dict) else []
+    places: list[tuple[Location, object]] = []
+    if isinstance(owner, dict):
+        places.append((("owner", "notify"), owner.get("notify")))
     places += [(("consumers", index, "notify"), consumer.get("notify"))
                for index, consumer in _entries(data, "consumers")]
     return [((*where, position), entry) for where, entries in places

@@ -52,12 +52,10 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
             continue
         freshness_element = freshness_element or element
     for index, server in enumerate(spec.servers or []):
-        declared = server_port(
+        contract.add_server(server_port(
             server.server or f"server{index}", server.type or "", host=server.host,
             port=server.port, database=server.database, schema=server.schema_,
-            location=server.location, element=freshness_element or spec.slaDefaultElement)
-        (contract.ports if not isinstance(declared, DeclaredProperty)
-         else contract.unmonitored).append(declared)
+            location=server.location, element=freshness_element or spec.slaDefaultElement))
     return contract, problems
 
 

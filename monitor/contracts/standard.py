@@ -32,6 +32,13 @@ class StandardContract:
     update_frequency: timedelta | None = None
     unmonitored: list[DeclaredProperty] = field(default_factory=list)
 
+    def add_server(self, declared: Port | DeclaredProperty) -> None:
+        """A declared server becomes a port, or a property saying why it is not watched."""
+        if isinstance(declared, DeclaredProperty):
+            self.unmonitored.append(declared)
+        else:
+            self.ports.append(declared)
+
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.strip().lower()).strip("-") or "default"

@@ -113,7 +113,8 @@ def human_duration(value: timedelta) -> str:
     """For people, rounded to its two largest units: `2m 27s`, `3h 20m`, `4d 2h`, `850ms`."""
     if value < timedelta(seconds=1):
         return f"{max(0, round(value.total_seconds() * 1000))}ms"
-    seconds, parts = round(value.total_seconds()), []
+    seconds = round(value.total_seconds())
+    parts: list[str] = []
     for name, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, seconds = divmod(seconds, size)
         if count or parts:
