@@ -1,45 +1,67 @@
 """Mesh overview, for the platform team: every product's health on one screen, worst first."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
 import streamlit as st
 
+from monitor.contracts import Problem
+from monitor.contracts.model import DataProduct
 from monitor.dashboard import frames, mesh
 
-mesh.sidebar()
-st.title("Mesh overview")
-config = mesh.config()
 
-if config.problems:
-    refused = len({p.file for p in config.problems})
-    with st.expander(f"⚠️ {len(config.problems)} configuration problem(s) in {refused} file(s): "
+def show() -> None:
+    mesh.sidebar()
+    st.title("Mesh overview")
+    config = mesh.config()
+    if config.problems:
+        show_problems(config.problems)
+    show_daemon_refusal()
+    products = sorted(config.registry.products.values(), key=lambda p: p.id)
+    if not products:
+        st.info(f"No data products configured: add contract files under `{config.directory}` and "
+                "check them with `meshwatch validate`.", icon=":material/info:")
+        return
+    mesh.engine_or_stop()  # or an empty state saying what to do
+    show_filters(products)
+    board(products, config.settings.timezone)
+
+
+def show_problems(problems: Sequence[Problem]) -> None:
+    refused = len({p.file for p in problems})
+    with st.expander(f"⚠️ {len(problems)} configuration problem(s) in {refused} file(s): "
                      "refused contracts are not monitored until fixed", expanded=True):
-        st.dataframe(frames.problems_frame(config.problems), hide_index=True)
+        st.dataframe(frames.problems_frame(problems), hide_index=True)
 
-refusal = mesh.daemon_refusal()
-if refusal is not None:
-    st.error(f"The daemon refused the configuration change of {mesh.local(refusal.at)}: it keeps "
-             "running its last good settings and contracts until `meshwatch.yaml` is fixed.",
-             icon=":material/block:")
-    st.code("\n".join(refusal.problems), language=None)
 
-products = sorted(config.registry.products.values(), key=lambda p: p.id)
-if not products:
-    st.info(f"No data products configured: add contract files under `{config.directory}` and "
-            "check them with `meshwatch validate`.", icon=":material/info:")
-    st.stop()
+def show_daemon_refusal() -> None:
+    refusal = mesh.daemon_refusal()
+    if refusal is not None:
+        st.error(f"The daemon refused the configuration change of {mesh.local(refusal.at)}: it "
+                 "keeps running its last good settings and contracts until `meshwatch.yaml` is "
+                 "fixed.", icon=":material/block:")
+        st.code("\n".join(refusal.problems), language=None)
 
-mesh.engine_or_stop()  # or an empty state saying what to do
 
-search_column, domain_column, status_column, owner_column = st.columns([3, 2, 2, 2])
-search_column.text_input("Search", key="search", placeholder="product, owner, objective…")
-domain_column.multiselect("Domain", sorted({p.domain for p in products}), key="domains")
-status_column.multiselect("Status", [s.value for s in frames.STATUS_LABEL], key="statuses",
-                          format_func=lambda v: next(label for s, label in
-                                                     frames.STATUS_LABEL.items() if s.value == v))
-owner_column.multiselect("Owner", sorted({p.owner.team for p in products}), key="owners")
+def show_filters(products: Sequence[DataProduct]) -> None:
+    """Search and filters; the board reads them from the session state they are kept in."""
+    search_column, domain_column, status_column, owner_column = st.columns([3, 2, 2, 2])
+    search_column.text_input("Search", key="search", placeholder="product, owner, objective…")
+    domain_column.multiselect("Domain", sorted({p.domain for p in products}), key="domains")
+    status_column.multiselect("Status", [s.value for s in frames.STATUS_LABEL], key="statuses",
+                              format_func=status_label)
+    owner_column.multiselect("Owner", sorted({p.owner.team for p in products}), key="owners")
+
+
+def status_label(value: str) -> str:
+    return next(label for status, label in frames.STATUS_LABEL.items() if status.value == value)
 
 
 @st.fragment(run_every=mesh.REFRESH)
-def board() -> None:
+def board(products: Sequence[DataProduct], timezone: str) -> None:
+    """The products as filtered, worst first, with counts; refreshes itself."""
     status = mesh.mesh_status(mesh.now_minute())
     table = frames.overview_frame(products, status.reports, status.firing,
                                   mesh.at_parameter().get("at"))
@@ -47,22 +69,31 @@ def board() -> None:
                                    st.session_state.get("domains", []),
                                    st.session_state.get("statuses", []),
                                    st.session_state.get("owners", []))
-    counts = shown["_status"].value_counts()
-    products_metric, breached, at_risk, firing = st.columns(4)
-    products_metric.metric("Products", len(shown))
-    breached.metric("Breached", int(counts.get("breached", 0)))
-    at_risk.metric("At risk", int(counts.get("at_risk", 0)))
-    if status.firing is None:
-        firing.metric("Alerts firing", "—",
-                      help="This store has no alert tables yet (the alert engine adds them)")
-    else:
-        firing.metric("Alerts firing", int(shown["alerts firing"].sum()))
-    st.caption(f"Evaluated at {mesh.local(status.at)} ({config.settings.timezone}); "
+    show_counts(shown, status.firing is None)
+    st.caption(f"Evaluated at {mesh.local(status.at)} ({timezone}); "
                f"{len(shown)} of {len(table)} product(s) shown, worst first; refreshes every "
                f"{int(mesh.REFRESH.total_seconds())} s. Select a row to open its product page.")
     if shown.empty:
         st.info("No product matches these filters.")
         return
+    show_table(shown)
+
+
+def show_counts(shown: pd.DataFrame, alerts_unknown: bool) -> None:
+    counts = shown["_status"].value_counts()
+    products_metric, breached, at_risk, firing = st.columns(4)
+    products_metric.metric("Products", len(shown))
+    breached.metric("Breached", int(counts.get("breached", 0)))
+    at_risk.metric("At risk", int(counts.get("at_risk", 0)))
+    if alerts_unknown:
+        firing.metric("Alerts firing", "—",
+                      help="This store has no alert tables yet (the alert engine adds them)")
+    else:
+        firing.metric("Alerts firing", int(shown["alerts firing"].sum()))
+
+
+def show_table(shown: pd.DataFrame) -> None:
+    """The board itself; selecting a row opens that product's page."""
     selection = st.dataframe(
         frames.styled_status(shown), hide_index=True, key="board", on_select="rerun",
         selection_mode="single-row",
@@ -82,4 +113,4 @@ def board() -> None:
         st.switch_page("pages/product.py", query_params={"product": chosen, **mesh.at_parameter()})
 
 
-board()
+show()
