@@ -74,9 +74,11 @@ class AzureBlobProbe(AzureProbe):
         if self.options.connection_string:
             return ContainerClient.from_connection_string(
                 self.options.connection_string, self.options.container, retry_total=0)
-        if _has_sas(self.options.account_url):
-            return ContainerClient(self.options.account_url, self.options.container, retry_total=0)
-        return ContainerClient(self.options.account_url, self.options.container,
+        account_url = self.options.account_url
+        assert account_url  # Options holds exactly one way in: no connection string, so an account URL
+        if _has_sas(account_url):
+            return ContainerClient(account_url, self.options.container, retry_total=0)
+        return ContainerClient(account_url, self.options.container,
                                credential=self._token_credential(), retry_total=0)
 
     def classify(self, error: BaseException) -> tuple[ErrorClass, str]:

@@ -7,13 +7,14 @@ freshness). A partial result is still a measurement: ok, with details["partial"]
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import ClientAuthenticationError, DecodeError, HttpResponseError
-from azure.monitor.query import LogsQueryError
+from azure.monitor.query import LogsQueryError, LogsQueryPartialResult
 from azure.monitor.query.aio import LogsQueryClient
 from pydantic import BeforeValidator, Field
 
@@ -66,8 +67,10 @@ class AzureMonitorLogsProbe(AzureProbe):
             if statuses and statuses[-1] != 200:
                 raise ProbeFailure(*_by_status(statuses[-1], "the answer is not JSON")) from None
             raise
-        partial_error = getattr(result, "partial_error", None)
-        tables = result.tables if partial_error is None else (result.partial_data or [])
+        if isinstance(result, LogsQueryPartialResult):
+            partial_error, tables = result.partial_error, result.partial_data or []
+        else:
+            partial_error, tables = None, result.tables
         if partial_error is not None and not tables:
             raise ProbeFailure(ErrorClass.QUERY_ERROR, f"query failed: {_error_text(partial_error)}")
         seen = _read_counts(tables)
@@ -173,7 +176,7 @@ def _service_error(error: HttpResponseError) -> str:
     if isinstance(error.model, LogsQueryError):
         return _error_text(error.model)
     try:
-        body = error.response.json()
+        body = json.loads(error.response.text()) if error.response is not None else None
     except Exception:  # noqa: BLE001 - not JSON: fall back to the status line
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):

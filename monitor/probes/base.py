@@ -46,7 +46,7 @@ class ProbeOptions(BaseModel):
 class Probe(ABC):
     """Measures one port. Subclasses implement `check`; `measure` adds timing, timeout, safety."""
 
-    kind: ClassVar[str]
+    kind: str  # the port type measured: each kind's class sets it, UnusablePort takes its port's
     Options: ClassVar[type[ProbeOptions]]
 
     def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now):

@@ -29,6 +29,7 @@ class HeartbeatOptions(ProbeOptions):
 class HeartbeatProbe(Probe):
     kind = "heartbeat"
     Options = HeartbeatOptions
+    options: HeartbeatOptions
     needs_store = True
 
     def __init__(self, product: str, port: Port, options: HeartbeatOptions,

@@ -165,6 +165,7 @@ class HttpProbe(Probe):
         except ValueError:
             raise ProbeFailure(ErrorClass.BAD_PAYLOAD,
                                f"the body is not JSON (starts with {body[:40]!r})") from None
+        assert freshness.json_path is not None  # FreshnessSource holds exactly one of header, json_path
         return _timestamp(_field(document, freshness.json_path), f"field {freshness.json_path}")
 
 
