@@ -167,7 +167,8 @@ def query_layer(config_dir: Path, repeat: int) -> tuple[float, float]:
     from monitor.config.loading import load_config
     from monitor.dashboard import frames
     from monitor.evaluation.mesh import evaluate_mesh
-    from monitor.store.reads import firing_alerts, open_reader
+    from monitor.store.engine import open_reader
+    from monitor.store.reads import firing_alerts
 
     began = time.perf_counter()
     config = load_config(config_dir)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from sqlalchemy import Engine
 
 from monitor.cli.console import print_evaluations, print_probes, print_products
 from monitor.config.loading import Config, load_config
@@ -25,6 +26,7 @@ from monitor.reports.months import Month
 from monitor.reports.reading import read_uptime_report
 from monitor.reports.render import output_format, render
 from monitor.store import StoreUnavailable, open_store
+from monitor.store.engine import StoreNotCreated, open_current_reader
 from monitor.store.importer import import_events
 from monitor.store.rollups import floor_minute, minute_time
 from monitor.values.text import iso_time
@@ -50,9 +52,22 @@ def _usable_config(config_dir: Path) -> Config:
     return config
 
 
-def _store(config: Config):
+def _store(config: Config) -> Engine:
+    """The store, migrated, for a command that writes; exits 3 when it cannot be opened."""
     try:
         return open_store(config.settings.database_url)
+    except StoreUnavailable as error:
+        err.print(f"[red]{escape(str(error))}[/]", highlight=False)
+        raise typer.Exit(3) from None
+
+
+def _reader(config: Config) -> Engine:
+    """The store, read-only and never migrated, for a command that only reads; exits 3 when it
+    cannot be opened. Where nothing was ever stored, the answers are those of an empty store."""
+    try:
+        return open_current_reader(config.settings.database_url)
+    except StoreNotCreated:
+        return open_store("sqlite://")  # in memory: no file is created for a question
     except StoreUnavailable as error:
         err.print(f"[red]{escape(str(error))}[/]", highlight=False)
         raise typer.Exit(3) from None
@@ -201,7 +216,7 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if at is not None:  # a given time counts nothing after it; now counts all measured so far
         moment = minute_time(floor_minute(moment))
-    engine = _store(config)
+    engine = _reader(config)
     with engine.connect() as connection:
         reports = evaluate_mesh(connection, config.registry.products.values(), moment,
                                 config.settings.slo.policy())
@@ -270,7 +285,7 @@ def alerts(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> N
     from monitor.alerting.display import print_alerts
 
     config = _usable_config(config_dir)
-    engine = _store(config)
+    engine = _reader(config)
     now = datetime.now(UTC)
     with engine.connect() as connection:
         overview = alert_overview(connection, now)
@@ -338,7 +353,7 @@ def silence_list(config_dir: ConfigDir = Path("config"), as_json: AsJson = False
     from monitor.alerting.display import print_silences
 
     config = _usable_config(config_dir)
-    engine = _store(config)
+    engine = _reader(config)
     now = datetime.now(UTC)
     with engine.connect() as connection:
         silences = list_silences(connection, now)

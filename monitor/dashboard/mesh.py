@@ -1,6 +1,6 @@
 """What the dashboard pages read: the configuration and the store, cached for a few seconds.
 
-Read-only: the store is opened with `monitor.store.reads.open_reader` (connections refuse writes) and
+Read-only: the store is opened with `monitor.store.engine.open_reader` (connections refuse writes) and
 never migrated. Every cached read is keyed by `config_key()` — the configuration directory, its
 files' count and newest change, and the MESHWATCH_* environment (which holds the store URL) — so
 an edited contract shows at once and two meshes in one process never mix.
@@ -27,7 +27,7 @@ from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
 from monitor.reports.months import Month
 from monitor.reports.uptime import UptimeReport, uptime_report
 from monitor.store import reads
-from monitor.store.engine import StoreUnavailable, describe
+from monitor.store.engine import StoreNotCreated, StoreUnavailable, describe, open_reader
 from monitor.store.rollups import floor_minute, minute_time
 
 READ_TTL = 15  # seconds: the daemon evaluates every 30 s by default
@@ -113,7 +113,7 @@ def wall_times(times: Sequence[datetime]) -> list[datetime]:
 
 @st.cache_resource(show_spinner=False)
 def _reader(url: str) -> Engine:
-    return reads.open_reader(url)
+    return open_reader(url)
 
 
 class NothingToRead(Exception):
@@ -128,7 +128,7 @@ def reader() -> Engine:
         with engine.connect() as connection:
             if not reads.has_measurements(connection):
                 raise NothingToRead(NO_MEASUREMENTS)
-    except reads.StoreNotCreated:
+    except StoreNotCreated:
         raise NothingToRead(NO_MEASUREMENTS) from None
     except (StoreUnavailable, SQLAlchemyError) as error:
         reason = getattr(error, "orig", None) or error

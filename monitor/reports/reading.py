@@ -10,8 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.contracts.model import DataProduct
 from monitor.reports.months import Month
 from monitor.reports.uptime import UptimeReport, uptime_report
-from monitor.store.engine import StoreUnavailable, describe
-from monitor.store.reads import StoreNotCreated, has_measurements, open_reader
+from monitor.store.engine import StoreNotCreated, StoreUnavailable, describe, open_reader
+from monitor.store.reads import has_measurements
 
 
 def read_uptime_report(url: str, products: Iterable[DataProduct], month: Month, timezone: str,

@@ -1,4 +1,6 @@
-"""Open the store: SQLite (WAL) by default, PostgreSQL by URL; migrate the schema on start."""
+"""Open the store: SQLite (WAL) by default, PostgreSQL by URL. Commands that write open it with
+`open_store` (which migrates the schema); commands that only read open it with `open_reader`
+(which neither creates nor migrates anything, and whose connections refuse writes)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
@@ -36,10 +41,15 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -58,6 +68,54 @@ def open_store(url: str = DEFAULT_URL) -> Engine:
 
 def describe(url: str) -> str:
     """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
+
+
+class StoreNotCreated(StoreUnavailable):
+    """The store's database does not exist yet: nothing has been measured."""
+
+
+def open_reader(url: str) -> Engine:
+    """An engine on an existing store whose connections are read-only (SQLite `query_only`,
+    PostgreSQL read-only transactions). It neither creates the database nor migrates it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
+        raise StoreNotCreated(f"no store at {describe(url)} yet")
+    engine = open_engine(url)
+    event.listen(engine, "connect", _refuse_writes)
+    return engine
+
+
+def _refuse_writes(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+        return
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True  # a SET inside a transaction would end with it
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.autocommit = autocommit
+
+
+def open_current_reader(url: str) -> Engine:
+    """`open_reader` on a store whose schema is this version's: StoreNotCreated when nothing was
+    ever written there, StoreUnavailable (saying how to upgrade) when it is older."""
+    engine = open_reader(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        reason = getattr(error, "orig", None) or error
+        raise StoreUnavailable(f"cannot open the store {describe(url)}: {reason}".strip()) from None
+    if revision is None:
+        raise StoreNotCreated(f"no store at {describe(url)} yet")
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if revision != head:
+        raise StoreUnavailable(f"the store {describe(url)} has schema {revision}; this meshwatch "
+                               f"reads {head}: run `meshwatch run` or `meshwatch check` once to "
+                               f"upgrade it")
+    return engine

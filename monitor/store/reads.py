@@ -1,5 +1,6 @@
 """Read-only queries for the dashboard and the reports: counts per bucket, downtime, probe results,
-alerts. Nothing here writes; `open_reader` gives an engine whose connections refuse to.
+alerts. Nothing here writes; `monitor.store.engine.open_reader` gives an engine whose connections
+refuse to.
 
 Alert tables belong to the alert engine (migration 0003). Until a store has them, every alert
 query answers None ("not known yet"), never an error.
@@ -11,13 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy import Connection, Engine, bindparam, event, func, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, bindparam, func, inspect, select
 
 from monitor.slo.budget import Counts
-from monitor.store.engine import StoreUnavailable, describe, open_engine
 from monitor.store.events import SeriesKey, series_ids, window_counts
 from monitor.store.rollups import MINUTES_PER_HOUR, split_window
 from monitor.store.rollups import Span as BucketSpan
@@ -34,36 +32,6 @@ from monitor.store.tables import (
 
 MEASUREMENT_TABLES = frozenset({"series", "event_minute", "event_hour"})
 Span = tuple[int, int]  # (start, end] in epoch minutes
-
-
-class StoreNotCreated(StoreUnavailable):
-    """The store's database does not exist yet: nothing has been measured."""
-
-
-def open_reader(url: str) -> Engine:
-    """An engine on an existing store whose connections are read-only (SQLite `query_only`,
-    PostgreSQL read-only transactions). It neither creates the database nor migrates it."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
-        raise StoreNotCreated(f"no store at {describe(url)} yet")
-    engine = open_engine(url)
-    event.listen(engine, "connect", _refuse_writes)
-    return engine
-
-
-def _refuse_writes(dbapi_connection, _record) -> None:
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA query_only = ON")
-        cursor.close()
-        return
-    autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = True  # a SET inside a transaction would end with it
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-    cursor.close()
-    dbapi_connection.autocommit = autocommit
 
 
 def table_names(connection: Connection) -> frozenset[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
-from monitor.store.reads import open_reader
+from monitor.store.engine import open_reader
 from tests.support.postgres import postgres_database
 from tests.support.report_mesh import fill_dashboard_mesh, fill_until_at, store_before_alerts, write_config
 from tests.support.repository import ROOT

@@ -22,7 +22,8 @@ from monitor.reports.period import report_period
 from monitor.reports.render import render_csv, render_html, render_json, render_markdown
 from monitor.reports.uptime import uptime_report
 from monitor.slo.budget import Counts
-from monitor.store.reads import bucket_counts, known_series, open_reader, span_counts
+from monitor.store.engine import open_reader
+from monitor.store.reads import bucket_counts, known_series, span_counts
 from monitor.store.rollups import floor_minute
 from tests.support.postgres import postgres_database
 from tests.support.report_mesh import fill_october, store_before_alerts, write_config

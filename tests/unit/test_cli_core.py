@@ -338,8 +338,16 @@ def test_the_database_url_of_the_settings_file_is_used_without_the_variable(tmp_
     url = f"sqlite:///{tmp_path / 'from-file.db'}"
     settings = directory / "meshwatch.yaml"
     settings.write_text(settings.read_text().replace("sqlite:///meshwatch.db", url))
+    events = tmp_path / "events.csv"
+    events.write_text(EVENTS)
+    imported = CliRunner().invoke(app, ["import", str(events), "--config", str(directory)],
+                                  env={"MESHWATCH_DATABASE_URL": None})
+    assert imported.exit_code == 0, imported.output
+    assert (tmp_path / "from-file.db").is_file()  # a writing command creates the store there
+
     result = CliRunner().invoke(app, ["evaluate", "--json", "--at", AT, "--config", str(directory)],
                                 env={"MESHWATCH_DATABASE_URL": None})
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "from-file.db").is_file()
-    assert textwrap.dedent(result.stdout).startswith("{")
+    orders = next(o for o in json.loads(textwrap.dedent(result.stdout))["objectives"]
+                  if (o["product"], o["objective"]) == ("checkout/orders", "api-availability"))
+    assert (orders["good"], orders["total"]) == (999, 1000)  # and a reading command reads it
