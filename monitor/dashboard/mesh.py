@@ -28,6 +28,7 @@ from monitor.reports.months import Month
 from monitor.reports.uptime import UptimeReport, uptime_report
 from monitor.store import reads
 from monitor.store.engine import StoreNotCreated, StoreUnavailable, describe, open_reader
+from monitor.store.events import series_ids
 from monitor.store.rollups import floor_minute, minute_time
 
 READ_TTL = 15  # seconds: the daemon evaluates every 30 s by default
@@ -181,7 +182,7 @@ def mesh_status(at: datetime, product_ids: tuple[str, ...] | None = None) -> Mes
 def _bucket_frame(key: str, series: tuple[tuple[str, str], ...], start: datetime,
                   end: datetime, size: str) -> pd.DataFrame:
     with _reader(_config(key).settings.database_url).connect() as connection:
-        ids = reads.known_series(connection, series)
+        ids = series_ids(connection, series, create=False)
         counts = reads.bucket_counts(connection, list(ids.values()), floor_minute(start),
                                        floor_minute(end), size)
     names = {series_id: pair[1] for pair, series_id in ids.items()}

@@ -29,8 +29,8 @@ from monitor.contracts.model import DataProduct, Indicator
 from monitor.reports.months import Month
 from monitor.reports.period import Period, report_period
 from monitor.slo.budget import Counts, burn_rate, compliance
-from monitor.store.events import SeriesKey
-from monitor.store.reads import downtime_minutes, incident_counts, known_series, span_counts
+from monitor.store.events import SeriesKey, series_ids, window_counts
+from monitor.store.reads import downtime_minutes, incident_counts
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,10 @@ class MonthFacts:
 
 def month_facts(connection: Connection, products: Sequence[DataProduct],
                 periods: Mapping[str, Period], start: datetime, end: datetime) -> MonthFacts:
-    ids = known_series(connection, [(p.id, o.name) for p in products for o in p.objectives])
+    ids = series_ids(connection, [(p.id, o.name) for p in products for o in p.objectives],
+                     create=False)
     spans = {span for period in periods.values() for span in period.spans}
-    sums = span_counts(connection, list(ids.values()), spans)
+    sums = window_counts(connection, list(ids.values()), spans)
     counts: dict[SeriesKey, Counts] = {}
     for key, series in ids.items():
         period = periods.get(key[0])

@@ -9,14 +9,13 @@ query answers None ("not known yet"), never an error.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, inspect, select
 
 from monitor.slo.budget import Counts
-from monitor.store.events import SeriesKey, series_ids, window_counts
 from monitor.store.rollups import MINUTES_PER_HOUR, split_window
 from monitor.store.rollups import Span as BucketSpan
 from monitor.store.states import EventKind, State
@@ -41,11 +40,6 @@ def table_names(connection: Connection) -> frozenset[str]:
 def has_measurements(connection: Connection) -> bool:
     """Whether the store has been created by the daemon (the event tables exist)."""
     return MEASUREMENT_TABLES.issubset(table_names(connection))
-
-
-def known_series(connection: Connection, keys: Iterable[SeriesKey]) -> dict[SeriesKey, int]:
-    """The series ids of the (product, objective) pairs that have one; creates nothing."""
-    return series_ids(connection, keys, create=False)
 
 
 # --- counts over time -----------------------------------------------------------------------
@@ -73,12 +67,6 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     for entries in result.values():
         entries.sort(key=lambda entry: entry[0])
     return dict(result)
-
-
-def span_counts(connection: Connection, ids: Sequence[int], spans: Iterable[Span]
-                ) -> dict[Span, dict[int, Counts]]:
-    """For each span (start, end], the counts of each series that has events in it."""
-    return window_counts(connection, ids, spans)
 
 
 def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Sequence[int]],

@@ -23,7 +23,8 @@ from monitor.reports.render import render_csv, render_html, render_json, render_
 from monitor.reports.uptime import uptime_report
 from monitor.slo.budget import Counts
 from monitor.store.engine import open_reader
-from monitor.store.reads import bucket_counts, known_series, span_counts
+from monitor.store.events import series_ids, window_counts
+from monitor.store.reads import bucket_counts
 from monitor.store.rollups import floor_minute
 from tests.support.postgres import postgres_database
 from tests.support.report_mesh import fill_october, store_before_alerts, write_config
@@ -239,11 +240,11 @@ def test_chart_buckets_add_up_to_the_window_they_cover(october, store_url):
     engine = open_reader(store_url)
     try:
         with engine.connect() as connection:
-            ids = known_series(connection, [("checkout/orders", "api-availability")])
+            ids = series_ids(connection, [("checkout/orders", "api-availability")], create=False)
             series = ids[("checkout/orders", "api-availability")]
             hours = bucket_counts(connection, [series], start, end, "hour")[series]
             minutes = bucket_counts(connection, [series], start, end, "minute")[series]
-            window = span_counts(connection, [series], [(start, end)])[(start, end)][series]
+            window = window_counts(connection, [series], [(start, end)])[(start, end)][series]
     finally:
         engine.dispose()
 
