@@ -6,18 +6,16 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection
 
-from monitor.alerting.lifecycle import ACTIVE_STATES, NotificationState, State
+from monitor.alerting.lifecycle import NotificationState, State
 from monitor.alerting.messages import iso
 from monitor.alerting.routing import show_destination
 from monitor.contracts.severity import SEVERITIES
-from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
+from monitor.store.alerts import alert_events, alerts_active_or_resolved_since
+from monitor.store.outbox import failed_notifications, notifications_of_products
 
-ALERTS = AlertRecord.__table__
-EVENTS = AlertEventRecord.__table__
-OUTBOX = NotificationRecord.__table__
-PENDING, FAILED = (NotificationState.PENDING.value, NotificationState.FAILED.value)
+PENDING = NotificationState.PENDING.value
 STATE_ORDER = {State.FIRING: 0, State.PENDING: 1, State.RESOLVED: 2, State.INACTIVE: 3}
 
 
@@ -25,18 +23,13 @@ def alert_overview(connection: Connection, at: datetime,
                    recent: timedelta = timedelta(days=7)) -> list[dict[str, Any]]:
     """Active alerts and those resolved within `recent`, each with its events and deliveries."""
     cutoff = at - recent
-    alerts = connection.execute(select(ALERTS).where(or_(
-        ALERTS.c.state.in_([s.value for s in ACTIVE_STATES]), ALERTS.c.resolved_at >= cutoff))).all()
+    alerts = alerts_active_or_resolved_since(connection, cutoff)
     if not alerts:
         return []
-    ids = [a.id for a in alerts]
-    events = connection.execute(select(EVENTS).where(EVENTS.c.alert_id.in_(ids))
-                                .order_by(EVENTS.c.at, EVENTS.c.id)).all()
+    events = alert_events(connection, [a.id for a in alerts])
     owner_of_event = {e.id: e.alert_id for e in events}
     earliest = min([cutoff, *(e.at for e in events)])
-    notifications = connection.execute(select(OUTBOX).where(
-        OUTBOX.c.product.in_(sorted({a.product for a in alerts})),
-        OUTBOX.c.created_at >= earliest).order_by(OUTBOX.c.id)).all()
+    notifications = notifications_of_products(connection, {a.product for a in alerts}, earliest)
     by_alert: dict[int, list] = defaultdict(list)
     for n in notifications:
         for alert_id in dict.fromkeys(owner_of_event[e] for e in n.event_ids or []
@@ -53,9 +46,7 @@ def alert_overview(connection: Connection, at: datetime,
 
 def failed_deliveries(connection: Connection, limit: int = 50) -> list[dict[str, Any]]:
     """Notifications that failed for good, newest first: what the dashboard shows as broken."""
-    rows = connection.execute(select(OUTBOX).where(OUTBOX.c.status == FAILED)
-                              .order_by(OUTBOX.c.id.desc()).limit(limit)).all()
-    return [_delivery_json(n) for n in rows]
+    return [_delivery_json(n) for n in failed_notifications(connection, limit)]
 
 
 def _alert_json(alert, events: list, deliveries: list) -> dict[str, Any]:

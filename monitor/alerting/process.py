@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine
 
 from monitor.alerting.lifecycle import (
     AlertStatus,
@@ -46,18 +45,21 @@ from monitor.alerting.messages import (
     promised,
 )
 from monitor.alerting.routing import Route, routes, show_destination
+from monitor.alerting.settings import AlertingConfig
 from monitor.alerting.silences import Silence, active_silences
-from monitor.config.settings import Settings
 from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import DataProduct
 from monitor.contracts.severity import SEVERITIES, Severity
 from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import Condition, ConditionName
-from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
+from monitor.store.alerts import (
+    alerts_of_products,
+    create_missing_alerts,
+    record_alert_event,
+    update_alert,
+)
+from monitor.store.outbox import queue_notifications
 
-ALERTS = AlertRecord.__table__
-EVENTS = AlertEventRecord.__table__
-OUTBOX = NotificationRecord.__table__
 PENDING, MUTED = (NotificationState.PENDING.value, NotificationState.MUTED.value)
 CONDITION_ORDER = {name: number for number, name in enumerate(ConditionName)}
 
@@ -89,7 +91,7 @@ class _Transition:
 
 
 def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveReport],
-                        at: datetime, settings: Settings) -> RoundSummary:
+                        at: datetime, settings: AlertingConfig) -> RoundSummary:
     """Apply one evaluation round at `at` to the alerts and queue their notifications.
 
     With an Engine this commits; with a Connection it writes in the caller's transaction."""
@@ -99,21 +101,21 @@ def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveRe
     return _process(bind, list(reports), at, settings)
 
 
-def alert_policy(settings: Settings, severity: Severity = Severity.PAGE) -> Policy:
+def alert_policy(settings: AlertingConfig, severity: Severity = Severity.PAGE) -> Policy:
     """The lifecycle policy of an alert: tickets remind less often than pages."""
     alerting = settings.alerting
     return Policy(alerting.for_, repeat_interval(settings, severity), alerting.send_resolved,
                   alerting.keep_firing_for)
 
 
-def repeat_interval(settings: Settings, severity: str) -> timedelta:
+def repeat_interval(settings: AlertingConfig, severity: str) -> timedelta:
     alerting = settings.alerting
     return alerting.repeat_interval if severity == Severity.PAGE \
         else alerting.ticket_repeat_interval
 
 
 def _process(connection: Connection, reports: list[ObjectiveReport], at: datetime,
-             settings: Settings) -> RoundSummary:
+             settings: AlertingConfig) -> RoundSummary:
     summary = RoundSummary()
     if not reports:
         return summary
@@ -122,11 +124,12 @@ def _process(connection: Connection, reports: list[ObjectiveReport], at: datetim
     for r in reports:
         for c in sorted(r.evaluation.conditions, key=lambda c: CONDITION_ORDER[c.name]):
             holding[(r.product.id, r.objective.name, c.severity)].append(c)
-    _create_missing(connection, holding)
+    create_missing_alerts(connection, {(product, objective, severity.value): conditions[0].name.value
+                                       for (product, objective, severity), conditions
+                                       in holding.items()})
     policies = {severity: alert_policy(settings, severity) for severity in Severity}
     silences = active_silences(connection, at)
-    rows = connection.execute(select(ALERTS).where(
-        ALERTS.c.product.in_(sorted({r.product.id for r in reports}))).order_by(ALERTS.c.id)).all()
+    rows = alerts_of_products(connection, {r.product.id for r in reports})
     rank = {severity: number for number, severity in enumerate(SEVERITIES)}
     rows = sorted(rows, key=lambda r: (r.product, r.objective, rank.get(r.severity, 9), r.id))
     page_firing: set[tuple[str, str]] = set()
@@ -162,20 +165,6 @@ def _process(connection: Connection, reports: list[ObjectiveReport], at: datetim
         summary.queued += queued
         summary.muted += muted
     return summary
-
-
-def _create_missing(connection: Connection,
-                    holding: dict[tuple[str, str, Severity], list[Condition]]) -> None:
-    if not holding:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    # no conflict target: whichever unique index a concurrent daemon's insert hit, the row exists
-    statement = dialect.insert(ALERTS).on_conflict_do_nothing()
-    connection.execute(statement, [
-        {"product": p, "objective": o, "severity": severity.value,
-         "condition": conditions[0].name.value, "conditions": [], "told": False,
-         "state": State.INACTIVE.value, "version": 0, "episode": 0}
-        for (p, o, severity), conditions in sorted(holding.items())])
 
 
 def _silenced_by(product: DataProduct, objective: str, at: datetime,
@@ -221,9 +210,7 @@ def _record(connection: Connection, row, result, conditions: list[Condition],
         changes["resolved_at"] = None
     elif result.event in (EventKind.RESOLVED, EventKind.CANCELLED):
         changes["resolved_at"] = at
-    guarded = connection.execute(update(ALERTS).where(
-        ALERTS.c.id == row.id, ALERTS.c.version == row.version).values(**changes))
-    if guarded.rowcount != 1:
+    if not update_alert(connection, row.id, row.version, changes):
         return False, None
     if result.event is None:
         return True, None
@@ -237,10 +224,8 @@ def _record(connection: Connection, row, result, conditions: list[Condition],
                      conditions=tuple(changes["conditions"] or [name]))
     told = [{"destination": show_destination(r.destination), "recipients": list(r.recipients),
              "muted": notify is Notify.MUTE} for r in found]
-    event_id = connection.execute(insert(EVENTS).values(
-        alert_id=row.id, episode=status.episode, kind=result.event.value, at=at,
-        measured=values, promised=item.promised, muted_by=muted_by if notify else None,
-        told=told).returning(EVENTS.c.id)).scalar_one()
+    event_id = record_alert_event(connection, row.id, status.episode, result.event.value, at,
+                                  values, item.promised, muted_by if notify else None, told)
     return True, _Transition(row.id, event_id, report.product, result.event, notify, muted_by,
                              item, found)
 
@@ -255,7 +240,7 @@ def _groups(transitions: list[_Transition]) -> dict[tuple, list[_Transition]]:
 
 
 def _queue(connection: Connection, group: list[_Transition], at: datetime,
-           settings: Settings) -> tuple[int, int]:
+           settings: AlertingConfig) -> tuple[int, int]:
     first = group[0]
     product, muted = first.product, first.notify is Notify.MUTE
     status = MessageStatus.RESOLVED if first.kind is EventKind.RESOLVED else MessageStatus.FIRING
@@ -288,7 +273,5 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
             "event_ids": sorted(t.event_id for t in members), "payload": message.to_payload()})
     if not rows:
         return 0, 0
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(dialect.insert(OUTBOX).on_conflict_do_nothing(
-        index_elements=["group_key", "destination"]), rows)
+    queue_notifications(connection, rows)
     return (0, len(rows)) if muted else (len(rows), 0)

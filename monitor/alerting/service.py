@@ -23,19 +23,19 @@ from monitor.alerting.destinations import Notifiers
 from monitor.alerting.notifiers import Notifier, TransportError
 from monitor.alerting.outbox import DeliverySummary, deliver_due
 from monitor.alerting.process import RoundSummary, process_evaluations
-from monitor.config.settings import Settings
+from monitor.alerting.settings import AlertingConfig
 from monitor.evaluation.mesh import ObjectiveReport
 
 log = logging.getLogger("monitor.alerting")
 
 
 class AlertingService:
-    def __init__(self, engine: Engine, settings: Settings, worker_id: str | None = None):
+    def __init__(self, engine: Engine, settings: AlertingConfig, worker_id: str | None = None):
         self.engine = engine
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.reconfigure(settings)
 
-    def reconfigure(self, settings: Settings) -> None:
+    def reconfigure(self, settings: AlertingConfig) -> None:
         """Use `settings` from the next round and delivery on (the daemon calls this when a
         reload is accepted)."""
         self.settings = settings

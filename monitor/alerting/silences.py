@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 
-from monitor.store.tables import SilenceRecord
+from monitor.store import silences as store
 from monitor.values.text import iso_time
-
-TABLE = SilenceRecord.__table__
 
 
 @dataclass(frozen=True)
@@ -43,33 +41,28 @@ def add_silence(engine: Engine, product: str, objective: str | None, at: datetim
     if duration <= timedelta(0):
         raise ValueError("a silence needs a positive duration (e.g. --for 2h)")
     with engine.begin() as connection:
-        silence_id = connection.execute(insert(TABLE).values(
-            product=product, objective=objective, starts_at=at, ends_at=at + duration,
-            comment=comment, created_by=created_by, created_at=at).returning(TABLE.c.id)).scalar_one()
+        silence_id = store.insert_silence(connection, product, objective, at, at + duration,
+                                          comment, created_by, at)
         return _get(connection, silence_id)
 
 
 def expire_silence(engine: Engine, silence_id: int, at: datetime) -> Silence | None:
     """End a silence now; None when there is no such silence."""
     with engine.begin() as connection:
-        connection.execute(update(TABLE).where(TABLE.c.id == silence_id, TABLE.c.ends_at > at)
-                           .values(ends_at=at))
+        store.end_silence(connection, silence_id, at)
         return _get(connection, silence_id)
 
 
 def list_silences(connection: Connection, at: datetime,
                   expired_within: timedelta = timedelta(days=7)) -> list[Silence]:
     """Active and upcoming silences, and those that ended within `expired_within`."""
-    query = (select(TABLE).where(TABLE.c.ends_at > at - expired_within)
-             .order_by(TABLE.c.ends_at.desc(), TABLE.c.id))
-    return [Silence(**row._mapping) for row in connection.execute(query)]
+    return [Silence(**row) for row in store.silences_ending_after(connection, at - expired_within)]
 
 
 def active_silences(connection: Connection, at: datetime) -> list[Silence]:
-    query = select(TABLE).where(TABLE.c.starts_at <= at, TABLE.c.ends_at > at)
-    return [Silence(**row._mapping) for row in connection.execute(query)]
+    return [Silence(**row) for row in store.active_silences(connection, at)]
 
 
 def _get(connection: Connection, silence_id: int) -> Silence | None:
-    row = connection.execute(select(TABLE).where(TABLE.c.id == silence_id)).first()
-    return Silence(**row._mapping) if row else None
+    row = store.silence_row(connection, silence_id)
+    return Silence(**row) if row else None

@@ -22,21 +22,18 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.alerting.lifecycle import NotificationState
-from monitor.config.settings import Settings
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.mesh import ObjectiveReport
 from monitor.slo import AlertPolicy
-from monitor.store.tables import NotificationRecord
+from monitor.store.outbox import count_failed_notifications
 from monitor.telemetry.exporters import export_targets
 from monitor.telemetry.instruments import HealthSource, LatestEvaluation, MeshInstruments
+from monitor.telemetry.settings import TelemetryConfig
 
 __all__ = ["LatestEvaluation", "Telemetry", "start_telemetry"]
 log = logging.getLogger("meshwatch.telemetry")
-NOTIFICATION = NotificationRecord.__table__
 MAX_POINTS = 200_000  # per metric: ~11 per objective (statuses, conditions), one per port outcome
 
 
@@ -77,9 +74,7 @@ class Telemetry:
             return None
         try:
             with engine.connect() as connection:
-                failed = NOTIFICATION.c.status == NotificationState.FAILED.value
-                return connection.execute(select(func.count()).select_from(NOTIFICATION)
-                                          .where(failed)).scalar_one()
+                return count_failed_notifications(connection)
         except SQLAlchemyError as error:
             if not self._failed_query_logged:
                 log.warning("telemetry: cannot count failed notifications: %s",
@@ -105,7 +100,7 @@ class Telemetry:
                 log.debug("telemetry: closing: %s", error)
 
 
-def start_telemetry(settings: Settings) -> Telemetry | None:
+def start_telemetry(settings: TelemetryConfig) -> Telemetry | None:
     """Telemetry with the exporters of `settings.telemetry`; None when none is configured (or
     none could be started): then nothing is measured and nothing leaves the machine."""
     targets = export_targets(settings.telemetry)
