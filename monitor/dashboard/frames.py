@@ -13,7 +13,7 @@ from monitor.contracts import Problem
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
 from monitor.evaluation.mesh import ObjectiveReport
 from monitor.reports.uptime import UptimeReport
-from monitor.slo import STATUS_ORDER, Status
+from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
 from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
 from monitor.values.secrets import redact
@@ -162,22 +162,32 @@ def burn_rate_rows(report: ObjectiveReport) -> pd.DataFrame:
 def compliance_series(buckets: pd.DataFrame) -> pd.DataFrame:
     """Per bucket: the share of good events in %, with the counts."""
     frame = buckets[buckets["total"] > 0].copy()
-    frame["compliance"] = frame["good"] / frame["total"] * 100
+    frame["compliance"] = pd.Series(
+        [compliance(Counts(int(good), int(total))) * 100
+         for good, total in zip(frame["good"], frame["total"], strict=True)],
+        index=frame.index, dtype=float)
     return frame
 
 
 def burndown_series(buckets: pd.DataFrame, objective: Objective, start: datetime
                     ) -> pd.DataFrame:
     """Error budget left (%) after each bucket of the SLO window that starts at `start`: the
-    budget is (1 - target) of all the window's events, each bad event spends one."""
+    budget is (1 - target) of all the window's events, each bad event spends one — the window's
+    error_budget_remaining with only the bad events so far counted bad."""
     frame = buckets.sort_values("at").copy()
     total = int(frame["total"].sum())
-    allowed = (1 - float(objective.target)) * total
     spent = (frame["total"] - frame["good"]).cumsum()
-    frame["budget left"] = (1 - spent / allowed) * 100 if allowed else float("nan")
+    frame["budget left"] = pd.Series(
+        [_budget_left(Counts(total - int(bad), total), objective) for bad in spent],
+        index=frame.index, dtype=float)
     head = pd.DataFrame([{"at": start, "good": 0, "total": 0,
-                          "budget left": 100.0 if allowed else float("nan")}])
+                          "budget left": _budget_left(Counts(total, total), objective)}])
     return pd.concat([head, frame[["at", "good", "total", "budget left"]]], ignore_index=True)
+
+
+def _budget_left(counts: Counts, objective: Objective) -> float:
+    remaining = error_budget_remaining(counts, objective.target)
+    return math.nan if remaining is None else remaining * 100
 
 
 def probe_data_age(result: PortResult) -> timedelta | None:
