@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.contracts.results import ProbeResult
 from monitor.store.events import Event
@@ -38,10 +40,10 @@ def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
         case Indicator.LATENCY:
             if not result.ok or result.latency is None:
                 return None
-            return int(result.latency <= objective.threshold), 1
+            return int(result.latency <= _threshold(objective)), 1
         case Indicator.FRESHNESS:
             if result.newest_data_at is not None:
-                return int(result.started_at - result.newest_data_at <= objective.threshold), 1
+                return int(result.started_at - result.newest_data_at <= _threshold(objective)), 1
             return (0, 1) if result.ok else None  # reachable but holding no data: stale
         case Indicator.ERROR_RATE:
             if result.ok and result.total is not None:
@@ -49,3 +51,9 @@ def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
                 return result.total - failed, result.total
             return int(result.ok), 1
     return None
+
+
+def _threshold(objective: Objective) -> timedelta:
+    # a latency or freshness objective always has one: ObjectiveSpec and the standards' loaders set it
+    assert objective.threshold is not None, f"objective {objective.name} has no threshold"
+    return objective.threshold

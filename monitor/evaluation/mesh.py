@@ -105,14 +105,16 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
     wanted: dict[tuple[int, int], set[int]] = defaultdict(set)
     for product, objective in pairs:
         series = ids.get((product.id, objective.name))
-        last = probed_end(end, newest.get(series), intervals[(product.id, objective.name)])
+        newest_minute = newest.get(series) if series is not None else None
+        last = probed_end(end, newest_minute, intervals[(product.id, objective.name)])
         windows = objective_windows(product, objective, policy)
         longest = max(windows) // MINUTE
         maintenance = [(floor_minute(s), floor_minute(e)) for s, e in maintenance_spans(
             product.maintenance, minute_time(last - longest), minute_time(last))]
         plan = _Plan(product, objective, series, last, windows, maintenance)
-        for span in plan.spans():
-            wanted[span].add(series)
+        if series is not None:  # an objective without a series yet has nothing to sum
+            for span in plan.spans():
+                wanted[span].add(series)
         plans.append(plan)
     sums = window_sums(connection, wanted) if ids else {}
     last_events = last_event_minutes(connection, list(ids.values()))
@@ -172,8 +174,6 @@ class _Plan:
         return self.last - window // MINUTE, self.last
 
     def spans(self) -> list[tuple[int, int]]:
-        if self.series is None:
-            return []
         found = [self.window_span(w) for w in self.windows]
         for low, high in map(self.window_span, self.windows):
             found += [(max(s, low), min(e, high)) for s, e in self.maintenance
