@@ -228,17 +228,29 @@ def newest_data(layout: Plan, product: str, at: datetime) -> datetime:
 
 # --- the replay (runs inside a subprocess, against either version of `monitor`) ----------------
 
+def _moved(module: str, old_module: str, name: str):
+    """`name` from `module`, or from where it lived before the restructuring."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError:
+        return getattr(importlib.import_module(old_module), name)
+
+
 def replay(count: int, days: int) -> dict:
     from sqlalchemy import text
 
     import monitor
     from monitor.alerting import process_evaluations
-    from monitor.config.settings import Settings
     from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
-    from monitor.contracts.results import ProbeResult
-    from monitor.evaluation.mesh import evaluate_mesh
     from monitor.store import Event, open_store, record_events, series_ids
     from monitor.store.measurements import record_probe_results
+
+    # the package layout of 1a9df3c (before issue 14) or of today
+    Settings = _moved("monitor.config.settings", "monitor.settings", "Settings")
+    ProbeResult = _moved("monitor.contracts.results", "monitor.probes.base", "ProbeResult")
+    evaluate_mesh = _moved("monitor.evaluation.mesh", "monitor.evaluation", "evaluate_mesh")
 
     layout = plan(count, days)
     products = []
