@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
 from aiosmtpd.controller import Controller
+
+from monitor.demo.webhooks import Received, WebhookReceiver
+
+HOOK = re.compile(r"/hooks/([^/]+)")  # the name says whose hook it is
 
 
 @dataclass(frozen=True)
@@ -27,16 +32,13 @@ class AlertSinks:
     smtp_port: int = 8025
     on_message: Callable[[Delivered], None] = lambda message: None
     received: list[Delivered] = field(default_factory=list)
-    _runner: web.AppRunner | None = None
+    _webhooks: WebhookReceiver | None = None
     _smtp: Controller | None = None
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hooks/{name}", self._webhook)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
+        self._webhooks = WebhookReceiver(self.webhook_port, answer=self._webhook)
         try:
-            await web.TCPSite(self._runner, "127.0.0.1", self.webhook_port).start()
+            await self._webhooks.start()
         except OSError as error:
             raise RuntimeError(f"port {self.webhook_port} is taken ({error.strerror}); the demo's "
                                f"webhook receiver needs it") from None
@@ -50,21 +52,23 @@ class AlertSinks:
     async def stop(self) -> None:
         if self._smtp is not None:
             self._smtp.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._webhooks is not None:
+            await self._webhooks.stop()
 
     def _keep(self, message: Delivered) -> None:
         self.received.append(message)
         self.on_message(message)
 
-    async def _webhook(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ValueError:
+    def _webhook(self, received: Received) -> web.Response:
+        hook = HOOK.fullmatch(received.path)
+        if hook is None:
+            raise web.HTTPNotFound()
+        body = received.json
+        if not isinstance(body, dict):
             return web.json_response({"error": "not JSON"}, status=400)
         summary = (f"{body.get('status', '?')}: {body.get('product', '?')} "
                    f"{body.get('objective', '?')} {body.get('condition', '')}").strip()
-        self._keep(Delivered("webhook", request.match_info["name"], summary, datetime.now(UTC)))
+        self._keep(Delivered("webhook", hook[1], summary, datetime.now(UTC)))
         return web.json_response({"received": True})
 
 

@@ -48,11 +48,12 @@ from monitor.contracts.model import (
 )
 from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer
+from monitor.demo.webhooks import WebhookReceiver
 from monitor.evaluation.mesh import evaluate_mesh
 from monitor.store import Event, record_events
 from monitor.store.tables import NotificationRecord
 from monitor.values.durations import format_duration, parse_duration
-from tests.support.alerting import WebhookReceiver, consumer
+from tests.support.alerting import consumer
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 SECOND, MINUTE, HOUR, DAY = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1),

@@ -16,6 +16,7 @@ from monitor.alerting import (
     expire_silence,
     process_evaluations,
 )
+from monitor.demo.webhooks import WebhookReceiver
 from monitor.store import open_store
 from monitor.store.tables import AlertRecord, NotificationRecord
 from tests.support.alerting import (
@@ -24,7 +25,6 @@ from tests.support.alerting import (
     FRESHNESS,
     NO_DATA,
     SLOW_BURN,
-    WebhookReceiver,
     consumer,
     healthy,
     product,

@@ -19,8 +19,9 @@ from monitor.alerting.messages import AlertItem, Message
 from monitor.alerting.notifiers import TransportError
 from monitor.alerting.notifiers.email import EmailNotifier
 from monitor.config.settings import Settings
+from monitor.demo.webhooks import WebhookReceiver
 from monitor.store import open_store
-from tests.support.alerting import AVAILABILITY, FAST_BURN, WebhookReceiver, healthy, product, report
+from tests.support.alerting import AVAILABILITY, FAST_BURN, healthy, product, report
 from tests.support.clock import FakeClock
 from tests.support.ports import free_port
 

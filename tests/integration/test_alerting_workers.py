@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.alerting import Notifiers, deliver_due, process_evaluations
+from monitor.demo.webhooks import WebhookReceiver
 from monitor.store import open_store
 from monitor.store.tables import AlertEventRecord, NotificationRecord
-from tests.support.alerting import AVAILABILITY, FAST_BURN, WebhookReceiver, product, report, settings
+from tests.support.alerting import AVAILABILITY, FAST_BURN, product, report, settings
 
 DESTINATIONS = 40
 

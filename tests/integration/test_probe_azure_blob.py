@@ -21,15 +21,11 @@ from pydantic import ValidationError
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.demo.azurite import ACCOUNT, ACCOUNT_KEY, connection_string
 from monitor.probes import probe_class
 from monitor.probes.azure import scrub
 from monitor.probes.azure_blob import AzureBlobProbe
-from tests.support.azurite import (
-    ACCOUNT,
-    ACCOUNT_KEY,
-    connection_string,
-    start_azurite_blob,  # noqa: F401 - the `azurite_blob` fixture
-)
+from tests.support.azurite import start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
 from tests.support.credentials import FakeTokenCredential
 from tests.support.ports import free_port
 

@@ -18,8 +18,9 @@ from monitor.config.loading import load_config
 from monitor.daemon.endpoints import make_app
 from monitor.daemon.runner import Parts, assemble
 from monitor.dashboard.daemon_status import refused_configuration
+from monitor.demo.webhooks import WebhookReceiver
 from monitor.store.tables import NotificationRecord
-from tests.support.alerting import FAST_BURN, WebhookReceiver, product, report
+from tests.support.alerting import FAST_BURN, product, report
 from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
 from tests.support.ports import free_port
 from tests.support.repository import ROOT

@@ -1,6 +1,7 @@
 """The real exporters against real local receivers: Azure Monitor's ingestion API (`POST
-/v2.1/track`), an OTLP/HTTP collector (`POST /v1/metrics`) and a Prometheus scrape. Nothing leaves
-the machine: every host name looked up during a test must be a loopback one."""
+/v2.1/track`) and an OTLP/HTTP collector (`POST /v1/metrics`), each the demo's webhook receiver
+answering as that service does, and a Prometheus scrape. Nothing leaves the machine: every host
+name looked up during a test must be a loopback one."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import logging
 import os
 import socket
 import urllib.request
-from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.config.settings import Settings
+from monitor.demo.webhooks import Received, WebhookReceiver
 from monitor.telemetry import start_telemetry
 from monitor.telemetry.exporters import AZURE_PHONE_HOME_OFF, otlp_endpoint
 from tests.support.ports import free_port
@@ -29,40 +30,6 @@ from tests.support.telemetry import AT, at_risk_report, probe_results
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CONNECTION_STRING = ("InstrumentationKey=00000000-0000-0000-0000-000000000000;"
                      "IngestionEndpoint=http://127.0.0.1:{port}/")
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """A loopback HTTP server that records every POST and answers 200 with `answer`."""
-
-    answer: dict = field(default_factory=dict)
-    requests: list[Received] = field(default_factory=list)
-    port: int = 0
-
-    async def start(self, path: str) -> Receiver:
-        app = web.Application(client_max_size=32 * 1024 * 1024)
-        app.router.add_post(path, self._record)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-        return self
-
-    async def _record(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append(Received(request.path, dict(request.headers), body))
-        return web.json_response(self.answer(body) if callable(self.answer) else self.answer)
-
-    async def stop(self) -> None:
-        await self._runner.cleanup()
 
 
 @pytest.fixture
@@ -95,9 +62,13 @@ def _feed(telemetry) -> None:
         telemetry.on_result(result)
 
 
-def _track_answer(body: bytes) -> dict:
-    count = len(_envelopes(body))
-    return {"itemsReceived": count, "itemsAccepted": count, "errors": []}
+def _track_answer(received: Received) -> web.Response:
+    count = len(_envelopes(received.body))
+    return web.json_response({"itemsReceived": count, "itemsAccepted": count, "errors": []})
+
+
+def _collector_answer(_received: Received) -> web.Response:
+    return web.json_response({})
 
 
 def _envelopes(body: bytes) -> list[dict]:
@@ -110,7 +81,7 @@ def _envelopes(body: bytes) -> list[dict]:
 
 async def test_azure_monitor_receives_the_slo_and_probe_metrics_and_no_other_host_is_asked(
         monkeypatch, looked_up, phone_home_unset):
-    receiver = await Receiver(answer=_track_answer).start("/{path:.*}")
+    receiver = await WebhookReceiver(answer=_track_answer).start()
     monkeypatch.setenv("MESHWATCH_TEST_AI", CONNECTION_STRING.format(port=receiver.port))
     settings = Settings(telemetry={"exporters": [
         {"type": "azure_monitor", "connection_string": "${MESHWATCH_TEST_AI}"}],
@@ -150,7 +121,7 @@ async def test_azure_monitor_receives_the_slo_and_probe_metrics_and_no_other_hos
 
 
 async def test_otlp_http_delivers_protobuf_metrics_to_the_collector(looked_up):
-    receiver = await Receiver().start("/v1/metrics")
+    receiver = await WebhookReceiver(answer=_collector_answer).start()
     settings = Settings(telemetry={"exporters": [
         {"type": "otlp", "endpoint": f"http://127.0.0.1:{receiver.port}",
          "headers": {"x-api-key": "${MESHWATCH_TEST_OTLP_KEY:-k-123}"}}], "export_interval": "1h"})
@@ -245,8 +216,8 @@ async def test_an_unreachable_collector_is_one_warning_and_never_an_error_in_the
 
 
 async def test_a_collector_that_comes_back_is_noted_once(caplog):
-    receiver = Receiver()
     port = free_port()
+    receiver = WebhookReceiver(port, answer=_collector_answer)
     settings = Settings(telemetry={"exporters": [
         {"type": "otlp", "endpoint": f"http://127.0.0.1:{port}", "timeout": "1s"}],
         "export_interval": "1h"})
@@ -255,8 +226,7 @@ async def test_a_collector_that_comes_back_is_noted_once(caplog):
         with caplog.at_level(logging.INFO, logger="meshwatch.telemetry"):
             _feed(telemetry)
             await asyncio.to_thread(telemetry.force_flush, 5000)
-            receiver.port = port
-            await receiver.start("/v1/metrics")
+            await receiver.start()
             await asyncio.to_thread(telemetry.force_flush, 5000)
             await asyncio.to_thread(telemetry.force_flush, 5000)
     finally:

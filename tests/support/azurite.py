@@ -1,43 +1,28 @@
-"""Azurite's blob service on loopback, in memory, for the tests that need Azure Blob Storage.
+"""Azurite's blob service for the tests that need Azure Blob Storage: the demo's launcher
+(monitor/demo/azurite.py) as a session fixture.
 
-Use it by importing the fixture into a test module (`from tests.support.azurite import start_azurite_blob`)
-and asking for `azurite_blob`, the connection string.
+Use it by importing the fixture into a test module (`from tests.support.azurite import
+start_azurite_blob`) and asking for `azurite_blob`, the connection string.
 """
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from monitor.demo.azurite import INSTALL, TOOLS, Azurite, find_azurite
 from tests.support.ports import free_port
-from tests.support.repository import ROOT
-
-TOOLS = ROOT / ".tools"
-INSTALL = f"npm install --prefix {TOOLS} azurite@3"
-ACCOUNT = "devstoreaccount1"
-# Azurite's published development key: not a secret, every emulator install has the same one
-ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-
-
-def connection_string(port: int, key: str = ACCOUNT_KEY, host: str = "127.0.0.1") -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};"
-            f"BlobEndpoint=http://{host}:{port}/{ACCOUNT};")
 
 
 def _azurite_blob() -> Path | None:
     """The azurite-blob launcher, installing it into .tools with npm when only npm is there."""
-    local = TOOLS / "node_modules" / ".bin" / "azurite-blob"
-    if local.exists():
-        return local
-    found = shutil.which("azurite-blob")
-    if found:
-        return Path(found)
+    found = find_azurite()
+    if found is not None:
+        return found
     npm = shutil.which("npm")
     if npm is None:
         return None
@@ -46,21 +31,7 @@ def _azurite_blob() -> Path | None:
                         "azurite@3"], check=True, capture_output=True, timeout=300)
     except (subprocess.SubprocessError, OSError):
         return None
-    return local if local.exists() else None
-
-
-def _wait_until_listening(process: subprocess.Popen, port: int, log: Path, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"azurite-blob exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)  # waiting for the server this fixture started
-    pytest.fail(f"azurite-blob did not listen on port {port} within {within:g}s:\n"
-                f"{log.read_text()[-2000:]}")
+    return find_azurite()
 
 
 @pytest.fixture(scope="session", name="azurite_blob")
@@ -69,22 +40,12 @@ def start_azurite_blob(tmp_path_factory) -> Iterator[str]:
     launcher = _azurite_blob()
     if launcher is None:
         pytest.skip(f"Azurite is not installed and could not be: install Node.js and run `{INSTALL}`")
-    port = free_port()
-    # in-memory persistence refuses --location, so Azurite runs inside its own temporary folder
-    workspace = tmp_path_factory.mktemp("azurite")
-    log = workspace / "azurite.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(launcher), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--skipApiVersionCheck",
-             "--inMemoryPersistence", "--extentMemoryLimit", "256", "--disableTelemetry", "--loose"],
-            cwd=workspace, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    azurite = Azurite(free_port(), launcher, folder=tmp_path_factory.mktemp("azurite"))
     try:
-        _wait_until_listening(process, port, log)
-        yield connection_string(port)
+        azurite.start()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield azurite.connection_string
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        azurite.stop()
