@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import create_engine, func, select, text
 
-from monitor.config.loading import load_config
+from monitor.config.loading import KINDS, load_config
 from monitor.contracts.loader import load_contracts
 from monitor.contracts.results import ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer
@@ -42,7 +42,7 @@ def test_measurements_are_kept_while_the_store_is_away_and_written_when_it_retur
         postgres_url, tmp_path, clock):
     engine = open_store(postgres_url)
     database = postgres_url.rsplit("/", 1)[1]
-    registry = load_contracts([write_config(tmp_path, {"orders.yaml": ORDERS})])
+    registry = load_contracts([write_config(tmp_path, {"orders.yaml": ORDERS})], KINDS)
     buffer = MeasurementBuffer(engine)
     buffer.products = registry.products
     results = [ProbeResult("checkout/orders", "api", "heartbeat", clock.advance(), ok=i % 2 == 0)

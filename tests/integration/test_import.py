@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from monitor.cli.app import app
+from monitor.config.loading import KINDS
 from monitor.contracts import load_contracts
 from monitor.evaluation.mesh import evaluate_mesh
 from monitor.slo import Counts
@@ -92,7 +93,7 @@ BAD_JSONL_PROBLEMS = [
 
 @pytest.fixture(scope="module")
 def mesh():
-    registry = load_contracts([CONFIG])
+    registry = load_contracts([CONFIG], KINDS)
     assert registry.problems == []
     return registry.products
 
