@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from monitor.store.dialect import dialect_insert
 from monitor.store.states import ACTIVE_STATES, State
-from monitor.store.tables import AlertEventRecord, AlertRecord
+from monitor.store.tables import AlertEventRecord, AlertRecord, core_table
 
-ALERT = AlertRecord.__table__
-ALERT_EVENT = AlertEventRecord.__table__
+ALERT = core_table(AlertRecord)
+ALERT_EVENT = core_table(AlertEventRecord)
 AlertKey = tuple[str, str, str]  # (product id, objective name, severity)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 from monitor.slo.budget import Counts
 from monitor.store.dialect import dialect_insert
 from monitor.store.rollups import hour_bucket, minute_bucket, split_window
-from monitor.store.tables import EventHour, EventMinute, Series
+from monitor.store.tables import EventHour, EventMinute, Series, core_table
 
 SeriesKey = tuple[str, str]  # (product id, objective name)
 
@@ -34,7 +34,7 @@ def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool =
     wanted = set(keys)
     if not wanted:
         return {}
-    table = Series.__table__
+    table = core_table(Series)
     if create:
         insert = dialect_insert(connection)(table).on_conflict_do_nothing(
             index_elements=["product", "objective"])
@@ -75,8 +75,8 @@ def record_events(connection: Connection, events: Iterable[Event],
         bucket = hours[(series, hour_bucket(minute))]
         bucket[0] += good
         bucket[1] += total
-    _add_counts(connection, EventMinute.__table__, "minute", minutes)
-    _add_counts(connection, EventHour.__table__, "hour", hours)
+    _add_counts(connection, core_table(EventMinute), "minute", minutes)
+    _add_counts(connection, core_table(EventHour), "hour", hours)
     _advance_last_event(connection, newest)
     return count
 
@@ -94,9 +94,9 @@ def _add_counts(connection: Connection, table, bucket_column: str,
 
 
 def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> None:
-    column = Series.__table__.c.last_event_minute
-    statement = (update(Series.__table__)
-                 .where(Series.__table__.c.id == bindparam("series"))
+    column = core_table(Series).c.last_event_minute
+    statement = (update(core_table(Series))
+                 .where(core_table(Series).c.id == bindparam("series"))
                  .values(last_event_minute=case(
                      (column.is_(None) | (column < bindparam("minute")), bindparam("minute")),
                      else_=column)))
@@ -116,7 +116,7 @@ def window_sums(connection: Connection, wanted: Mapping[tuple[int, int], Collect
     for window, ids in wanted.items():
         sums: dict[int, Counts] = defaultdict(Counts)
         for span in split_window(*window):
-            table = EventHour.__table__ if span.size == "hour" else EventMinute.__table__
+            table = core_table(EventHour) if span.size == "hour" else core_table(EventMinute)
             bucket = table.c[span.size]
             query = (select(table.c.series_id, func.sum(table.c.good), func.sum(table.c.total))
                      .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
@@ -131,7 +131,7 @@ def window_sums(connection: Connection, wanted: Mapping[tuple[int, int], Collect
 def newest_minutes(connection: Connection, ids: Sequence[int], first: int, last: int
                    ) -> dict[int, int]:
     """For each series with events in minutes first..last, the newest of those minutes."""
-    table = EventMinute.__table__
+    table = core_table(EventMinute)
     query = (select(table.c.series_id, func.max(table.c.minute))
              .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
                     table.c.minute.between(first, last), table.c.total > 0)
@@ -140,7 +140,7 @@ def newest_minutes(connection: Connection, ids: Sequence[int], first: int, last:
 
 
 def last_event_minutes(connection: Connection, ids: Sequence[int]) -> dict[int, int]:
-    table = Series.__table__
+    table = core_table(Series)
     query = select(table.c.id, table.c.last_event_minute).where(
         table.c.id.in_(bindparam("ids", expanding=True)), table.c.last_event_minute.is_not(None))
     return dict(connection.execute(query, {"ids": list(ids)}).all())
@@ -149,7 +149,7 @@ def last_event_minutes(connection: Connection, ids: Sequence[int]) -> dict[int, 
 def minute_counts(connection: Connection, series: int, first: int, last: int
                   ) -> list[tuple[int, Counts]]:
     """The per-minute counts of one series, minutes first..last inclusive (for charts)."""
-    table = EventMinute.__table__
+    table = core_table(EventMinute)
     query = (select(table.c.minute, table.c.good, table.c.total)
              .where(table.c.series_id == series, table.c.minute.between(first, last))
              .order_by(table.c.minute))

@@ -9,17 +9,17 @@ from sqlalchemy import Connection, bindparam, case, delete, func, select
 
 from monitor.contracts.results import ProbeResult
 from monitor.store.dialect import dialect_insert
-from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord
+from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord, core_table
 
 
 def record_probe_results(connection: Connection, results: Sequence[ProbeResult]) -> None:
     if not results:
         return
-    connection.execute(ProbeRecord.__table__.insert(), [_history_row(r) for r in results])
+    connection.execute(core_table(ProbeRecord).insert(), [_history_row(r) for r in results])
     latest: dict[tuple[str, str], ProbeResult] = {}
     for result in sorted(results, key=lambda r: r.started_at):
         latest[(result.product, result.port)] = result
-    table = PortState.__table__
+    table = core_table(PortState)
     insert = dialect_insert(connection)(table)
     failing_since = insert.excluded.failing_since
     upsert = insert.on_conflict_do_update(
@@ -58,7 +58,7 @@ def _state_row(result: ProbeResult) -> dict:
 def port_states(connection: Connection, products: Iterable[str] | None = None
                 ) -> dict[tuple[str, str], PortState]:
     """The latest state of every port, or of the ports of `products`."""
-    table = PortState.__table__
+    table = core_table(PortState)
     query = select(table)
     if products is not None:
         query = query.where(table.c.product.in_(bindparam("products", expanding=True)))
@@ -69,7 +69,7 @@ def port_states(connection: Connection, products: Iterable[str] | None = None
 
 def record_heartbeat(connection: Connection, product: str, port: str, received_at: datetime,
                      success: bool, run_id: str | None, message: str | None) -> None:
-    connection.execute(HeartbeatRecord.__table__.insert(), [{
+    connection.execute(core_table(HeartbeatRecord).insert(), [{
         "product": product, "port": port, "received_at": received_at, "success": success,
         "run_id": run_id, "message": message}])
 
@@ -77,7 +77,7 @@ def record_heartbeat(connection: Connection, product: str, port: str, received_a
 def latest_heartbeats(connection: Connection, product: str, port: str
                       ) -> tuple[HeartbeatRecord | None, HeartbeatRecord | None]:
     """(the latest report, the latest successful report) of one heartbeat port."""
-    table = HeartbeatRecord.__table__
+    table = core_table(HeartbeatRecord)
     base = (select(table).where(table.c.product == product, table.c.port == port)
             .order_by(table.c.received_at.desc()).limit(1))
     latest = connection.execute(base).mappings().first()
@@ -88,5 +88,5 @@ def latest_heartbeats(connection: Connection, product: str, port: str
 
 def prune_probe_results(connection: Connection, before: datetime) -> int:
     """Drop probe history older than `before` (counts per minute/hour are kept)."""
-    table = ProbeRecord.__table__
+    table = core_table(ProbeRecord)
     return connection.execute(delete(table).where(table.c.started_at < before)).rowcount

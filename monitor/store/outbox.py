@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Row, and_, func, or_, select, update
 
 from monitor.store.dialect import dialect_insert
 from monitor.store.states import NotificationState
-from monitor.store.tables import NotificationRecord
+from monitor.store.tables import NotificationRecord, core_table
 
-NOTIFICATION = NotificationRecord.__table__
+NOTIFICATION = core_table(NotificationRecord)
 PENDING, SENDING, SENT, FAILED = (NotificationState.PENDING.value, NotificationState.SENDING.value,
                                   NotificationState.SENT.value, NotificationState.FAILED.value)
 

@@ -27,6 +27,7 @@ from monitor.store.tables import (
     PortState,
     ProbeRecord,
     Series,
+    core_table,
 )
 
 MEASUREMENT_TABLES = frozenset({"series", "event_minute", "event_hour"})
@@ -56,7 +57,7 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     spans = split_window(start, end) if size == "hour" else [BucketSpan("minute", start + 1, end)]
     result: dict[int, list[tuple[int, Counts]]] = defaultdict(list)
     for span in spans:
-        table = EventHour.__table__ if span.size == "hour" else EventMinute.__table__
+        table = core_table(EventHour) if span.size == "hour" else core_table(EventMinute)
         bucket = table.c[span.size]
         query = (select(table.c.series_id, bucket, table.c.good, table.c.total)
                  .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
@@ -78,7 +79,7 @@ def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Seq
         if series_by_product.get(product):
             products_by_spans[tuple(spans)].append(product)
     minutes = {product: 0 for products in products_by_spans.values() for product in products}
-    table, series = EventMinute.__table__, Series.__table__
+    table, series = core_table(EventMinute), core_table(Series)
     for spans, products in products_by_spans.items():
         ids = [i for product in products for i in series_by_product[product]]
         for start, end in spans:
@@ -116,7 +117,7 @@ def latest_port_results(connection: Connection, product: str) -> dict[str, PortR
     """The newest result of each port of `product` (from port_state, else from the history)."""
     names = table_names(connection)
     if "port_state" in names:
-        table = PortState.__table__
+        table = core_table(PortState)
         rows = connection.execute(select(table).where(table.c.product == product)).mappings()
         return {row["port"]: PortResult(
             row["product"], row["port"], row["kind"], row["last_started_at"], row["ok"],
@@ -124,7 +125,7 @@ def latest_port_results(connection: Connection, product: str) -> dict[str, PortR
             row["failing_since"]) for row in rows}
     if "probe_result" not in names:
         return {}
-    table = ProbeRecord.__table__
+    table = core_table(ProbeRecord)
     newest = (select(table.c.port, func.max(table.c.started_at).label("started_at"))
               .where(table.c.product == product).group_by(table.c.port).subquery())
     query = select(table).join(newest, (table.c.port == newest.c.port)
@@ -138,7 +139,7 @@ def probe_history(connection: Connection, product: str, port: str, since: dateti
     """The probe results of one port in [since, until), oldest first (kept a few days only)."""
     if "probe_result" not in table_names(connection):
         return []
-    table = ProbeRecord.__table__
+    table = core_table(ProbeRecord)
     query = (select(table).where(table.c.product == product, table.c.port == port,
                                  table.c.started_at >= since, table.c.started_at < until)
              .order_by(table.c.started_at))
@@ -149,7 +150,7 @@ def recent_failures(connection: Connection, product: str, limit: int = 20) -> li
     """The newest failed probes of `product`, newest first, with their error messages."""
     if "probe_result" not in table_names(connection):
         return []
-    table = ProbeRecord.__table__
+    table = core_table(ProbeRecord)
     query = (select(table).where(table.c.product == product, table.c.ok.is_(False))
              .order_by(table.c.started_at.desc()).limit(limit))
     return [_port_result(row) for row in connection.execute(query).mappings()]
@@ -189,7 +190,7 @@ def firing_alerts(connection: Connection) -> dict[str, int] | None:
     """Per product, how many of its alerts are firing now; None without alert tables."""
     if not has_alerts(connection):
         return None
-    table = AlertRecord.__table__
+    table = core_table(AlertRecord)
     query = (select(table.c.product, func.count()).where(table.c.state == State.FIRING.value)
              .group_by(table.c.product))
     return {product: int(count) for product, count in connection.execute(query)}
@@ -201,7 +202,7 @@ def incident_counts(connection: Connection, start: datetime, end: datetime
     incidents. None without alert tables."""
     if not has_alerts(connection):
         return None
-    alert, history = AlertRecord.__table__, AlertEventRecord.__table__
+    alert, history = core_table(AlertRecord), core_table(AlertEventRecord)
     query = (select(alert.c.product, func.count())
              .select_from(history.join(alert, alert.c.id == history.c.alert_id))
              .where(history.c.kind == EventKind.FIRING.value, history.c.at >= start, history.c.at < end)
@@ -215,7 +216,7 @@ def episodes(connection: Connection, product: str, since: datetime, until: datet
     alert tables."""
     if not has_alerts(connection):
         return None
-    alert, history = AlertRecord.__table__, AlertEventRecord.__table__
+    alert, history = core_table(AlertRecord), core_table(AlertEventRecord)
     query = (select(history.c.alert_id, history.c.episode, history.c.kind, history.c.at,
                     alert.c.objective, alert.c.condition, alert.c.severity)
              .select_from(history.join(alert, alert.c.id == history.c.alert_id))

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from monitor.store.tables import SilenceRecord
+from monitor.store.tables import SilenceRecord, core_table
 
-SILENCE = SilenceRecord.__table__
+SILENCE = core_table(SilenceRecord)
 
 
 def insert_silence(connection: Connection, product: str, objective: str | None, starts_at: datetime,

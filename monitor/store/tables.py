@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from monitor.store.types import UtcDateTime
@@ -170,3 +170,8 @@ class SilenceRecord(SQLModel, table=True):
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+
+def core_table(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed (SQLModel does not declare `__table__`)."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
