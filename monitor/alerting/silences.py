@@ -43,7 +43,9 @@ def add_silence(engine: Engine, product: str, objective: str | None, at: datetim
     with engine.begin() as connection:
         silence_id = store.insert_silence(connection, product, objective, at, at + duration,
                                           comment, created_by, at)
-        return _get(connection, silence_id)
+        silence = _get(connection, silence_id)
+    assert silence is not None, "a silence reads back in the transaction that inserted it"
+    return silence
 
 
 def expire_silence(engine: Engine, silence_id: int, at: datetime) -> Silence | None:
