@@ -15,7 +15,7 @@ from aiohttp import web
 from monitor.alerting.service import AlertingService
 from monitor.config.loading import Config, load_config
 from monitor.daemon.endpoints import make_app
-from monitor.daemon.scheduler import Daemon
+from monitor.daemon.scheduler import AfterEvaluation, Daemon
 from monitor.telemetry import Telemetry, start_telemetry
 from monitor.values.clock import Clock, utc_now
 
@@ -36,7 +36,7 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
     settings, channels and SMTP); telemetry keeps the exporters it started with."""
     service = AlertingService(engine, config.settings) if alerting else None
     telemetry = start_telemetry(config.settings)  # None unless exporters are configured
-    after_evaluation = [service.after_evaluation] if service else []
+    after_evaluation: list[AfterEvaluation] = [service.after_evaluation] if service else []
     if telemetry:
         after_evaluation.append(telemetry.after_evaluation)
     daemon = Daemon(config, engine, clock=clock, probe_context=probe_context,

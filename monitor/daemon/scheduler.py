@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,8 @@ from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
 
 log = logging.getLogger("meshwatch.daemon")
-AfterEvaluation = Callable[[list[ObjectiveReport], datetime], None]
+AfterEvaluation = Callable[[Sequence[ObjectiveReport], datetime], object]  # what it returns is unused
+Periodic = Callable[[datetime], object]
 OnConfig = Callable[[Config], None]
 
 
@@ -73,7 +74,7 @@ class Daemon:
     def __init__(self, config: Config, engine: Engine, clock: Clock = utc_now,
                  after_evaluation: list[AfterEvaluation] | None = None,
                  probe_context: dict[str, dict] | None = None,
-                 periodic: list[tuple[timedelta, Callable[[datetime], None]]] | None = None,
+                 periodic: list[tuple[timedelta, Periodic]] | None = None,
                  on_result: list[Callable[[ProbeResult], None]] | None = None,
                  on_config: list[OnConfig] | None = None,
                  load: Callable[[Path], Config] = load_config):
@@ -214,8 +215,12 @@ class Daemon:
         self._probing.add(key)
         task = asyncio.get_running_loop().create_task(self._probe(key, start, interval))
         self._running.add(task)
-        task.add_done_callback(lambda done: (self._running.discard(done),
-                                             self._probing.discard(key)))
+
+        def finished(done: asyncio.Task) -> None:
+            self._running.discard(done)
+            self._probing.discard(key)
+
+        task.add_done_callback(finished)
 
     async def _probe(self, key: PortKey, start: datetime, interval: float) -> None:
         probe = self.probes.get(key)
@@ -224,7 +229,7 @@ class Daemon:
         now = datetime.now(UTC)
         due = start + timedelta(seconds=interval * round((now - start).total_seconds() / interval))
         self.health.record_lag(max(0.0, (now - due).total_seconds()))
-        async with self._semaphore:
+        async with self._slots():
             self._in_flight += 1
             try:
                 result = await probe.measure()
@@ -235,6 +240,12 @@ class Daemon:
         self._note(key, result)
         for observer in self.on_result:
             observer(result)
+
+    def _slots(self) -> asyncio.Semaphore:
+        """At most max_in_flight probes at once (made by `start`, or by `measure_all` without one)."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
+        return self._semaphore
 
     def _note(self, key: PortKey, result: ProbeResult) -> None:
         """Log a port's change of state, not every probe."""
@@ -249,11 +260,10 @@ class Daemon:
 
     async def measure_all(self) -> list[ProbeResult]:
         """Probe every port once now (for `meshwatch check`), bounded by max_in_flight."""
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
+        slots = self._slots()
 
         async def one(probe: Probe) -> ProbeResult:
-            async with self._semaphore:
+            async with slots:
                 return await probe.measure()
 
         results = await asyncio.gather(*(one(p) for p in self.probes.values()))
@@ -262,7 +272,7 @@ class Daemon:
         return list(results)
 
     # ---- writes, evaluation, reload -----------------------------------------------------------
-    async def _run_periodic(self, action: Callable[[datetime], None]) -> None:
+    async def _run_periodic(self, action: Periodic) -> None:
         try:
             await asyncio.to_thread(action, self.clock())
         except Exception as error:  # noqa: BLE001 - logged; the next tick retries

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -34,12 +34,40 @@ FRESHNESS_CONDITIONS = (ConditionName.FRESHNESS_BREACH,)
 URL_OPTIONS = ("url", "account_url", "endpoint")  # port options that name the server probed
 
 
+class RoundsAndLags(Protocol):
+    """The daemon's counters telemetry reads (monitor.daemon.scheduler.Health fits)."""
+
+    @property
+    def rounds(self) -> int: ...
+    @property
+    def last_round_seconds(self) -> float | None: ...
+    @property
+    def missed_runs(self) -> int: ...
+    @property
+    def lag_seconds(self) -> Sequence[float]: ...  # the recent lags, oldest first
+    @property
+    def lags_recorded(self) -> int: ...
+
+
+class WriteBacklog(Protocol):
+    """The measurements waiting to be written (monitor.daemon.buffer.MeasurementBuffer fits)."""
+
+    @property
+    def failed_writes(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    def __len__(self) -> int: ...
+
+
 class HealthSource(Protocol):
     """What telemetry reads of the daemon (monitor.daemon.scheduler.Daemon fits)."""
 
-    health: object
-    buffer: object
-    products: dict[str, DataProduct]
+    @property
+    def health(self) -> RoundsAndLags: ...
+    @property
+    def buffer(self) -> WriteBacklog: ...
+    @property
+    def products(self) -> Mapping[str, DataProduct]: ...
 
     def health_document(self) -> dict: ...
 
@@ -135,7 +163,7 @@ class MeshInstruments:
 
     def condition_names(self, objective: Objective) -> set[str]:
         """Every condition that may hold on `objective`, so those that do not are reported as 0."""
-        names = {rule.name for rule in scaled_rules(objective.window, self._policy.rules)}
+        names: set[str] = {rule.name for rule in scaled_rules(objective.window, self._policy.rules)}
         names.update(EXTRA_CONDITIONS)
         if objective.indicator is Indicator.FRESHNESS:
             names.update(FRESHNESS_CONDITIONS)
