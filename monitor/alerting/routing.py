@@ -60,18 +60,31 @@ def consumer_hears(consumer: Consumer, objective: str, severity: str, at: dateti
     return Severity(severity).rank >= floor.rank
 
 
+@dataclass(frozen=True)
+class Listener:
+    """Someone who hears an alert: the owner, or a consumer whose agreement covers it."""
+
+    role: str  # "owner" or "consumer"
+    team: str
+    notify: tuple[Mapping[str, str], ...]
+
+
+def listeners(product: DataProduct, objective: str, severity: str, at: datetime) -> list[Listener]:
+    """Everyone who hears one alert of `product` (the one home of that rule)."""
+    found = [Listener("owner", product.owner.team, tuple(product.owner.notify))]
+    found += [Listener("consumer", consumer.team, tuple(consumer.notify))
+              for consumer in product.consumers
+              if consumer_hears(consumer, objective, severity, at)]
+    return found
+
+
 def routes(product: DataProduct, objective: str, severity: str, at: datetime) -> list[Route]:
     """Every destination of one alert, each once, with everyone it reaches there."""
     found: dict[str, list[str]] = {}
-    for entry in product.owner.notify:
-        found.setdefault(destination_key(entry), []).append(f"owner {product.owner.team}")
-    for consumer in product.consumers:
-        if consumer_hears(consumer, objective, severity, at):
-            for entry in consumer.notify:
-                found.setdefault(destination_key(entry), []).append(f"consumer {consumer.team}")
+    for listener in listeners(product, objective, severity, at):
+        for entry in listener.notify:
+            found.setdefault(destination_key(entry), []).append(f"{listener.role} {listener.team}")
     return [Route(key, tuple(dict.fromkeys(who))) for key, who in found.items()]
-
-
 
 
 def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]

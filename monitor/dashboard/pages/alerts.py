@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.alerting.lifecycle import State
-from monitor.alerting.routing import consumer_hears
+from monitor.alerting.routing import listeners
 from monitor.contracts.model import DataProduct
 from monitor.dashboard import mesh
 
@@ -69,10 +69,8 @@ def hears(products: Products, team: str, alert: dict, at: datetime) -> bool:
     product = products.get(alert["product"])
     if product is None:
         return False
-    if product.owner.team == team:
-        return True
-    return any(c.team == team and consumer_hears(c, alert["objective"], alert["severity"], at)
-               for c in product.consumers)
+    return any(listener.team == team
+               for listener in listeners(product, alert["objective"], alert["severity"], at))
 
 
 def show_counts(shown: list[dict], broken: list[dict], recent_name: str) -> None:
