@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
 
 from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective
@@ -72,10 +71,6 @@ class Message:
                       for item in payload["alerts"])
         return cls(**{**payload, "status": MessageStatus(payload["status"]), "alerts": items,
                       "delivery_id": delivery_id})
-
-
-def product_link(dashboard_url: str, product: str) -> str:
-    return f"{dashboard_url.rstrip('/')}/product?product={quote(product, safe='/')}"
 
 
 def promised(objective: Objective, condition: Condition) -> dict[str, Any]:

@@ -41,7 +41,6 @@ from monitor.alerting.messages import (
     iso,
     measured,
     owner_of,
-    product_link,
     promised,
 )
 from monitor.alerting.routing import Route, routes, show_destination
@@ -59,6 +58,7 @@ from monitor.store.alerts import (
     update_alert,
 )
 from monitor.store.outbox import queue_notifications
+from monitor.values.links import product_url
 
 PENDING, MUTED = (NotificationState.PENDING.value, NotificationState.MUTED.value)
 CONDITION_ORDER = {name: number for number, name in enumerate(ConditionName)}
@@ -261,7 +261,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
         members = sorted(members, key=lambda t: (-Severity(t.item.severity).rank,
                                                  t.item.objective, t.item.condition))
         message = Message(status=status, product=product.id, at=iso(at), owner=owner_of(product),
-                          dashboard_url=product_link(alerting.dashboard_url, product.id),
+                          dashboard_url=product_url(alerting.dashboard_url, product.id),
                           alerts=tuple(t.item for t in members),
                           description=product.description, valid_until=valid_until)
         rows.append({

@@ -16,6 +16,7 @@ from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
 from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
+from monitor.values.links import product_url
 from monitor.values.secrets import redact
 from monitor.values.targets import format_target
 from monitor.values.text import percent
@@ -52,11 +53,6 @@ def worst(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=STATUS_ORDER.index, default=Status.NO_DATA)
 
 
-def product_link(product_id: str, at: str | None = None) -> str:
-    """A deep link to the product page, relative to the app's root (keeping a fixed `?at=`)."""
-    return f"./product?product={product_id}" + (f"&at={at}" if at else "")
-
-
 def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveReport],
                    firing: Mapping[str, int] | None, at: str | None = None) -> pd.DataFrame:
     """One row per product, worst first: status, objectives' compliance and budget, alerts."""
@@ -70,7 +66,7 @@ def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveR
         budgets = [r.evaluation.error_budget_remaining for r in mine
                    if r.evaluation.error_budget_remaining is not None]
         rows.append({
-            "status": STATUS_LABEL[status], "product": product_link(product.id, at),
+            "status": STATUS_LABEL[status], "product": product_url(".", product.id, at),
             "domain": product.domain, "owner": product.owner.team,
             "objectives": [f"{r.objective.name}: {percent(r.evaluation.compliance)} · budget "
                            f"{percent(r.evaluation.error_budget_remaining, 1)}" for r in mine],
