@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TimeElapsedColumn
 
+from monitor.alerting.settings import SmtpSettings
 from monitor.config.loading import Config, load_config
 from monitor.daemon.runner import serve
 from monitor.demo.azurite import Azurite, find_azurite
@@ -92,8 +93,9 @@ def load_demo_config(options: DemoOptions, directory: Path) -> Config:
             "evaluation_interval": options.evaluation_interval}),
         "alerting": settings.alerting.model_copy(update={
             "dashboard_url": f"http://localhost:{options.ports.dashboard}"}),
-        "smtp": settings.smtp.model_copy(update={"host": "127.0.0.1",
-                                                 "port": options.ports.smtp}),
+        # the demo's mail goes to its own sink, whatever the example's smtp says (or leaves out)
+        "smtp": (settings.smtp or SmtpSettings()).model_copy(update={"host": "127.0.0.1",
+                                                                     "port": options.ports.smtp}),
     })
     return config
 

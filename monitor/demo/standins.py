@@ -20,10 +20,11 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -80,9 +81,11 @@ class StandIns:
             await self._serve(self._listing_app(), self.ports.blob_listing)
         self._tasks.append(asyncio.create_task(self._every(15, self._update_warehouse)))
         if self.blob_connection_string:
-            self._tasks.append(asyncio.create_task(self._every(20, self._land_files)))
+            land = partial(self._land_files, self.blob_connection_string)
+            self._tasks.append(asyncio.create_task(self._every(20, land)))
         if self.heartbeat_url:
-            self._tasks.append(asyncio.create_task(self._every(60, self._report_run, first=5)))
+            report = partial(self._report_run, self.heartbeat_url)
+            self._tasks.append(asyncio.create_task(self._every(60, report, first=5)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -103,7 +106,8 @@ class StandIns:
             raise RuntimeError(f"port {port} is taken ({error.strerror}); the demo needs it") from None
         self._runners.append(runner)
 
-    async def _every(self, seconds: float, action, first: float = 0) -> None:
+    async def _every(self, seconds: float, action: Callable[[], Awaitable[object]],
+                     first: float = 0) -> None:
         await asyncio.sleep(first)
         while True:
             try:
@@ -138,12 +142,12 @@ class StandIns:
                        (int(newest.timestamp() // 60), newest.isoformat()))
 
     # ---- Blob storage (Azurite, or HTTP listings) ----------------------------------------------
-    async def _land_files(self) -> None:
+    async def _land_files(self, connection_string: str) -> None:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob.aio import BlobServiceClient
 
         now = self.clock()
-        async with BlobServiceClient.from_connection_string(self.blob_connection_string) as service:
+        async with BlobServiceClient.from_connection_string(connection_string) as service:
             for container, prefix, newest in (
                     ("checkout", "orders/", newest_orders_file(now, self.live_start)),
                     ("cart", "events/", newest_cart_file(now, self.live_start))):
@@ -179,12 +183,12 @@ class StandIns:
         return [replace(p, ports=tuple(swap(port) for port in p.ports)) for p in products]
 
     # ---- Cart's pipeline runs -----------------------------------------------------------------
-    async def _report_run(self) -> None:
+    async def _report_run(self, heartbeat_url: str) -> None:
         stalled = self.behaviour().cart_stalled
         body = ({"status": "failure", "message": "source export timed out"} if stalled
                 else {"status": "success", "run_id": f"{self.clock():%Y%m%d%H%M}"})
         async with aiohttp.ClientSession() as session, session.post(
-                self.heartbeat_url, json=body,
+                heartbeat_url, json=body,
                 headers={"Authorization": f"Bearer {self.heartbeat_token}"}) as response:
             if response.status >= 300:
                 log.warning("demo pipeline: heartbeat refused with %d", response.status)
