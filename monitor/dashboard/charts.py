@@ -27,12 +27,12 @@ def incidents_layer(incidents: pd.DataFrame) -> alt.LayerChart | None:
     band = base.mark_rect(opacity=0.15, color=INCIDENT_COLOR).encode(
         x="fired:T", x2="resolved:T", tooltip=tooltip)
     start = base.mark_rule(color=INCIDENT_COLOR, opacity=0.6).encode(x="fired:T", tooltip=tooltip)
-    return alt.layer(band, start)  # the rule keeps a short incident visible on a long axis
+    return alt.LayerChart(layer=[band, start])  # the rule keeps a short incident visible on a long axis
 
 
 def _with(chart: alt.Chart, layers: Sequence[alt.Chart | alt.LayerChart | None]
           ) -> alt.LayerChart:
-    return alt.layer(*[layer for layer in layers if layer is not None], chart).properties(
+    return alt.LayerChart(layer=[*(layer for layer in layers if layer is not None), chart]).properties(
         height=HEIGHT)
 
 

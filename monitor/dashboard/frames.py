@@ -59,13 +59,14 @@ def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveR
     by_product: dict[str, list[ObjectiveReport]] = defaultdict(list)
     for report in reports:
         by_product[report.product.id].append(report)
-    rows = []
+    ranked = []
     for product in products:
         mine = by_product.get(product.id, [])
         status = worst(r.evaluation.status for r in mine)
         budgets = [r.evaluation.error_budget_remaining for r in mine
                    if r.evaluation.error_budget_remaining is not None]
-        rows.append({
+        rank = (STATUS_ORDER.index(status), min(budgets) if budgets else math.inf, product.id)
+        ranked.append((rank, {
             "status": STATUS_LABEL[status], "product": product_url(".", product.id, at),
             "domain": product.domain, "owner": product.owner.team,
             "objectives": [f"{r.objective.name}: {percent(r.evaluation.compliance)} · budget "
@@ -74,11 +75,9 @@ def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveR
             "conditions": sorted({c.name for r in mine for c in r.evaluation.conditions}),
             "alerts firing": None if firing is None else firing.get(product.id, 0),
             "description": product.description or "",
-            "_status": status.value, "_id": product.id,
-            "_rank": (STATUS_ORDER.index(status), min(budgets) if budgets else math.inf,
-                      product.id)})
-    rows.sort(key=lambda row: row.pop("_rank"))
-    return pd.DataFrame(rows, columns=[*OVERVIEW_COLUMNS, "_status", "_id"])
+            "_status": status.value, "_id": product.id}))
+    ranked.sort(key=lambda entry: entry[0])
+    return pd.DataFrame([row for _, row in ranked], columns=[*OVERVIEW_COLUMNS, "_status", "_id"])
 
 
 def filter_overview(frame: pd.DataFrame, search: str = "", domains: Sequence[str] = (),
@@ -159,10 +158,15 @@ def compliance_series(buckets: pd.DataFrame) -> pd.DataFrame:
     """Per bucket: the share of good events in %, with the counts."""
     frame = buckets[buckets["total"] > 0].copy()
     frame["compliance"] = pd.Series(
-        [compliance(Counts(int(good), int(total))) * 100
+        [_compliance_percent(Counts(int(good), int(total)))
          for good, total in zip(frame["good"], frame["total"], strict=True)],
         index=frame.index, dtype=float)
     return frame
+
+
+def _compliance_percent(counts: Counts) -> float:
+    share = compliance(counts)
+    return math.nan if share is None else share * 100
 
 
 def burndown_series(buckets: pd.DataFrame, objective: Objective, start: datetime

@@ -9,7 +9,7 @@ an edited contract shows at once and two meshes in one process never mix.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,7 +106,7 @@ def local(at: datetime | None) -> str:
     return "—" if at is None else at.astimezone(zone()).strftime("%Y-%m-%d %H:%M")
 
 
-def wall_times(times: Sequence[datetime]) -> list[datetime]:
+def wall_times(times: Iterable[datetime]) -> list[datetime]:
     """Times as naive wall-clock times of the configured zone: what charts put on their axis."""
     tz = zone()
     return [t.astimezone(tz).replace(tzinfo=None) for t in times]

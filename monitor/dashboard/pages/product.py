@@ -73,8 +73,8 @@ def chosen_product(products: Mapping[str, DataProduct]) -> DataProduct:
         st.stop()
     ids = sorted(products)
     wanted = st.query_params.get("product")
-    choice = st.selectbox("Product", ids, index=ids.index(wanted) if wanted in products else None,
-                          placeholder="Choose a product")
+    index = ids.index(wanted) if wanted is not None and wanted in products else None
+    choice = st.selectbox("Product", ids, index=index, placeholder="Choose a product")
     if wanted and wanted not in products:
         st.warning(f"There is no product `{wanted}` in this mesh. Its contract may have been "
                    "refused: see the configuration problems on the overview.")
@@ -230,7 +230,7 @@ def show_measurement_chart(objective: Objective, window: ChartWindow, histories:
     """Latency or data age per probe against the threshold, for objectives that have one."""
     if objective.threshold is None or objective.port is None:
         return
-    points = measurements(objective, window, histories)
+    points = measurements(objective, window, histories.get(objective.port, []))
     latency = objective.indicator is Indicator.LATENCY
     title = "latency ms" if latency else "data age min"
     limit = objective.threshold.total_seconds() * (1000 if latency else 1 / 60)
@@ -244,10 +244,11 @@ def show_measurement_chart(objective: Objective, window: ChartWindow, histories:
                         width="stretch")
 
 
-def measurements(objective: Objective, window: ChartWindow, histories: Histories) -> pd.DataFrame:
+def measurements(objective: Objective, window: ChartWindow, results: list[PortResult]
+                 ) -> pd.DataFrame:
     """Latency (ms) or data age (min) per probe of the objective's port; the worst per hour on the
     longer windows."""
-    frame = frames.measurement_rows(objective, histories.get(objective.port, []))
+    frame = frames.measurement_rows(objective, results)
     if window.size == "hour" and not frame.empty:
         frame = frame.set_index("at").resample("1h", label="right").max().dropna().reset_index()
     frame["at"] = mesh.wall_times(frame["at"])
@@ -266,7 +267,8 @@ def show_burndown(report: ObjectiveReport, at: datetime) -> None:
         st.caption("No events in the SLO window yet.")
     else:
         incidents = incidents_for(product, objective, start, at)
-        st.altair_chart(charts.burndown_chart(burndown, *mesh.wall_times([start, at]), incidents),
+        wall_start, wall_end = mesh.wall_times([start, at])
+        st.altair_chart(charts.burndown_chart(burndown, wall_start, wall_end, incidents),
                         width="stretch")
 
 
