@@ -106,7 +106,8 @@ def measured(evaluation: Evaluation, condition: Condition | None,
     }
     if condition is not None and condition.long_window is not None:
         result["burn_rate"] = rates.get(condition.long_window)
-        result["burn_rate_short"] = rates.get(condition.short_window)
+        if condition.short_window is not None:
+            result["burn_rate_short"] = rates.get(condition.short_window)
     elif rates:
         result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
     result["window_budget_remaining"] = evaluation.window_budget_remaining

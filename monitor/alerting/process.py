@@ -186,7 +186,7 @@ def _leading(conditions: list[Condition], report: ObjectiveReport, name: str,
     if rule is not None:
         return Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
                          rule.burn_rate)
-    return Condition(name, severity)
+    return Condition(ConditionName(name), Severity(severity))
 
 
 def _record(connection: Connection, row, result, conditions: list[Condition],

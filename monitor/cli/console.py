@@ -32,7 +32,7 @@ def print_evaluations(console: Console, reports: list[ObjectiveReport], at) -> N
         conditions = "\n".join(
             f"{c.name} ({c.severity}"
             + (f", {format_duration(c.long_window)}/{format_duration(c.short_window)}"
-               f" > {c.burn_rate_threshold}" if c.long_window else "") + ")"
+               f" > {c.burn_rate_threshold}" if c.long_window and c.short_window else "") + ")"
             for c in evaluation.conditions) or "—"
         status = evaluation.status.value
         indicator = objective.indicator.value + (
