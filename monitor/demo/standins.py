@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -81,11 +80,9 @@ class StandIns:
             await self._serve(self._listing_app(), self.ports.blob_listing)
         self._tasks.append(asyncio.create_task(self._every(15, self._update_warehouse)))
         if self.blob_connection_string:
-            land = partial(self._land_files, self.blob_connection_string)
-            self._tasks.append(asyncio.create_task(self._every(20, land)))
+            self._tasks.append(asyncio.create_task(self._every(20, self._land_files)))
         if self.heartbeat_url:
-            report = partial(self._report_run, self.heartbeat_url)
-            self._tasks.append(asyncio.create_task(self._every(60, report, first=5)))
+            self._tasks.append(asyncio.create_task(self._every(60, self._report_run, first=5)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -142,10 +139,12 @@ class StandIns:
                        (int(newest.timestamp() // 60), newest.isoformat()))
 
     # ---- Blob storage (Azurite, or HTTP listings) ----------------------------------------------
-    async def _land_files(self, connection_string: str) -> None:
+    async def _land_files(self) -> None:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob.aio import BlobServiceClient
 
+        connection_string = self.blob_connection_string
+        assert connection_string is not None  # files land only in Azurite (`start` runs this with it)
         now = self.clock()
         async with BlobServiceClient.from_connection_string(connection_string) as service:
             for container, prefix, newest in (
@@ -183,7 +182,9 @@ class StandIns:
         return [replace(p, ports=tuple(swap(port) for port in p.ports)) for p in products]
 
     # ---- Cart's pipeline runs -----------------------------------------------------------------
-    async def _report_run(self, heartbeat_url: str) -> None:
+    async def _report_run(self) -> None:
+        heartbeat_url = self.heartbeat_url
+        assert heartbeat_url is not None  # `start` reports runs only with a heartbeat URL
         stalled = self.behaviour().cart_stalled
         body = ({"status": "failure", "message": "source export timed out"} if stalled
                 else {"status": "success", "run_id": f"{self.clock():%Y%m%d%H%M}"})
