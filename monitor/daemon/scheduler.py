@@ -12,7 +12,6 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +27,8 @@ from monitor.contracts.loader import SETTINGS_FILE, contract_files
 from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer, PortKey
+from monitor.daemon.health import Health, Refusal
+from monitor.daemon.reloading import keep_restart_only
 from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
 from monitor.probes.base import Probe
 from monitor.probes.factory import build_probe
@@ -40,34 +41,6 @@ log = logging.getLogger("meshwatch.daemon")
 AfterEvaluation = Callable[[Sequence[ObjectiveReport], datetime], object]  # what it returns is unused
 Periodic = Callable[[datetime], object]
 OnConfig = Callable[[Config], None]
-
-
-@dataclass
-class Health:
-    started_at: datetime
-    rounds: int = 0
-    last_round_at: datetime | None = None
-    last_round_seconds: float | None = None
-    probes_run: int = 0
-    missed_runs: int = 0  # probe runs skipped: the previous run of the port was still going
-    lag_seconds: list[float] = field(default_factory=list)  # recent scheduling lags
-    lags_recorded: int = 0  # every lag ever recorded, so observers can tell which ones are new
-
-    def record_lag(self, seconds: float) -> None:
-        self.lag_seconds.append(seconds)
-        self.lags_recorded += 1
-        del self.lag_seconds[:-2000]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A configuration change the daemon did not take: when, and the problems that stopped it."""
-
-    at: datetime
-    problems: tuple[str, ...]
-
-    def as_json(self) -> dict:
-        return {"at": self.at.isoformat(), "problems": list(self.problems)}
 
 
 class Daemon:
@@ -366,7 +339,7 @@ class Daemon:
     def _swap(self, config: Config) -> None:
         """Run `config` from now on: what only a restart can change keeps its running value."""
         before = self.settings
-        settings, restart_only = _keep_restart_only(before, config.settings)
+        settings, restart_only = keep_restart_only(before, config.settings)
         if restart_only:
             log.warning("%s changed in meshwatch.yaml: takes effect at restart; the running "
                         "daemon keeps the value it started with", ", ".join(restart_only))
@@ -429,30 +402,6 @@ class Daemon:
             "config_loaded_at": self.config_loaded_at.isoformat(),
             "config_refused": self.config_refused.as_json() if self.config_refused else None,
         }
-
-
-RESTART_ONLY = {"database_url": "database_url (the store)", "daemon.listen": "daemon.listen",
-                "telemetry": "telemetry (exporters)"}
-
-
-def _keep_restart_only(running: Settings, loaded: Settings) -> tuple[Settings, list[str]]:
-    """`loaded` with the running values of what a restart alone can change (the store, the
-    listening address, the telemetry exporters), and the names of those that differ."""
-    changed = [shown for name, shown in RESTART_ONLY.items()
-               if _dotted(running, name) != _dotted(loaded, name)]
-    if not changed:
-        return loaded, []
-    kept = loaded.model_copy(update={
-        "database_url": running.database_url, "telemetry": running.telemetry,
-        "daemon": loaded.daemon.model_copy(update={"listen": running.daemon.listen})})
-    return kept, changed
-
-
-def _dotted(settings: Settings, name: str):
-    value = settings
-    for part in name.split("."):
-        value = getattr(value, part)
-    return value
 
 
 def _job_id(key: PortKey) -> str:
