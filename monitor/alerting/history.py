@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from monitor.alerting.lifecycle import NotificationState, State
-from monitor.alerting.messages import iso
 from monitor.alerting.routing import show_destination
 from monitor.contracts.severity import SEVERITIES
 from monitor.store.alerts import alert_events, alerts_active_or_resolved_since
 from monitor.store.outbox import failed_notifications, notifications_of_products
+from monitor.values.text import iso_time, iso_time_or_none
 
 PENDING = NotificationState.PENDING.value
 STATE_ORDER = {State.FIRING: 0, State.PENDING: 1, State.RESOLVED: 2, State.INACTIVE: 3}
@@ -53,11 +53,12 @@ def _alert_json(alert, events: list, deliveries: list) -> dict[str, Any]:
     return {
         "product": alert.product, "objective": alert.objective, "condition": alert.condition,
         "severity": alert.severity, "state": alert.state, "episode": alert.episode,
-        "since": _iso(alert.since), "fired_at": _iso(alert.fired_at),
-        "resolved_at": _iso(alert.resolved_at), "last_notified_at": _iso(alert.last_sent_at),
+        "since": iso_time_or_none(alert.since), "fired_at": iso_time_or_none(alert.fired_at),
+        "resolved_at": iso_time_or_none(alert.resolved_at),
+        "last_notified_at": iso_time_or_none(alert.last_sent_at),
         "conditions": alert.conditions or [alert.condition],
         "measured": alert.measured,
-        "history": [{"kind": e.kind, "at": iso(e.at), "muted_by": e.muted_by, "told": e.told,
+        "history": [{"kind": e.kind, "at": iso_time(e.at), "muted_by": e.muted_by, "told": e.told,
                      "measured": e.measured} for e in events],
         "deliveries": [_delivery_json(n) for n in deliveries],
     }
@@ -67,11 +68,7 @@ def _delivery_json(n) -> dict[str, Any]:
     payload = n.payload or {}
     return {"id": n.id, "destination": show_destination(n.destination),
             "message": payload.get("status"), "status": n.status, "attempts": n.attempts,
-            "created_at": iso(n.created_at), "sent_at": _iso(n.sent_at),
-            "next_attempt_at": _iso(n.next_attempt_at) if n.status == PENDING else None,
+            "created_at": iso_time(n.created_at), "sent_at": iso_time_or_none(n.sent_at),
+            "next_attempt_at": iso_time_or_none(n.next_attempt_at) if n.status == PENDING else None,
             "last_error": n.last_error, "muted_by": n.muted_by, "recipients": n.recipients,
             "product": n.product}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return iso(value) if value else None

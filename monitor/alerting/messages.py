@@ -18,8 +18,7 @@ from monitor.contracts.severity import Severity
 from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
 from monitor.values.durations import format_duration, human_duration
 from monitor.values.targets import format_target
-from monitor.values.text import iso_time as iso  # process and history write payload times with it
-from monitor.values.text import percent
+from monitor.values.text import iso_time, percent
 
 
 class MessageStatus(StrEnum):
@@ -118,7 +117,7 @@ def measured(evaluation: Evaluation, condition: Condition | None,
 
 def describe_mute(window: MaintenanceWindow, start: datetime, end: datetime) -> str:
     """What muted an alert during maintenance: this occurrence, then the window as written."""
-    return f"{describe(window)} (this time until {_when(iso(end))})"
+    return f"{describe(window)} (this time until {_when(iso_time(end))})"
 
 
 def owner_of(product: DataProduct) -> dict[str, Any]:

@@ -38,7 +38,6 @@ from monitor.alerting.messages import (
     Message,
     MessageStatus,
     describe_mute,
-    iso,
     measured,
     owner_of,
     promised,
@@ -49,7 +48,7 @@ from monitor.alerting.silences import Silence, active_silences
 from monitor.contracts.maintenance import window_at
 from monitor.contracts.model import DataProduct
 from monitor.contracts.severity import SEVERITIES, Severity
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import Condition, ConditionName
 from monitor.store.alerts import (
     alerts_of_products,
@@ -59,6 +58,7 @@ from monitor.store.alerts import (
 )
 from monitor.store.outbox import queue_notifications
 from monitor.values.links import product_url
+from monitor.values.text import iso_time
 
 PENDING, MUTED = (NotificationState.PENDING.value, NotificationState.MUTED.value)
 CONDITION_ORDER = {name: number for number, name in enumerate(ConditionName)}
@@ -90,7 +90,7 @@ class _Transition:
     routes: tuple[Route, ...]
 
 
-def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveReport],
+def process_evaluations(bind: Engine | Connection, reports: Iterable[ObjectiveEvaluation],
                         at: datetime, settings: AlertingConfig) -> RoundSummary:
     """Apply one evaluation round at `at` to the alerts and queue their notifications.
 
@@ -114,7 +114,7 @@ def repeat_interval(settings: AlertingConfig, severity: str) -> timedelta:
         else alerting.ticket_repeat_interval
 
 
-def _process(connection: Connection, reports: list[ObjectiveReport], at: datetime,
+def _process(connection: Connection, reports: list[ObjectiveEvaluation], at: datetime,
              settings: AlertingConfig) -> RoundSummary:
     summary = RoundSummary()
     if not reports:
@@ -176,7 +176,7 @@ def _silenced_by(product: DataProduct, objective: str, at: datetime,
     return describe_mute(*found) if found else None
 
 
-def _leading(conditions: list[Condition], report: ObjectiveReport, name: str,
+def _leading(conditions: list[Condition], report: ObjectiveEvaluation, name: str,
              severity: str) -> Condition:
     """The condition a message leads with: the first that holds, else (resolution) the one
     that opened the episode, rebuilt from the objective's rules."""
@@ -190,7 +190,7 @@ def _leading(conditions: list[Condition], report: ObjectiveReport, name: str,
 
 
 def _record(connection: Connection, row, result, conditions: list[Condition],
-            report: ObjectiveReport, at: datetime, muted_by: str | None
+            report: ObjectiveEvaluation, at: datetime, muted_by: str | None
             ) -> tuple[bool, _Transition | None]:
     """Write the alert's new status (and its event, if any). False: another daemon was first."""
     status = result.status
@@ -217,7 +217,7 @@ def _record(connection: Connection, row, result, conditions: list[Condition],
     notify = result.notify
     found = tuple(routes(report.product, row.objective, row.severity, at)) if notify else ()
     item = AlertItem(objective=row.objective, indicator=report.objective.indicator.value,
-                     condition=name, severity=row.severity, since=iso(status.since or at),
+                     condition=name, severity=row.severity, since=iso_time(status.since or at),
                      measured=values, promised=promised(report.objective, leading),
                      # the first message of a ticket its page spoke for is no reminder
                      reminder=result.event is EventKind.REMINDER and row.told,
@@ -246,7 +246,7 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
     status = MessageStatus.RESOLVED if first.kind is EventKind.RESOLVED else MessageStatus.FIRING
     ids = sorted(t.event_id for t in group)
     digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:16]
-    group_key = f"{product.id}|{status}|{iso(at)}|{digest}"
+    group_key = f"{product.id}|{status}|{iso_time(at)}|{digest}"
     destinations: dict[str, list[_Transition]] = defaultdict(list)
     recipients: dict[str, list[str]] = defaultdict(list)
     for t in group:
@@ -255,12 +255,12 @@ def _queue(connection: Connection, group: list[_Transition], at: datetime,
             recipients[route.destination] += route.recipients
     alerting = settings.alerting
     longest = max(repeat_interval(settings, t.item.severity) for t in group)
-    valid_until = iso(at + 2 * longest) if status is MessageStatus.FIRING else None
+    valid_until = iso_time(at + 2 * longest) if status is MessageStatus.FIRING else None
     rows = []
     for destination, members in destinations.items():
         members = sorted(members, key=lambda t: (-Severity(t.item.severity).rank,
                                                  t.item.objective, t.item.condition))
-        message = Message(status=status, product=product.id, at=iso(at), owner=owner_of(product),
+        message = Message(status=status, product=product.id, at=iso_time(at), owner=owner_of(product),
                           dashboard_url=product_url(alerting.dashboard_url, product.id),
                           alerts=tuple(t.item for t in members),
                           description=product.description, valid_until=valid_until)

@@ -24,7 +24,7 @@ from monitor.alerting.notifiers import Notifier, TransportError
 from monitor.alerting.outbox import DeliverySummary, deliver_due
 from monitor.alerting.process import RoundSummary, process_evaluations
 from monitor.alerting.settings import AlertingConfig
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 
 log = logging.getLogger("monitor.alerting")
 
@@ -41,7 +41,7 @@ class AlertingService:
         self.settings = settings
         self.notifiers = ReloadingNotifiers(settings)
 
-    def after_evaluation(self, reports: Sequence[ObjectiveReport], at: datetime) -> RoundSummary:
+    def after_evaluation(self, reports: Sequence[ObjectiveEvaluation], at: datetime) -> RoundSummary:
         """Record the round's transitions, then send what they queued at once."""
         summary = process_evaluations(self.engine, reports, at, self.settings)
         if summary.transitions:

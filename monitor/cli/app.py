@@ -21,7 +21,7 @@ from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
 from monitor.contracts.model import product_json
 from monitor.dashboard.launch import serve_dashboard
-from monitor.evaluation.mesh import evaluate_mesh, report_json, window_end
+from monitor.evaluation.mesh import evaluate_mesh, objective_json, window_end
 from monitor.reports.months import Month
 from monitor.reports.reading import read_uptime_report
 from monitor.reports.render import output_format, render
@@ -194,7 +194,7 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     results, reports, at = asyncio.run(check_once(config, engine))
     if as_json:
         document = {"at": iso_time(window_end(at)),
-                    "objectives": [report_json(r) for r in reports],
+                    "objectives": [objective_json(r) for r in reports],
                     "probes": [probe_json(r) for r in results]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
@@ -222,7 +222,7 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
                                 config.settings.slo.policy())
     if as_json:
         document = {"at": iso_time(window_end(moment)),
-                    "objectives": [report_json(r) for r in reports]}
+                    "objectives": [objective_json(r) for r in reports]}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         print_evaluations(out, reports, window_end(moment))

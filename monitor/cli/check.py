@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 from monitor.config.loading import Config
 from monitor.contracts.results import ProbeResult
 from monitor.daemon.scheduler import Daemon
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 
 
 async def check_once(config: Config, engine: Engine, probe_context: dict[str, dict] | None = None
-                     ) -> tuple[list[ProbeResult], list[ObjectiveReport], datetime]:
+                     ) -> tuple[list[ProbeResult], list[ObjectiveEvaluation], datetime]:
     daemon = Daemon(config, engine, probe_context=probe_context)
     daemon._apply(config)
     try:

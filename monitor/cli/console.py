@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from monitor.contracts.model import DataProduct
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import STATUS_ORDER
 from monitor.values.durations import format_duration
 from monitor.values.targets import format_target
@@ -18,7 +18,7 @@ STATUS_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "no_
                 "not_in_force": "dim"}
 
 
-def print_evaluations(console: Console, reports: list[ObjectiveReport], at) -> None:
+def print_evaluations(console: Console, reports: list[ObjectiveEvaluation], at) -> None:
     table = Table(title=f"Objectives at {at:%Y-%m-%d %H:%M} UTC", expand=False)
     for column in ("product", "objective", "indicator", "target", "window", "compliance",
                    "budget left", "events (good/total)", "burn rates", "conditions", "status"):

@@ -21,7 +21,7 @@ PortKey = tuple[str, str]  # (product id, port name)
 
 
 @dataclass
-class FlushReport:
+class FlushResult:
     written: int = 0
     pending: int = 0
     error: str | None = None
@@ -53,14 +53,14 @@ class MeasurementBuffer:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def flush(self) -> FlushReport:
+    def flush(self) -> FlushResult:
         """Write everything buffered; on failure put it back and report why (never raises)."""
         with self._flushing:
             with self._lock:
                 batch = list(self._pending)
                 self._pending.clear()
             if not batch:
-                return FlushReport()
+                return FlushResult()
             try:
                 with self.engine.begin() as connection:
                     record_probe_results(connection, batch)
@@ -73,11 +73,11 @@ class MeasurementBuffer:
                 if message != self.last_error:
                     log.error("%s; keeping them to retry", message)
                 self.last_error = message
-                return FlushReport(0, len(self._pending), message)
+                return FlushResult(0, len(self._pending), message)
             if self.last_error:
                 log.info("store writable again; wrote %d buffered measurement(s)", len(batch))
                 self.last_error = None
-            return FlushReport(len(batch), len(self._pending))
+            return FlushResult(len(batch), len(self._pending))
 
     def _events(self, results: Iterable) -> Iterable:
         for result in results:

@@ -29,7 +29,7 @@ from monitor.contracts.results import ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer, PortKey
 from monitor.daemon.health import Health, Refusal
 from monitor.daemon.reloading import keep_restart_only
-from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
+from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.probes.base import Probe
 from monitor.probes.factory import build_probe
 from monitor.slo import AlertPolicy
@@ -38,7 +38,7 @@ from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
 
 log = logging.getLogger("meshwatch.daemon")
-AfterEvaluation = Callable[[Sequence[ObjectiveReport], datetime], object]  # what it returns is unused
+AfterEvaluation = Callable[[Sequence[ObjectiveEvaluation], datetime], object]  # what it returns is unused
 Periodic = Callable[[datetime], object]
 OnConfig = Callable[[Config], None]
 
@@ -254,7 +254,7 @@ class Daemon:
     async def _flush(self) -> None:
         await asyncio.to_thread(self.buffer.flush)
 
-    async def evaluate_round(self) -> list[ObjectiveReport]:
+    async def evaluate_round(self) -> list[ObjectiveEvaluation]:
         """Write what is buffered, evaluate every objective, hand the results to alerting."""
         began = datetime.now(UTC)
         at = self.clock()
@@ -268,7 +268,7 @@ class Daemon:
         self.health.last_round_seconds = (datetime.now(UTC) - began).total_seconds()
         return reports
 
-    def _evaluate(self, at: datetime) -> list[ObjectiveReport]:
+    def _evaluate(self, at: datetime) -> list[ObjectiveEvaluation]:
         self.buffer.flush()
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.products.values(), at, self.policy,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from monitor.contracts import Problem
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
 from monitor.store.reads import PortResult
@@ -53,10 +53,10 @@ def worst(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=STATUS_ORDER.index, default=Status.NO_DATA)
 
 
-def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveReport],
+def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveEvaluation],
                    firing: Mapping[str, int] | None, at: str | None = None) -> pd.DataFrame:
     """One row per product, worst first: status, objectives' compliance and budget, alerts."""
-    by_product: dict[str, list[ObjectiveReport]] = defaultdict(list)
+    by_product: dict[str, list[ObjectiveEvaluation]] = defaultdict(list)
     for report in reports:
         by_product[report.product.id].append(report)
     ranked = []
@@ -135,7 +135,7 @@ def term_rows(product: DataProduct) -> pd.DataFrame:
     return pd.DataFrame([{"term": k, "value": str(v)} for k, v in redact(product.terms).items()])
 
 
-def burn_rate_rows(report: ObjectiveReport) -> pd.DataFrame:
+def burn_rate_rows(report: ObjectiveEvaluation) -> pd.DataFrame:
     """Each alert rule of the objective: its windows, the burn rates now, whether it holds."""
     evaluation = report.evaluation
     holding = {c.name for c in evaluation.conditions}

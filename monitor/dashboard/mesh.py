@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
 from monitor.dashboard import daemon_status
-from monitor.evaluation.mesh import ObjectiveReport, evaluate_mesh
+from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.reports.months import Month
 from monitor.reports.uptime import UptimeReport, uptime_report
 from monitor.store import reads
@@ -158,7 +158,7 @@ def clear() -> None:
 @dataclass(frozen=True)
 class MeshStatus:
     at: datetime
-    reports: list[ObjectiveReport]
+    reports: list[ObjectiveEvaluation]
     firing: dict[str, int] | None  # None: this store has no alert tables yet
 
 

@@ -35,7 +35,7 @@ MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class ObjectiveReport:
+class ObjectiveEvaluation:
     product: DataProduct
     objective: Objective
     evaluation: Evaluation
@@ -87,7 +87,7 @@ def probed_end(end: int, newest: int | None, interval: timedelta | None) -> int:
 
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy(),
-                  monitoring_since: datetime | None = None) -> list[ObjectiveReport]:
+                  monitoring_since: datetime | None = None) -> list[ObjectiveEvaluation]:
     """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
     (a minute-aligned `at` is exact; `now` counts everything measured so far), or earlier at the
     newest probed minute (`probed_end`). Maintenance windows are left out of the alert
@@ -133,17 +133,17 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE)
         everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False)
         if not plan.maintenance:
-            reports.append(ObjectiveReport(product, objective, everything))
+            reports.append(ObjectiveEvaluation(product, objective, everything))
             continue
         outside = _evaluate(plan, observations, sums, at, policy, without_maintenance=True)
         if not product.maintenance_counts_in_slo:
-            reports.append(ObjectiveReport(product, objective, outside))
+            reports.append(ObjectiveEvaluation(product, objective, outside))
             continue
         # counted maintenance: its events are in the figures, but they never raise an alert
         merged = replace(everything, conditions=outside.conditions,
                          status=status_of(everything.counts, objective.target, outside.conditions)
                          if everything.status is not Status.NOT_IN_FORCE else everything.status)
-        reports.append(ObjectiveReport(product, objective, merged))
+        reports.append(ObjectiveEvaluation(product, objective, merged))
     return reports
 
 
@@ -200,7 +200,7 @@ def _get(sums: Mapping[tuple[int, int], Mapping[int, Counts]], span: tuple[int, 
     return sums.get(span, {}).get(series, Counts()) if series is not None else Counts()
 
 
-def report_json(report: ObjectiveReport) -> dict:
+def objective_json(report: ObjectiveEvaluation) -> dict:
     """One objective in the documented `evaluate --json` shape."""
     evaluation, objective = report.evaluation, report.objective
     return {

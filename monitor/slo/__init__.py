@@ -2,14 +2,6 @@
 
 from monitor.slo.budget import Counts, budget_lasts, burn_rate, compliance, error_budget_remaining
 from monitor.slo.conditions import ConditionName
-from monitor.slo.policy import (
-    DEFAULT_RULES,
-    BurnRateRule,
-    alert_windows,
-    budget_share,
-    scaled_rules,
-    shortest_window,
-)
 from monitor.slo.status import (
     STATUS_ORDER,
     AlertPolicy,
@@ -20,6 +12,14 @@ from monitor.slo.status import (
     evaluate_objective,
     status_of,
     window_budget_remaining,
+)
+from monitor.slo.windows import (
+    DEFAULT_RULES,
+    BurnRateRule,
+    alert_windows,
+    budget_share,
+    scaled_rules,
+    shortest_window,
 )
 
 __all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Condition",

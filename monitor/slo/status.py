@@ -15,7 +15,7 @@ from fractions import Fraction
 from monitor.contracts.severity import Severity
 from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining, exceeds
 from monitor.slo.conditions import ConditionName
-from monitor.slo.policy import (
+from monitor.slo.windows import (
     DEFAULT_RULES,
     RESOLUTION,
     BurnRateRule,

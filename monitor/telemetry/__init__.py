@@ -25,7 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.contracts.results import ProbeResult
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import AlertPolicy
 from monitor.store.outbox import count_failed_notifications
 from monitor.telemetry.exporters import export_targets
@@ -60,7 +60,7 @@ class Telemetry:
         self.daemon = daemon
 
     # ---- the daemon's hooks -----------------------------------------------------------------
-    def after_evaluation(self, reports: Sequence[ObjectiveReport], at: datetime) -> None:
+    def after_evaluation(self, reports: Sequence[ObjectiveEvaluation], at: datetime) -> None:
         self.latest = LatestEvaluation(tuple(reports), at, self._failed_notifications())
         self.instruments.sample_health()
 

@@ -18,7 +18,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
 from monitor.contracts.results import ErrorClass, ProbeResult
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import AlertPolicy, ConditionName, Status, scaled_rules
 from monitor.values.durations import format_duration
 from monitor.values.secrets import has_placeholder
@@ -76,7 +76,7 @@ class HealthSource(Protocol):
 class LatestEvaluation:
     """The reports of the latest evaluation round, replaced whole by each round."""
 
-    reports: Sequence[ObjectiveReport] = ()
+    reports: Sequence[ObjectiveEvaluation] = ()
     at: datetime | None = None
     failed_notifications: int | None = None
 
@@ -125,7 +125,7 @@ class MeshInstruments:
             meter.create_observable_gauge(name, [self._guarded(name, observe)], unit="1",
                                           description=description)
 
-    def _reports(self) -> Iterator[tuple[ObjectiveReport, dict[str, str]]]:
+    def _reports(self) -> Iterator[tuple[ObjectiveEvaluation, dict[str, str]]]:
         for report in self._latest().reports:
             yield report, objective_attributes(report.product, report.objective)
 

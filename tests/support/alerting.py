@@ -15,7 +15,7 @@ from monitor.contracts.model import (
     Objective,
     Owner,
 )
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import Condition, Counts, Evaluation, Status
 
 FAST_BURN = Condition("fast_burn", "page", timedelta(hours=1), timedelta(minutes=5),
@@ -47,7 +47,7 @@ def consumer(team: str, notify, start=None, end=None, objectives=None, min_sever
 
 def report(product_: DataProduct, objective: Objective, *conditions: Condition,
            good: int = 950, total: int = 1000, data_age: timedelta | None = None
-           ) -> ObjectiveReport:
+           ) -> ObjectiveEvaluation:
     counts = Counts(good, total)
     bad = (total - good) / total if total else 0
     budget = 1 - bad / float(1 - objective.target) if total else None
@@ -55,10 +55,10 @@ def report(product_: DataProduct, objective: Objective, *conditions: Condition,
     status = Status.BREACHED if conditions else Status.OK
     evaluation = Evaluation(status, counts, good / total if total else None, budget, rates,
                             tuple(conditions), data_age)
-    return ObjectiveReport(product_, objective, evaluation)
+    return ObjectiveEvaluation(product_, objective, evaluation)
 
 
-def healthy(product_: DataProduct, objective: Objective) -> ObjectiveReport:
+def healthy(product_: DataProduct, objective: Objective) -> ObjectiveEvaluation:
     return report(product_, objective, good=1000, total=1000)
 
 

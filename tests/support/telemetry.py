@@ -9,7 +9,7 @@ from opentelemetry.sdk.metrics.export import MetricsData
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
 from monitor.contracts.results import ErrorClass, ProbeResult
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import Counts, Observations, evaluate_objective
 
 AT = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ FRESHNESS_ATTRIBUTES = {"product": "checkout/orders", "objective": "lake-freshne
                         "indicator": "freshness"}
 
 
-def at_risk_report() -> ObjectiveReport:
+def at_risk_report() -> ObjectiveEvaluation:
     """99 % target over 30 d: 995 of 1000 good (budget half spent); the last hour burns at 50,
     the last five minutes at 100, so fast_burn holds and the objective is at risk."""
     counts = {timedelta(days=30): Counts(995, 1000), timedelta(hours=1): Counts(30, 60),
@@ -36,17 +36,17 @@ def at_risk_report() -> ObjectiveReport:
     evaluation = evaluate_objective(
         target=AVAILABILITY.target, window=AVAILABILITY.window, at=AT, in_force=True,
         observations=Observations(counts, last_event_at=AT, expected_interval=timedelta(minutes=1)))
-    return ObjectiveReport(ORDERS, AVAILABILITY, evaluation)
+    return ObjectiveEvaluation(ORDERS, AVAILABILITY, evaluation)
 
 
-def stale_report() -> ObjectiveReport:
+def stale_report() -> ObjectiveEvaluation:
     """95 % target: 90 of 100 slices fresh (breached), data two hours old (freshness_breach)."""
     counts = {timedelta(days=30): Counts(90, 100)}
     evaluation = evaluate_objective(
         target=FRESHNESS.target, window=FRESHNESS.window, at=AT, in_force=True,
         threshold=FRESHNESS.threshold,
         observations=Observations(counts, last_event_at=AT, data_age=timedelta(hours=2)))
-    return ObjectiveReport(ORDERS, FRESHNESS, evaluation)
+    return ObjectiveEvaluation(ORDERS, FRESHNESS, evaluation)
 
 
 def probe_results() -> list[ProbeResult]:

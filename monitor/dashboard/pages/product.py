@@ -13,7 +13,7 @@ import streamlit as st
 from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.dashboard import charts, frames, mesh
-from monitor.evaluation.mesh import ObjectiveReport
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
 from monitor.values.targets import format_target
@@ -88,7 +88,7 @@ def chosen_product(products: Mapping[str, DataProduct]) -> DataProduct:
     return products[choice]
 
 
-def evaluated(product: DataProduct, at: datetime) -> tuple[list[ObjectiveReport], str | None]:
+def evaluated(product: DataProduct, at: datetime) -> tuple[list[ObjectiveEvaluation], str | None]:
     """The product's objectives evaluated at `at`, and why the store cannot be read (None: it can)."""
     try:
         mesh.reader()
@@ -158,7 +158,7 @@ def show_contract_details(product: DataProduct) -> None:
 # --- objectives over time ----------------------------------------------------------------------
 
 
-def show_objectives(product: DataProduct, reports: list[ObjectiveReport], at: datetime
+def show_objectives(product: DataProduct, reports: list[ObjectiveEvaluation], at: datetime
                     ) -> tuple[dict[str, PortResult], list[PortResult]]:
     """Each objective charted over the window picked; the latest and failed probes read with it."""
     st.header("Objectives")
@@ -176,7 +176,7 @@ def show_objectives(product: DataProduct, reports: list[ObjectiveReport], at: da
     return latest, failed
 
 
-def show_objective(report: ObjectiveReport, window: ChartWindow, buckets: pd.DataFrame,
+def show_objective(report: ObjectiveEvaluation, window: ChartWindow, buckets: pd.DataFrame,
                    histories: Histories, alerts_known: bool) -> None:
     show_figures(report)
     incidents = incidents_for(report.product, report.objective, window.start, window.at)
@@ -194,7 +194,7 @@ def show_objective(report: ObjectiveReport, window: ChartWindow, buckets: pd.Dat
         st.caption(f"{len(incidents)} incident(s) in the last {window.name}, shaded on the charts.")
 
 
-def show_figures(report: ObjectiveReport) -> None:
+def show_figures(report: ObjectiveEvaluation) -> None:
     """The objective as promised, and its status, compliance, budget and events now."""
     objective, evaluation = report.objective, report.evaluation
     threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
@@ -255,7 +255,7 @@ def measurements(objective: Objective, window: ChartWindow, results: list[PortRe
     return frame
 
 
-def show_burndown(report: ObjectiveReport, at: datetime) -> None:
+def show_burndown(report: ObjectiveEvaluation, at: datetime) -> None:
     """The error budget left over the objective's whole window, with its incidents."""
     product, objective = report.product, report.objective
     start = at - objective.window
