@@ -40,5 +40,16 @@ class ProbeResult:
     error: str | None = None
 
     @property
+    def data_age(self) -> timedelta | None:
+        """How old the newest data was when the probe ran; None when it saw no data."""
+        return data_age(self.newest_data_at, self.started_at)
+
+    @property
     def latency_ms(self) -> float | None:
         return None if self.latency is None else self.latency.total_seconds() * 1000
+
+
+def data_age(newest_data_at: datetime | None, at: datetime) -> timedelta | None:
+    """The age of data whose newest timestamp is `newest_data_at`, seen at `at` (the one home of
+    that subtraction: probes, evaluation and the dashboard all ask it)."""
+    return None if newest_data_at is None else at - newest_data_at

@@ -11,6 +11,7 @@ import pandas as pd
 
 from monitor.contracts import Problem
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
+from monitor.contracts.results import data_age
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
@@ -192,7 +193,7 @@ def _budget_left(counts: Counts, objective: Objective) -> float:
 
 def probe_data_age(result: PortResult) -> timedelta | None:
     """How old the newest data was when the probe ran; None when it saw no data."""
-    return None if result.newest_data_at is None else result.started_at - result.newest_data_at
+    return data_age(result.newest_data_at, result.started_at)
 
 
 def measurement_rows(objective: Objective, results: Iterable[PortResult]) -> pd.DataFrame:

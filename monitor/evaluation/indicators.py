@@ -42,8 +42,9 @@ def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
                 return None
             return int(result.latency <= _threshold(objective)), 1
         case Indicator.FRESHNESS:
-            if result.newest_data_at is not None:
-                return int(result.started_at - result.newest_data_at <= _threshold(objective)), 1
+            age = result.data_age
+            if age is not None:
+                return int(age <= _threshold(objective)), 1
             return (0, 1) if result.ok else None  # reachable but holding no data: stale
         case Indicator.ERROR_RATE:
             if result.ok and result.total is not None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from monitor.contracts.maintenance import maintenance_spans
 from monitor.contracts.model import DataProduct, Indicator, Objective
+from monitor.contracts.results import data_age as data_age_at
 from monitor.slo import (
     AlertPolicy,
     Counts,
@@ -65,7 +66,8 @@ def data_age(product: DataProduct, objective: Objective,
               if product_id == product.id and objective.port in (None, port)
               and state.newest_data_at is not None
               and state.last_started_at < at + timedelta(minutes=1)]
-    return max(timedelta(0), at - max(newest)) if newest else None
+    age = data_age_at(max(newest), at) if newest else None
+    return None if age is None else max(timedelta(0), age)
 
 
 def window_end(at: datetime) -> datetime:
