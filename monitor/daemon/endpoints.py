@@ -49,17 +49,14 @@ async def heartbeat(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(given.encode(), str(expected).encode()):
         log.warning("heartbeat for %s/%s refused: bad token", product_id, port_name)
         return _error(401, "missing or wrong bearer token")
-    body = await request.read()
-    try:
-        report = json.loads(body) if body.strip() else {}
-    except json.JSONDecodeError:
-        return _error(400, "the body must be JSON, e.g. {\"status\": \"success\"}")
-    status = str(report.get("status", "success")).lower() if isinstance(report, dict) else None
-    if status not in ("success", "failure"):
+    report = _report(await request.read())
+    if report is None:
+        return _error(400, "the body must be UTF-8 JSON, e.g. {\"status\": \"success\"}")
+    status = _text(report.get("status", "success"), 20).lower() if isinstance(report, dict) else None
+    if not isinstance(report, dict) or status not in ("success", "failure"):
         return _error(400, "status must be \"success\" or \"failure\"")
-    message = report.get("message")
-    message = str(message)[:MAX_MESSAGE] if message is not None else None
-    run_id = str(report["run_id"])[:200] if report.get("run_id") is not None else None
+    message = _text(report["message"], MAX_MESSAGE) if report.get("message") is not None else None
+    run_id = _text(report["run_id"], 200) if report.get("run_id") is not None else None
     received_at = daemon.clock()
 
     def write() -> None:
@@ -75,6 +72,23 @@ async def heartbeat(request: web.Request) -> web.Response:
     return web.json_response({"recorded": True, "product": product_id, "port": port_name,
                               "status": status, "received_at": received_at.isoformat()},
                              status=202)
+
+
+def _report(body: bytes) -> object | None:
+    """The JSON document of a heartbeat body ({} when empty); None when it is not UTF-8 JSON or
+    nests deeper than the parser can follow (a hostile body is refused, never a traceback)."""
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text) if text.strip() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _text(value: object, limit: int) -> str:
+    """`value` as text of at most `limit` characters that every store can hold: a lone
+    surrogate (a JSON `\\ud800` escape) becomes "?" instead of failing the write."""
+    text = str(value)[:limit]
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -105,3 +105,32 @@ async def test_heartbeats_feed_availability_and_freshness_objectives(daemon_endp
             reports["pipeline-availability"].counts.total) == (2, 3)
     assert (reports["pipeline-freshness"].counts.good,
             reports["pipeline-freshness"].counts.total) == (2, 3)
+
+
+async def post_raw(session, data: bytes):
+    async with session.post("/heartbeat/cart/events/pipeline", data=data,
+                            headers={"Authorization": f"Bearer {TOKEN}",
+                                     "Content-Type": "application/json"}) as response:
+        return response.status, await response.json()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"status": "success", "message": "caf\xe9 \xff"}',  # not UTF-8
+    b"[" * 30_000 + b"]" * 30_000,  # nested deeper than any parser follows
+], ids=["invalid utf-8", "30000 deep"])
+async def test_a_hostile_body_is_refused_with_a_message_not_a_traceback(daemon_endpoint, body,
+                                                                      caplog):
+    daemon, session = daemon_endpoint
+    status, answer = await post_raw(session, body)
+    assert status == 400 and "UTF-8 JSON" in answer["error"]
+    assert "Traceback" not in caplog.text
+    result = await daemon.probes[("cart/events", "pipeline")].measure()
+    assert result.error == "no heartbeat received yet"
+
+
+async def test_a_lone_surrogate_in_the_message_is_recorded_not_a_store_failure(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    status, answer = await post_raw(session, b'{"status": "failure", "message": "bad \\ud800 row"}')
+    assert status == 202, answer
+    result = await daemon.probes[("cart/events", "pipeline")].measure()
+    assert not result.ok and "bad ? row" in (result.error or "")
