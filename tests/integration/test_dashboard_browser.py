@@ -5,7 +5,6 @@ Chromium over a store of known measurements (tests/support/report_mesh.py) looke
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, wait_until_healthy
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, stop_process_group, wait_until_healthy
 from tests.support.ports import free_port
 from tests.support.report_mesh import fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
@@ -44,12 +43,7 @@ def dashboard_url(tmp_path_factory) -> Iterator[str]:
         wait_until_healthy(base, process)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the command and the streamlit server it started
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")

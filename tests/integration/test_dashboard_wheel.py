@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, wait_until_healthy
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, stop_process_group, wait_until_healthy
 from tests.support.ports import free_port
 from tests.support.report_mesh import fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
@@ -95,12 +94,7 @@ def served(installed, tmp_path_factory) -> Iterator[Served]:
         wait_until_healthy(base, process)
         yield Served(base, process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the command and the streamlit server it started
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
 
 
 def command_lines_of_children(pid: int) -> list[list[str]]:

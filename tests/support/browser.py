@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -26,6 +28,16 @@ def wait_until_healthy(base: str, process: subprocess.Popen, timeout: float = 45
             pass
         time.sleep(0.2)
     raise AssertionError(f"the dashboard did not answer on {base} within {timeout:.0f} s")
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop `meshwatch dashboard` and the Streamlit server it started (one process group)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def settle(page, ready_text: str) -> None:
