@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, Table,
 from sqlmodel import Field, SQLModel
 
 from monitor.store.types import UtcDateTime
+from monitor.values.limits import NAME_LENGTH
 
 
 class Series(SQLModel, table=True):
@@ -16,8 +17,8 @@ class Series(SQLModel, table=True):
     __tablename__ = "series"
     __table_args__ = (UniqueConstraint("product", "objective", name="uq_series_objective"),)
     id: int | None = Field(default=None, primary_key=True)
-    product: str = Field(max_length=200)
-    objective: str = Field(max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
+    objective: str = Field(max_length=NAME_LENGTH)
     last_event_minute: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
@@ -45,8 +46,8 @@ class ProbeRecord(SQLModel, table=True):
     __tablename__ = "probe_result"
     __table_args__ = (Index("ix_probe_result_port_time", "product", "port", "started_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    product: str = Field(max_length=200)
-    port: str = Field(max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
+    port: str = Field(max_length=NAME_LENGTH)
     kind: str = Field(max_length=40)
     started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     ok: bool
@@ -65,11 +66,11 @@ class HeartbeatRecord(SQLModel, table=True):
     __tablename__ = "heartbeat"
     __table_args__ = (Index("ix_heartbeat_port_time", "product", "port", "received_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    product: str = Field(max_length=200)
-    port: str = Field(max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
+    port: str = Field(max_length=NAME_LENGTH)
     received_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     success: bool
-    run_id: str | None = Field(default=None, max_length=200)
+    run_id: str | None = Field(default=None, max_length=NAME_LENGTH)
     message: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -77,8 +78,8 @@ class PortState(SQLModel, table=True):
     """The latest known state of each port: one row per port, updated with every result."""
 
     __tablename__ = "port_state"
-    product: str = Field(primary_key=True, max_length=200)
-    port: str = Field(primary_key=True, max_length=200)
+    product: str = Field(primary_key=True, max_length=NAME_LENGTH)
+    port: str = Field(primary_key=True, max_length=NAME_LENGTH)
     kind: str = Field(max_length=40)
     last_started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     ok: bool
@@ -98,8 +99,8 @@ class AlertRecord(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("product", "objective", "condition", name="uq_alert_identity"),
                       Index("uq_alert_severity", "product", "objective", "severity", unique=True))
     id: int | None = Field(default=None, primary_key=True)
-    product: str = Field(max_length=200)
-    objective: str = Field(max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
+    objective: str = Field(max_length=NAME_LENGTH)
     condition: str = Field(max_length=60)
     severity: str = Field(max_length=20)
     state: str = Field(max_length=20)  # inactive, pending, firing, resolved
@@ -129,7 +130,7 @@ class AlertEventRecord(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     measured: dict | None = Field(default=None, sa_column=Column(JSON))
     promised: dict | None = Field(default=None, sa_column=Column(JSON))
-    muted_by: str | None = Field(default=None, max_length=200)
+    muted_by: str | None = Field(default=None, max_length=NAME_LENGTH)
     told: list | None = Field(default=None, sa_column=Column(JSON))
 
 
@@ -142,17 +143,17 @@ class NotificationRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_key: str = Field(max_length=300)
     destination: str = Field(max_length=500)  # channel:NAME, email:ADDR, webhook:URL, apprise:URL
-    product: str = Field(max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
     status: str = Field(max_length=20)  # pending, sending, sent, failed, muted
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     claim_token: str | None = Field(default=None, max_length=64)
-    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_by: str | None = Field(default=None, max_length=NAME_LENGTH)
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
-    muted_by: str | None = Field(default=None, max_length=200)
+    muted_by: str | None = Field(default=None, max_length=NAME_LENGTH)
     recipients: list | None = Field(default=None, sa_column=Column(JSON))
     event_ids: list | None = Field(default=None, sa_column=Column(JSON))
     payload: dict | None = Field(default=None, sa_column=Column(JSON))
@@ -163,12 +164,12 @@ class SilenceRecord(SQLModel, table=True):
 
     __tablename__ = "silence"
     id: int | None = Field(default=None, primary_key=True)
-    product: str = Field(max_length=200)
-    objective: str | None = Field(default=None, max_length=200)
+    product: str = Field(max_length=NAME_LENGTH)
+    objective: str | None = Field(default=None, max_length=NAME_LENGTH)
     starts_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     ends_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
-    created_by: str | None = Field(default=None, max_length=200)
+    created_by: str | None = Field(default=None, max_length=NAME_LENGTH)
     created_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
 
 
