@@ -1,23 +1,42 @@
-"""The write buffer: probe results wait here until a flush writes them to the store."""
+"""The write buffer: probe results wait here until a flush writes them to the store.
+
+Two kinds of failure, told apart by the error:
+- the store is away (no connection, locked, read-only): the whole batch is kept and retried at the
+  next flush (up to `capacity`, then the oldest go, counted). The outage is logged when it starts
+  and when it ends, with what was kept and written — not at every flush.
+- the store refuses a row (a value it cannot hold): the batch is split so every other row is
+  written, and the row that fails alone is quarantined with its error. It is tried again at the
+  next `QUARANTINE_ATTEMPTS - 1` flushes, then dropped and logged; at most `QUARANTINE_LIMIT`
+  rows wait in quarantine. Both counts are on `/healthz` and in telemetry.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from monitor.contracts.model import DataProduct
+from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import record_events
 from monitor.store.measurements import record_probe_results
+from monitor.values.durations import human_duration
+from monitor.values.secrets import bounded, safe_text
 
 log = logging.getLogger("meshwatch.collector")
 PortKey = tuple[str, str]  # (product id, port name)
+
+QUARANTINE_ATTEMPTS = 3  # flushes at which a refused row is tried before it is dropped
+QUARANTINE_LIMIT = 1_000  # refused rows held at most; beyond, the oldest is dropped at once
 
 
 @dataclass
@@ -27,26 +46,62 @@ class FlushResult:
     error: str | None = None
 
 
+@dataclass
+class Quarantined:
+    """A measurement the store refused on its own, with why, and how often it was tried."""
+
+    result: ProbeResult
+    error: str
+    attempts: int = 1
+
+
+@dataclass
+class _Outage:
+    reason: str
+    began: float  # time.monotonic()
+    dropped_before: int
+
+
+class StoreAway(Exception):
+    """The store could not be reached or written at all: retry the whole batch later."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.unwritten: list[ProbeResult] = []
+        self.written = 0  # rows of the batch written before the store went
+
+
 class MeasurementBuffer:
-    """Results wait here until a flush writes them in one transaction. A failed flush keeps them
-    (up to `capacity`, then the oldest go, counted and logged) so a database that goes away does
-    not lose measurements."""
+    """Results wait here until a flush writes them. A flush never raises and never loses a
+    measurement silently: see the module's docstring for what happens when the store fails."""
 
     def __init__(self, engine: Engine, capacity: int = 500_000):
         self.engine = engine
         self.products: dict[str, DataProduct] = {}
-        self._pending: deque = deque()
+        self._pending: deque[ProbeResult] = deque()
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self.capacity = capacity
-        self.dropped = 0
+        self.dropped = 0  # measurements dropped because the buffer was full during an outage
         self.failed_writes = 0  # flushes the store refused (each one retried later)
-        self.last_error: str | None = None
+        self.quarantine: deque[Quarantined] = deque()
+        self.rejected = 0  # refused rows dropped after QUARANTINE_ATTEMPTS (or a full quarantine)
+        self.last_rejection: str | None = None
+        self._outage: _Outage | None = None
 
-    def add(self, result) -> None:
+    @property
+    def last_error(self) -> str | None:
+        """Why the store cannot be written now (None while it can)."""
+        return None if self._outage is None else self._outage.reason
+
+    def add(self, result: ProbeResult) -> None:
         with self._lock:
             if len(self._pending) >= self.capacity:
                 self._pending.popleft()
+                if not self.dropped or self.dropped % self.capacity == 0:
+                    log.error("write buffer full (%d measurements): dropping the oldest until the "
+                              "store is writable again", self.capacity)
                 self.dropped += 1
             self._pending.append(result)
 
@@ -54,38 +109,112 @@ class MeasurementBuffer:
         return len(self._pending)
 
     def flush(self) -> FlushResult:
-        """Write everything buffered; on failure put it back and report why (never raises)."""
+        """Write everything buffered and retry the quarantine (never raises)."""
         with self._flushing:
             with self._lock:
                 batch = list(self._pending)
                 self._pending.clear()
-            if not batch:
+            retried = {id(q.result): q for q in self.quarantine}
+            self.quarantine.clear()
+            if not batch and not retried:
                 return FlushResult()
             try:
-                with self.engine.begin() as connection:
-                    record_probe_results(connection, batch)
-                    record_events(connection, self._events(batch))
-            except (SQLAlchemyError, OSError) as error:
+                written = self._write_around([*batch, *(q.result for q in retried.values())], retried)
+            except StoreAway as away:
+                unwritten = {id(row) for row in away.unwritten}
                 with self._lock:
-                    self._pending.extendleft(reversed(batch))
+                    self._pending.extendleft(reversed([r for r in batch if id(r) in unwritten]))
+                self.quarantine.extend(q for key, q in retried.items() if key in unwritten)
                 self.failed_writes += 1
-                message = f"cannot write {len(batch)} measurement(s): {_reason(error)}"
-                if message != self.last_error:
-                    log.error("%s; keeping them to retry", message)
-                self.last_error = message
-                return FlushResult(0, len(self._pending), message)
-            if self.last_error:
-                log.info("store writable again; wrote %d buffered measurement(s)", len(batch))
-                self.last_error = None
-            return FlushResult(len(batch), len(self._pending))
+                self._store_away(away.reason)
+                message = f"cannot write {len(self._pending)} measurement(s): {away.reason}"
+                return FlushResult(away.written, len(self._pending), message)
+            self._store_back(written)
+            return FlushResult(written, len(self._pending))
 
-    def _events(self, results: Iterable) -> Iterable:
+    # ---- writing around refused rows --------------------------------------------------------
+    def _write_around(self, rows: list[ProbeResult], retried: dict[int, Quarantined]) -> int:
+        """Write `rows`, splitting the batch in halves around rows the store refuses; the number
+        written. Raises StoreAway, holding the rows not written, when the store itself fails."""
+        parts, written = [rows], 0
+        while parts:
+            part = parts.pop()
+            try:
+                self._write(part)
+            except StoreAway as away:
+                away.unwritten = [row for rest in (*parts, part) for row in rest]
+                away.written = written
+                raise
+            except (SQLAlchemyError, ValueError, TypeError) as error:
+                if len(part) == 1:
+                    self._refuse(part[0], retried.get(id(part[0])), _reason(error))
+                else:
+                    parts += [part[len(part) // 2:], part[: len(part) // 2]]
+            else:
+                written += len(part)
+        return written
+
+    def _write(self, rows: Sequence[ProbeResult]) -> None:
+        try:
+            with self.engine.begin() as connection:
+                record_probe_results(connection, rows)
+                record_events(connection, self._events(rows))
+        except (OperationalError, InterfaceError, PoolTimeout, OSError) as error:
+            raise StoreAway(_reason(error)) from error
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise StoreAway(_reason(error)) from error
+            raise
+
+    def _refuse(self, result: ProbeResult, before: Quarantined | None, error: str) -> None:
+        attempts = 1 if before is None else before.attempts + 1
+        where = _port(result)
+        if attempts >= QUARANTINE_ATTEMPTS:
+            self._reject(result, f"dropped a measurement of {where} the store refused "
+                                 f"{attempts} times: {error}")
+            return
+        if before is None:
+            log.warning("the store refused a measurement of %s: %s; the rest of the batch was "
+                        "written, this one is quarantined and tried again", where, error)
+        self.quarantine.append(Quarantined(result, error, attempts))
+        while len(self.quarantine) > QUARANTINE_LIMIT:
+            oldest = self.quarantine.popleft()
+            self._reject(oldest.result, f"dropped a quarantined measurement of {_port(oldest.result)} "
+                                        f"(quarantine full, {QUARANTINE_LIMIT}): {oldest.error}")
+
+    def _reject(self, result: ProbeResult, message: str) -> None:
+        self.rejected += 1
+        self.last_rejection = message
+        log.error("%s", message)
+
+    # ---- outage: one line when it starts, one when it ends ----------------------------------
+    def _store_away(self, reason: str) -> None:
+        if self._outage is None:
+            self._outage = _Outage(reason, time.monotonic(), self.dropped)
+            log.error("store not writable: %s; keeping measurements in memory (up to %d) and "
+                      "retrying at each flush", reason, self.capacity)
+
+    def _store_back(self, written: int) -> None:
+        outage, self._outage = self._outage, None
+        if outage is None:
+            return
+        lost = self.dropped - outage.dropped_before
+        took = human_duration(timedelta(seconds=time.monotonic() - outage.began))
+        log.info("store writable again after %s: wrote %d measurement(s) kept meanwhile%s", took,
+                 written, f"; {lost} dropped (the buffer was full)" if lost else "; none lost")
+
+    def _events(self, results: Iterable[ProbeResult]) -> Iterable:
         for result in results:
             product = self.products.get(result.product)
             if product is not None:
                 yield from events_from_result(product, result)
 
 
+def _port(result: ProbeResult) -> str:
+    return bounded(f"{result.product}/{result.port}", 80)
+
+
 def _reason(error: BaseException) -> str:
     original = getattr(error, "orig", None)
-    return str(original or error).strip().splitlines()[0]
+    lines = str(original or error).strip().splitlines()
+    return safe_text(lines[0] if lines else type(error).__name__, 300)

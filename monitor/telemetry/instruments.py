@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -56,6 +56,10 @@ class WriteBacklog(Protocol):
     def failed_writes(self) -> int: ...
     @property
     def dropped(self) -> int: ...
+    @property
+    def rejected(self) -> int: ...
+    @property
+    def quarantine(self) -> Sized: ...
     def __len__(self) -> int: ...
 
 
@@ -220,6 +224,9 @@ class MeshInstruments:
             "meshwatch.store.dropped": ("{measurement}", "Measurements dropped: the buffer was "
                                         "full while the store was unavailable",
                                         lambda d: d.buffer.dropped),
+            "meshwatch.store.rejected": ("{measurement}", "Measurements dropped after the store "
+                                         "refused them alone, again and again (see the log)",
+                                         lambda d: d.buffer.rejected),
         }
         for name, (unit, description, read) in counters.items():
             meter.create_observable_counter(name, [self._guarded(name, self._from_daemon(read))],
@@ -229,6 +236,9 @@ class MeshInstruments:
                                           lambda d: d.health_document()["in_flight"]),
             "meshwatch.store.buffered": ("{measurement}", "Measurements waiting to be written",
                                          len_of_buffer),
+            "meshwatch.store.quarantined": ("{measurement}", "Measurements the store refused, "
+                                            "held apart and tried again",
+                                            lambda d: len(d.buffer.quarantine)),
         }
         for name, (unit, description, read) in gauges.items():
             meter.create_observable_gauge(name, [self._guarded(name, self._from_daemon(read))],

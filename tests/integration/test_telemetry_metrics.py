@@ -183,10 +183,12 @@ async def test_the_daemons_health_is_read_from_the_running_daemon(daemon, reader
     single = {name: points(data, name)[0].value for name in (
         "meshwatch.evaluation.rounds", "meshwatch.scheduler.missed_runs",
         "meshwatch.probe.in_flight", "meshwatch.store.buffered", "meshwatch.store.write_failures",
-        "meshwatch.store.dropped", "meshwatch.notification.failed")}
+        "meshwatch.store.dropped", "meshwatch.store.quarantined", "meshwatch.store.rejected",
+        "meshwatch.notification.failed")}
     assert single == {"meshwatch.evaluation.rounds": 1, "meshwatch.scheduler.missed_runs": 2,
                       "meshwatch.probe.in_flight": 0, "meshwatch.store.buffered": 2,
                       "meshwatch.store.write_failures": 1, "meshwatch.store.dropped": 1,
+                      "meshwatch.store.quarantined": 0, "meshwatch.store.rejected": 0,
                       "meshwatch.notification.failed": 2}
     assert metric(data, "meshwatch.scheduler.lag").unit == "s"
     assert metric(data, "meshwatch.store.buffered").unit == "{measurement}"
