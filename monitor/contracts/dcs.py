@@ -5,11 +5,12 @@ from __future__ import annotations
 from datacontract_specification.model import DataContractSpecification
 from pydantic import ValidationError
 
-from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner
+from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     StandardContract,
+    product_id_problems,
     server_port,
     slug,
 )
@@ -48,7 +49,12 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
     element = None
     if levels is not None:
         element = _apply_service_levels(document, contract, levels, problems)
+    problems += product_id_problems(document, contract, ("id",) if spec.id else ())
     for name, server in spec.servers.items():
+        refusal = name_refusal(name, "a server name (a port's)")
+        if refusal is not None:
+            problems.append(problem_at(document, ("servers", name), refusal))
+            continue
         contract.add_server(server_port(
             name, server.type or "", host=server.host, port=server.port,
             database=server.database, schema=server.schema_, location=server.location,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,14 +10,15 @@ from pathlib import Path
 from monitor.contracts.dcs import is_dcs, load_dcs
 from monitor.contracts.kinds import Kinds
 from monitor.contracts.model import DataProduct
-from monitor.contracts.native import is_native, load_native
+from monitor.contracts.native import bound_source, is_native, load_native
 from monitor.contracts.odcs import is_odcs, load_odcs
-from monitor.contracts.problems import Problem
+from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.standard import StandardContract
 from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
 
 SETTINGS_FILE = "meshwatch.yaml"
 YAML_SUFFIXES = {".yaml", ".yml"}
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,10 +34,12 @@ class Registry:
 
 
 def contract_files(paths: Iterable[Path]) -> list[Path]:
-    """YAML files under `paths` (files or directories), without the settings file."""
+    """YAML files under `paths` (files or directories), without the settings file. Anything with
+    a YAML name is listed, a FIFO or a directory named `x.yaml` too: loading refuses what is not
+    a regular file without opening it."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if _is_dir(path):
             found += sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES
                             and p.name != SETTINGS_FILE and not _hidden(p, path))
         elif path.suffix in YAML_SUFFIXES and path.name != SETTINGS_FILE:
@@ -43,27 +47,32 @@ def contract_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long, say: loading the path reports it
+        return False
+
+
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def load_contracts(paths: Iterable[Path], kinds: Kinds) -> Registry:
-    """Every product under `paths`, its ports and destinations checked against `kinds`."""
+    """Every product under `paths`, its ports and destinations checked against `kinds`. Never
+    raises: whatever a file holds, it loads or it is refused with located problems."""
     registry = Registry()
     documents: list[YamlDocument] = []
     for path in contract_files(paths):
         try:
             documents.append(load_yaml(path))
-        except (YamlError, OSError, UnicodeDecodeError) as error:
-            registry.problems.append(Problem(str(path), getattr(error, "line", 1), "(file)",
-                                             getattr(error, "message", str(error))))
-    bound = {(d.path.parent / d.data["contract"]["source"]).resolve() for d in documents
-             if is_native(d.data) and isinstance(d.data.get("contract"), dict)
-             and isinstance(d.data["contract"].get("source"), str)}
+        except YamlError as error:
+            registry.problems.append(yaml_problem(path, error))
+    bound = {source for document in documents if (source := bound_source(document)) is not None}
     for document in documents:
-        if document.path.resolve() in bound:
+        if not is_native(document.data) and document.path.resolve() in bound:
             continue  # read through the native file that binds it
-        product, problems = load_document(document, kinds)
+        product, problems = _load_guarded(document, kinds)
         registry.problems += problems
         if product is None:
             continue
@@ -75,6 +84,21 @@ def load_contracts(paths: Iterable[Path], kinds: Kinds) -> Registry:
         registry.products[product.id] = product
     registry.problems.sort()
     return registry
+
+
+def yaml_problem(path: Path, error: YamlError) -> Problem:
+    return Problem(str(path), error.line, field_name(error.location), error.message)
+
+
+def _load_guarded(document: YamlDocument, kinds: Kinds) -> tuple[DataProduct | None, list[Problem]]:
+    """`load_document`, with a bug of meshwatch's own on one file refusing that file only."""
+    try:
+        return load_document(document, kinds)
+    except Exception as error:  # noqa: BLE001 - the other files still load; the bug is logged
+        log.exception("loading %s failed", document.path)
+        return None, [Problem(str(document.path), 1, "(file)",
+                              f"could not be loaded: internal error ({type(error).__name__}: "
+                              f"{str(error)[:200]}); please report it")]
 
 
 def load_document(document: YamlDocument, kinds: Kinds) -> tuple[DataProduct | None, list[Problem]]:
@@ -98,8 +122,8 @@ def _load_standard(document: YamlDocument) -> tuple[StandardContract | None, lis
 def _load_standard_file(path: Path) -> tuple[StandardContract | None, list[Problem]]:
     try:
         document = load_yaml(path)
-    except (YamlError, OSError) as error:
-        return None, [Problem(str(path), getattr(error, "line", 1), "(file)", str(error))]
+    except YamlError as error:
+        return None, [yaml_problem(path, error)]
     if not (is_odcs(document.data) or is_dcs(document.data)):
         return None, [Problem(str(path), 1, "(file)",
                               "contract.source must be an ODCS v3 or DCS 1.x contract")]

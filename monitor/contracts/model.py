@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from monitor.contracts.severity import Severity
+from monitor.contracts.yamlsource import control_character, describe_character
+from monitor.values.limits import NAME_LENGTH
 
 
 class Indicator(StrEnum):
@@ -16,6 +18,18 @@ class Indicator(StrEnum):
     LATENCY = "latency"
     FRESHNESS = "freshness"
     ERROR_RATE = "error_rate"
+
+
+def name_refusal(name: str, what: str) -> str | None:
+    """Why the store cannot hold `name` as `what` (a product id, a port name, an objective
+    name), or None: longer than NAME_LENGTH characters, or holding a control character."""
+    if len(name) > NAME_LENGTH:
+        return (f"{what} is {len(name)} characters long; the store holds at most {NAME_LENGTH} "
+                f"({name[:30]}…)")
+    char = control_character(name)
+    if char is not None:
+        return f"{what} holds {describe_character(char)}"
+    return None
 
 
 THRESHOLD_INDICATORS = frozenset({Indicator.LATENCY, Indicator.FRESHNESS})

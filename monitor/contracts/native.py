@@ -20,9 +20,11 @@ from monitor.contracts.model import (
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract
-from monitor.contracts.yamlsource import Location, YamlDocument
+from monitor.contracts.yamlsource import Location, YamlDocument, control_character, kind_of_file
 from monitor.values.secrets import missing_variables
 
+MAX_PATH = 1024  # characters of a contract.source path (Linux allows 4096, and 255 per name)
+MAX_PATH_PART = 255
 StandardLoader = Callable[[Path], tuple[StandardContract | None, list[Problem]]]
 
 
@@ -41,9 +43,9 @@ def load_native(document: YamlDocument, load_standard: StandardLoader, kinds: Ki
     standard = None
     source = _source(document.data)
     if source is not None:
-        path = (document.path.parent / source).resolve()
-        if not path.is_file():
-            problems.append(problem_at(document, ("contract", "source"), f"no such file: {source}"))
+        path, refusal = source_path(document.path, source)
+        if path is None:
+            problems.append(problem_at(document, ("contract", "source"), refusal))
         else:
             standard, standard_problems = load_standard(path)
             problems += standard_problems
@@ -57,6 +59,40 @@ def _source(data: dict) -> str | None:
     contract = data.get("contract")
     source = contract.get("source") if isinstance(contract, dict) else None
     return source if isinstance(source, str) and source else None
+
+
+def bound_source(document: YamlDocument) -> Path | None:
+    """The standard file a native document binds, when it names a usable one."""
+    source = _source(document.data) if is_native(document.data) else None
+    return source_path(document.path, source)[0] if source is not None else None
+
+
+def source_path(native: Path, source: str) -> tuple[Path | None, str]:
+    """The file `contract.source` names (relative to the native file `native`), resolved; or None
+    and why it cannot be read: no such file, a directory, a FIFO or other file that is not a
+    regular one (never opened), a path that is not one, or a file outside the native file's folder."""
+    if control_character(source):
+        return None, f"{source!r} is not a path: it holds a control character"
+    if len(source) > MAX_PATH or any(len(part) > MAX_PATH_PART for part in Path(source).parts):
+        return None, (f"a path of {len(source)} characters is too long (at most {MAX_PATH}, "
+                      f"{MAX_PATH_PART} for one name)")
+    folder = native.parent.resolve()
+    try:
+        path = (folder / source).resolve()
+    except (OSError, RuntimeError, ValueError) as error:
+        return None, f"{source!r} cannot be resolved: {error}"
+    if not path.is_relative_to(folder):
+        return None, (f"{source} is outside {folder}: a bound contract must lie in the folder of "
+                      f"the file that binds it, or below it")
+    try:
+        kind = kind_of_file(path.stat().st_mode)
+    except FileNotFoundError:
+        return None, f"no such file: {source}"
+    except OSError as error:
+        return None, f"cannot read {source}: {error.strerror or error}"
+    if kind is not None:
+        return None, f"{source} is {kind}, not a contract file: skipped without reading it"
+    return path, ""
 
 
 def _product(spec: DataProductSpec, standard: StandardContract | None,

@@ -7,11 +7,12 @@ from datetime import date, datetime
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
 
-from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner
+from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     StandardContract,
+    product_id_problems,
     server_port,
     slug,
 )
@@ -51,9 +52,16 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
             problems.append(problem_at(document, (*location, "value"), str(error)))
             continue
         freshness_element = freshness_element or element
+    problems += product_id_problems(document, contract, next(
+        ((key,) for key in ("dataProduct", "name", "id") if getattr(spec, key)), ()))
     for index, server in enumerate(spec.servers or []):
+        name = server.server or f"server{index}"
+        refusal = name_refusal(name, "a server name (a port's)")
+        if refusal is not None:
+            problems.append(problem_at(document, ("servers", index, "server"), refusal))
+            continue
         contract.add_server(server_port(
-            server.server or f"server{index}", server.type or "", host=server.host,
+            name, server.type or "", host=server.host,
             port=server.port, database=server.database, schema=server.schema_,
             location=server.location, element=freshness_element or spec.slaDefaultElement))
     return contract, problems

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,7 +19,7 @@ from pydantic import (
 )
 
 from monitor.contracts.maintenance import rule_of, zone_named
-from monitor.contracts.model import Indicator
+from monitor.contracts.model import Indicator, name_refusal
 from monitor.contracts.severity import Severity
 from monitor.values.durations import format_duration, parse_duration
 from monitor.values.targets import parse_target
@@ -46,10 +47,27 @@ class NotifySpec(RootModel[dict[str, str]]):
         return dict(self.root)
 
 
+def _storable(what: str):
+    """A validator refusing a name the store cannot hold (see `model.name_refusal`)."""
+    def check(name: str) -> str:
+        refusal = name_refusal(name, what)
+        if refusal is not None:
+            raise ValueError(refusal)
+        return name
+    return check
+
+
 class MetadataSpec(Strict):
     domain: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _storable_id(cls, name: str, info: ValidationInfo) -> str:
+        domain = info.data.get("domain")  # absent when it failed its own check
+        _storable("the product id (domain/name)")(f"{domain}/{name}" if domain else name)
+        return name
 
 
 class OwnerSpec(Strict):
@@ -96,7 +114,8 @@ class PortSpec(BaseModel):
     """Common port fields; the kind's own settings stay as extra fields for its probe to check."""
 
     model_config = ConfigDict(extra="allow")
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: Annotated[str, AfterValidator(_storable("a port name"))] = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     type: str  # a probe kind; checked against them (`contracts.kinds.Kinds.ports`)
     interval: Duration = timedelta(minutes=1)
     timeout: Duration = timedelta(seconds=10)
@@ -113,7 +132,8 @@ class PortSpec(BaseModel):
 
 
 class ObjectiveSpec(Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: Annotated[str, AfterValidator(_storable("an objective name"))] = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     indicator: Indicator
     target: Target
     window: Duration = timedelta(days=30)

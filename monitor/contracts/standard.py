@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from monitor.contracts.model import DeclaredProperty, Objective, Owner, Port
+from monitor.contracts.model import DeclaredProperty, Objective, Owner, Port, name_refusal
+from monitor.contracts.problems import Problem, problem_at
+from monitor.contracts.yamlsource import Location, YamlDocument
 
 # The server types of both standards that a probe kind can watch.
 SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
@@ -38,6 +40,13 @@ class StandardContract:
             self.unmonitored.append(declared)
         else:
             self.ports.append(declared)
+
+
+def product_id_problems(document: YamlDocument, contract: StandardContract, name_at: Location
+                        ) -> list[Problem]:
+    """The product id the store cannot hold, reported where its name comes from (`name_at`)."""
+    refusal = name_refusal(f"{contract.domain}/{contract.name}", "the product id (domain/name)")
+    return [] if refusal is None else [problem_at(document, name_at, refusal)]
 
 
 def slug(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 _UNITS: dict[str, timedelta] = {
     "ms": timedelta(milliseconds=1),
@@ -31,8 +32,14 @@ _ISO = re.compile(
 )
 
 
+MAX_DURATION = timedelta(days=36500)  # 100 years: any later or earlier time stays a datetime
+_MICROSECONDS = Decimal(1_000_000)
+
+
 def unit_of(text: str) -> timedelta:
     """The length of one `unit` (`d`, `days`, `h`, …); ValueError for an unknown unit."""
+    if not isinstance(text, str):
+        raise ValueError(f"unknown duration unit {text!r} (use ms, s, m, h, d, w or y)")
     key = text.strip().lower()
     key = _UNIT_ALIASES.get(key, key)
     if key not in _UNITS:
@@ -41,7 +48,10 @@ def unit_of(text: str) -> timedelta:
 
 
 def parse_duration(value: object, unit: str | None = None) -> timedelta:
-    """Read a duration: `90s`, `1h30m`, `PT1H`, a timedelta, or a number with a separate unit."""
+    """Read a duration: `90s`, `1h30m`, `PT1H`, a timedelta, or a number with a separate unit.
+
+    Raises ValueError, and only ValueError, for anything else: text that is no duration, a unit
+    that is not one, a negative count, NaN or infinity, more than MAX_DURATION."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
@@ -49,12 +59,12 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
     if isinstance(value, int | float):
         if unit is None:
             raise ValueError(f"{value!r} has no unit (write e.g. '{value}m')")
-        return value * unit_of(unit)
+        return _sum([(_count(value, value), unit_of(unit))], f"{value} {unit}")
     text = str(value).strip()
     if not text:
         raise ValueError("empty duration")
     if unit is not None and _is_number(text):
-        return float(text) * unit_of(unit)
+        return _sum([(_count(text, value), unit_of(unit))], f"{text} {unit}")
     if text.upper().startswith("P"):
         return _parse_iso(text.upper())
     return _parse_compact(text.lower())
@@ -62,36 +72,64 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
-    except ValueError:
+        Decimal(text)
+    except InvalidOperation:
         return False
     return True
+
+
+def _count(number: object, shown: object) -> Decimal:
+    """`number` (an int, a float or digits) as an exact count of units: finite and not negative."""
+    try:
+        count = Decimal(number) if isinstance(number, int | float) else Decimal(str(number))
+    except InvalidOperation:
+        raise ValueError(f"{_shown(shown)!r} is not a duration") from None
+    if not count.is_finite():
+        raise ValueError(f"{_shown(shown)!r} is not a duration (a finite number is needed)")
+    if count < 0:
+        raise ValueError(f"duration {_shown(shown)} is negative")
+    return count
+
+
+def _sum(parts: list[tuple[Decimal, timedelta]], shown: str) -> timedelta:
+    """The sum of `count × unit`, computed exactly; ValueError when it passes MAX_DURATION."""
+    most = MAX_DURATION // timedelta(microseconds=1)
+    microseconds = Decimal(0)
+    for count, unit in parts:
+        if count.adjusted() > 30:  # beyond any limit, and beyond what Decimal multiplies
+            microseconds = Decimal(most + 1)
+            break
+        microseconds += count * (unit // timedelta(microseconds=1))
+    if microseconds > most:
+        raise ValueError(f"duration {_shown(shown)} is too long (at most "
+                         f"{format_duration(MAX_DURATION)}, 100 years)")
+    return timedelta(microseconds=int(microseconds.to_integral_value()))
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:40]}… ({len(text)} characters)"
 
 
 def _parse_iso(text: str) -> timedelta:
     match = _ISO.fullmatch(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
-        raise ValueError(f"{text!r} is not an ISO-8601 duration (e.g. PT1H, P1D)")
-    parts = {k: float(v) for k, v in match.groupdict().items() if v}
-    return timedelta(
-        days=parts.get("y", 0) * 365 + parts.get("mo", 0) * 30 + parts.get("w", 0) * 7
-        + parts.get("d", 0),
-        hours=parts.get("h", 0),
-        minutes=parts.get("mi", 0),
-        seconds=parts.get("s", 0),
-    )
+        raise ValueError(f"{_shown(text)!r} is not an ISO-8601 duration (e.g. PT1H, P1D)")
+    sizes = {"y": _UNITS["y"], "mo": timedelta(days=30), "w": _UNITS["w"], "d": _UNITS["d"],
+             "h": _UNITS["h"], "mi": _UNITS["m"], "s": _UNITS["s"]}
+    return _sum([(Decimal(v), sizes[k]) for k, v in match.groupdict().items() if v], text)
 
 
 def _parse_compact(text: str) -> timedelta:
-    position, total = 0, timedelta(0)
+    position, parts = 0, []
     for match in _COMPACT.finditer(text):
         if text[position:match.start()].strip():
             break
-        total += float(match.group(1)) * unit_of(match.group(2))
+        parts.append((Decimal(match.group(1)), unit_of(match.group(2))))
         position = match.end()
     if position == 0 or text[position:].strip():
-        raise ValueError(f"{text!r} is not a duration (e.g. 300ms, 5m, 1h30m, 30d, PT1H)")
-    return total
+        raise ValueError(f"{_shown(text)!r} is not a duration (e.g. 300ms, 5m, 1h30m, 30d, PT1H)")
+    return _sum(parts, text)
 
 
 def format_duration(value: timedelta) -> str:
