@@ -1,7 +1,7 @@
 """From an outbox destination (`channel:NAME`, `email:ADDR`, …) to a ready notifier.
 
-`${ENV}` placeholders in channel settings and SMTP are resolved here, at send time, and the
-resolved values are scrubbed from every error message before it is stored or shown.
+`${ENV}` placeholders in channel settings and SMTP are resolved here, at send time; the resolved
+values are remembered by `monitor.values.secrets`, which removes them from every error text.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ class Notifiers:
         self.environ = environ
         self.retry = RetryPolicy(settings.alerting.max_attempts, settings.alerting.retry_backoff)
 
-    def notifier_for(self, destination: str) -> tuple[Notifier, list[str]]:
-        """The notifier of `destination` and the secret values to keep out of its errors."""
+    def notifier_for(self, destination: str) -> Notifier:
+        """The notifier of `destination`, its secrets resolved (and remembered for redaction)."""
         channel = self._channel(destination)
         secrets = Secrets(self.environ)
         try:
@@ -41,7 +41,7 @@ class Notifiers:
         except MissingSecret as error:
             raise TransportError(f"{show_destination(destination)}: {error}",
                                  permanent=True) from None
-        return notifier, secrets.values
+        return notifier
 
     def _channel(self, destination: str) -> ChannelSettings:
         try:
@@ -54,10 +54,3 @@ class Notifiers:
         if channel is None:
             raise TransportError(f"no channel named {value!r} in meshwatch.yaml", permanent=True)
         return channel
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from monitor.alerting.destinations import Notifiers, scrub
+from monitor.alerting.destinations import Notifiers
 from monitor.alerting.lifecycle import retry_delay
 from monitor.alerting.messages import Message
 from monitor.alerting.notifiers import TransportError
@@ -29,6 +29,7 @@ from monitor.store.outbox import (
     mark_sent,
     schedule_retry,
 )
+from monitor.values.secrets import safe_text
 
 CLAIM_LEASE = timedelta(minutes=2)  # longer than any notifier's timeout
 MAX_PARALLEL = 8
@@ -92,14 +93,13 @@ def claim_due(engine: Engine, at: datetime, worker_id: str, token: str,
 
 
 def _send(row: ClaimedNotification, notifiers: Notifiers) -> _Outcome:
-    secrets: list[str] = []
     try:
-        notifier, secrets = notifiers.notifier_for(row.destination)
+        notifier = notifiers.notifier_for(row.destination)
         notifier.send(Message.from_payload(row.payload, delivery_id=str(row.id)))
     except TransportError as error:
-        return _Outcome(scrub(error.message, secrets), error.permanent)
+        return _Outcome(safe_text(error.message), error.permanent)
     except Exception as error:  # noqa: BLE001 - a notifier's bug is a failed attempt, not a crash
-        message = scrub(f"{type(error).__name__}: {error}", secrets)
+        message = safe_text(f"{type(error).__name__}: {error}")
         log.warning("notifier for %s raised %s", show_destination(row.destination), message)
         return _Outcome(message)
     return _Outcome()

@@ -63,7 +63,7 @@ class ReloadingNotifiers(Notifiers):
     been queued by a worker (or before a restart) that already runs a configuration naming it, and
     the next reload here adds it. After `alerting.max_attempts` it fails as any other."""
 
-    def notifier_for(self, destination: str) -> tuple[Notifier, list[str]]:
+    def notifier_for(self, destination: str) -> Notifier:
         try:
             return super().notifier_for(destination)
         except TransportError as error:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.values.clock import Clock, utc_now
+from monitor.values.secrets import safe_text
 
 
 class ProbeFailure(Exception):
@@ -67,7 +68,8 @@ class Probe(ABC):
         return ErrorClass.INTERNAL, f"{type(error).__name__}: {error}"
 
     async def measure(self) -> ProbeResult:
-        """Run `check` under the port's timeout. Never raises; a failure is a measurement."""
+        """Run `check` under the port's timeout. Never raises; a failure is a measurement, its
+        error text redacted and bounded (`values.secrets.safe_text`) whatever the library said."""
         started_at = self.clock()
         began = time.perf_counter()
         result = ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False)
@@ -79,13 +81,14 @@ class Probe(ABC):
         except ProbeFailure as failure:
             seen = failure.seen or Observation()
             return replace(result, latency=_since(began), error_class=failure.error_class,
-                           error=failure.message, newest_data_at=seen.newest_data_at,
+                           error=safe_text(failure.message), newest_data_at=seen.newest_data_at,
                            details=seen.details)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a probe never raises
             error_class, message = self.classify(error)
-            return replace(result, latency=_since(began), error_class=error_class, error=message)
+            return replace(result, latency=_since(began), error_class=error_class,
+                           error=safe_text(message))
         return replace(result, ok=True, latency=_since(began), newest_data_at=seen.newest_data_at,
                        total=seen.total, failed=seen.failed, details=seen.details)
 

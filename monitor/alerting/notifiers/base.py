@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from monitor.alerting.messages import Message
-from monitor.values.secrets import redact, resolve
+from monitor.values.secrets import redact, remember, resolve
 
 if TYPE_CHECKING:
     from monitor.alerting.settings import SmtpSettings
@@ -55,19 +55,18 @@ class ChannelSettings(BaseModel):
 
 
 class Secrets:
-    """Resolves `${ENV}` placeholders at send time and remembers every value that must be kept
-    out of error messages: whatever a placeholder gave, and fields that are secret as a whole."""
+    """Resolves `${ENV}` placeholders at send time; whatever a placeholder gave, and a field that
+    is secret as a whole, is remembered so that no error text shows it (`values.secrets`)."""
 
     def __init__(self, environ: Mapping[str, str] = os.environ):
         self.environ = environ
-        self.values: list[str] = []
 
     def __call__(self, text: str | None, sensitive: bool = False) -> str | None:
         if text is None:
             return None
         resolved = resolve(text, self.environ)
-        if sensitive or resolved != text:
-            self.values.append(resolved)
+        if sensitive:
+            remember(resolved)
         return resolved
 
     def required(self, text: str, sensitive: bool = False) -> str:
