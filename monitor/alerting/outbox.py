@@ -1,15 +1,18 @@
 """Deliver the outbox: claim due notifications, send them, record each attempt's outcome.
 
 Claiming (monitor.store.outbox) is one guarded statement: two workers never claim the same
-row. A claim is a lease (`claimed_until`): the rows of a worker that died mid-send become due
-again when it runs out. A notification is sent after its claim is committed and marked sent
-right after; only a crash between those two can repeat it, and the `delivery_id` (webhook header
-`X-Meshwatch-Delivery`) lets a receiver drop that repeat.
+row. A claim is a short lease (`claimed_until`, CLAIM_LEASE): the rows of a worker that died
+mid-send become due again when it runs out. Rows are claimed a slice at a time (MAX_PARALLEL,
+sent in parallel, each bounded by its notifier's timeout), just before they are sent, so a lease
+covers one slice, not the whole queue. A notification is sent after its claim is committed and
+marked sent right after; only a crash between those two can repeat it — with the same
+`delivery_id` (webhook header `X-Meshwatch-Delivery`), so a receiver can drop that repeat.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,8 +34,8 @@ from monitor.store.outbox import (
 )
 from monitor.values.secrets import safe_text
 
-CLAIM_LEASE = timedelta(minutes=2)  # longer than any notifier's timeout
-MAX_PARALLEL = 8
+CLAIM_LEASE = timedelta(seconds=30)  # longer than a slice's sends (10 s timeouts by default)
+MAX_PARALLEL = 8  # notifications claimed and sent at once
 log = logging.getLogger(__name__)
 
 
@@ -57,14 +60,26 @@ class _Outcome:
 
 def deliver_due(engine: Engine, at: datetime, notifiers: Notifiers, worker_id: str,
                 limit: int = 100) -> DeliverySummary:
-    """Send the notifications due at `at` (at most `limit`), in parallel; record the outcomes."""
+    """Send the notifications due at `at` (at most `limit`), a slice in parallel at a time;
+    record the outcomes. Each slice's lease starts when it is claimed."""
     summary = DeliverySummary()
-    token = uuid.uuid4().hex
-    claimed = claim_due(engine, at, worker_id, token, limit)
-    summary.claimed = len(claimed)
-    if not claimed:
-        return summary
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(claimed))) as pool:
+    began = time.monotonic()
+    while summary.claimed < limit:
+        token = uuid.uuid4().hex
+        claimed_at = at + timedelta(seconds=int(time.monotonic() - began))
+        claimed = claim_due(engine, claimed_at, worker_id, token,
+                            min(MAX_PARALLEL, limit - summary.claimed))
+        summary.claimed += len(claimed)
+        if claimed:
+            _deliver(engine, at, notifiers, token, claimed, summary)
+        if len(claimed) < MAX_PARALLEL:
+            break
+    return summary
+
+
+def _deliver(engine: Engine, at: datetime, notifiers: Notifiers, token: str,
+             claimed: list[ClaimedNotification], summary: DeliverySummary) -> None:
+    with ThreadPoolExecutor(max_workers=len(claimed)) as pool:
         outcomes = list(pool.map(lambda row: _send(row, notifiers), claimed))
     with engine.begin() as connection:
         for row, outcome in zip(claimed, outcomes, strict=True):
@@ -82,7 +97,6 @@ def deliver_due(engine: Engine, at: datetime, notifiers: Notifiers, worker_id: s
                 delay = retry_delay(row.attempts, notifiers.retry.first_delay)
                 schedule_retry(connection, row.id, token, outcome.error, at + delay)
                 summary.retrying += 1
-    return summary
 
 
 def claim_due(engine: Engine, at: datetime, worker_id: str, token: str,

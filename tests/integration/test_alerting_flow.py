@@ -266,14 +266,32 @@ def test_a_worker_that_died_mid_send_leaves_its_claim_until_the_lease_runs_out(e
 
     mesh = owner_and_consumer(receiver)
     process_evaluations(engine, [report(mesh, AVAILABILITY, FAST_BURN)], clock(), settings())
+    assert CLAIM_LEASE.total_seconds() <= 30
     assert len(claim_due(engine, clock(), "doomed", "token-of-the-dead")) == 2  # then it crashed
-    assert deliver_due(engine, clock.advance(), Notifiers(settings()), "survivor").claimed == 0
+    claimed_at = clock()
+    assert deliver_due(engine, clock.advance(CLAIM_LEASE), Notifiers(settings()), "survivor"
+                       ).claimed == 0  # the lease holds to its last second
 
-    clock.advance(CLAIM_LEASE)
+    clock.advance(timedelta(seconds=1))
+    assert clock() - claimed_at == CLAIM_LEASE + timedelta(seconds=1)
     summary = deliver_due(engine, clock(), Notifiers(settings()), "survivor")
     assert (summary.claimed, summary.sent) == (2, 2)
     assert len(receiver.requests) == 2
     assert {n.attempts for n in outbox(engine)} == {2}
+
+
+def test_the_outbox_is_delivered_a_slice_at_a_time_up_to_the_limit_of_one_call(
+        engine, receiver, clock):
+    from monitor.alerting.outbox import MAX_PARALLEL
+
+    mesh = product(owner_notify=[{"webhook": receiver.url(f"/owner-{n}")} for n in range(20)])
+    process_evaluations(engine, [report(mesh, AVAILABILITY, FAST_BURN)], clock(), settings())
+    first = deliver_due(engine, clock(), Notifiers(settings()), "w", limit=12)
+    assert (first.claimed, first.sent) == (12, 12)
+    rest = deliver_due(engine, clock(), Notifiers(settings()), "w")
+    assert (rest.claimed, rest.sent) == (8, 8)
+    assert len(receiver.requests) == 20 and MAX_PARALLEL == 8
+    assert len({n.claimed_by for n in outbox(engine)}) == 1
 
 
 def test_a_failing_destination_is_retried_with_backoff_then_marked_failed(engine, receiver, clock):
