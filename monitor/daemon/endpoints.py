@@ -11,15 +11,17 @@ from aiohttp import web
 
 from monitor.daemon.scheduler import Daemon
 from monitor.store.measurements import record_heartbeat
-from monitor.values.secrets import MissingSecret, resolve
+from monitor.values.limits import NAME_LENGTH
+from monitor.values.secrets import MissingSecret, bounded, resolve
 
 log = logging.getLogger("meshwatch.web")
 MAX_MESSAGE = 2000
+MAX_BODY = 64 * 1024  # a heartbeat is a few hundred bytes; more is refused with 413
 DAEMON = web.AppKey("daemon", Daemon)
 
 
 def make_app(daemon: Daemon) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_BODY)
     app[DAEMON] = daemon
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/heartbeat/{domain}/{name}/{port}", heartbeat)
@@ -49,14 +51,18 @@ async def heartbeat(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(given.encode(), str(expected).encode()):
         log.warning("heartbeat for %s/%s refused: bad token", product_id, port_name)
         return _error(401, "missing or wrong bearer token")
-    report = _report(await request.read())
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, f"the body is larger than {MAX_BODY // 1024} KiB")
+    report = _report(body)
     if report is None:
         return _error(400, "the body must be UTF-8 JSON, e.g. {\"status\": \"success\"}")
     status = _text(report.get("status", "success"), 20).lower() if isinstance(report, dict) else None
     if not isinstance(report, dict) or status not in ("success", "failure"):
         return _error(400, "status must be \"success\" or \"failure\"")
     message = _text(report["message"], MAX_MESSAGE) if report.get("message") is not None else None
-    run_id = _text(report["run_id"], 200) if report.get("run_id") is not None else None
+    run_id = _text(report["run_id"], NAME_LENGTH) if report.get("run_id") is not None else None
     received_at = daemon.clock()
 
     def write() -> None:
@@ -75,20 +81,20 @@ async def heartbeat(request: web.Request) -> web.Response:
 
 
 def _report(body: bytes) -> object | None:
-    """The JSON document of a heartbeat body ({} when empty); None when it is not UTF-8 JSON or
-    nests deeper than the parser can follow (a hostile body is refused, never a traceback)."""
+    """The JSON document of a heartbeat body ({} when empty); None when it is not UTF-8 JSON,
+    nests deeper than the parser can follow or holds a number Python will not read (an integer
+    of more than 4,300 digits): a hostile body is refused, never a traceback."""
     try:
         text = body.decode("utf-8")
         return json.loads(text) if text.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
 
 
 def _text(value: object, limit: int) -> str:
-    """`value` as text of at most `limit` characters that every store can hold: a lone
-    surrogate (a JSON `\\ud800` escape) becomes "?" instead of failing the write."""
-    text = str(value)[:limit]
-    return text.encode("utf-8", "replace").decode("utf-8")
+    """`value` as printable text on one line of at most `limit` characters that every store can
+    hold: a NUL, a control character or a lone surrogate (`\\ud800`) never fails the write."""
+    return bounded(str(value)[: limit * 2], limit)
 
 
 def _error(status: int, message: str) -> web.Response:

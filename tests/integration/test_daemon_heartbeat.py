@@ -117,7 +117,11 @@ async def post_raw(session, data: bytes):
 @pytest.mark.parametrize("body", [
     b'{"status": "success", "message": "caf\xe9 \xff"}',  # not UTF-8
     b"[" * 30_000 + b"]" * 30_000,  # nested deeper than any parser follows
-], ids=["invalid utf-8", "30000 deep"])
+    b'{"status": "success", "run_id": ' + b"9" * 5000 + b"}",  # more digits than Python reads
+    b'{"status": "success", "message": "cut',  # cut short
+    b"\x00\x00\x00\x00",
+    "\ufeff{}".encode("utf-16"),
+], ids=["invalid utf-8", "30000 deep", "5000-digit number", "truncated", "NUL bytes", "utf-16"])
 async def test_a_hostile_body_is_refused_with_a_message_not_a_traceback(daemon_endpoint, body,
                                                                       caplog):
     daemon, session = daemon_endpoint
@@ -126,6 +130,31 @@ async def test_a_hostile_body_is_refused_with_a_message_not_a_traceback(daemon_e
     assert "Traceback" not in caplog.text
     result = await daemon.probes[("cart/events", "pipeline")].measure()
     assert result.error == "no heartbeat received yet"
+
+
+@pytest.mark.parametrize("body, error", [
+    (b'{"status": ["success"]}', "status must be"),
+    (b'{"status": null}', "status must be"),
+    (b'"success"', "status must be"),
+    (b"[]", "status must be"),
+    (b'{"status": "' + b"s" * 100_000 + b'"}', "larger than 64 KiB"),
+], ids=["status a list", "status null", "a string", "a list", "100 KB"])
+async def test_a_body_of_the_wrong_shape_or_size_gets_400_or_413_with_a_reason(daemon_endpoint, body,
+                                                                             error, caplog):
+    _, session = daemon_endpoint
+    status, answer = await post_raw(session, body)
+    assert status == (413 if "KiB" in error else 400) and error in answer["error"]
+    assert "Traceback" not in caplog.text
+
+
+async def test_control_characters_in_the_message_and_run_id_are_recorded_printable(daemon_endpoint):
+    daemon, session = daemon_endpoint
+    status, answer = await post_raw(
+        session, b'{"status": "failure", "run_id": "r\\u0000' + b"x" * 300 + b'", '
+                 b'"message": "row\\u0000 7\\n\\u001b[31m bad"}')
+    assert status == 202, answer
+    result = await daemon.probes[("cart/events", "pipeline")].measure()
+    assert not result.ok and "row\ufffd 7 \ufffd[31m bad" in (result.error or "")
 
 
 async def test_a_lone_surrogate_in_the_message_is_recorded_not_a_store_failure(daemon_endpoint):
