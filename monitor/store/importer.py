@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -16,6 +15,7 @@ from monitor.store.events import Event, SeriesKey, record_events, series_ids
 
 COLUMNS = ("timestamp", "product", "objective", "good", "total")
 BATCH = 50_000
+MAX_COUNT = 10**15  # events per row: far above any real minute, far below the columns' 2**63
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,38 @@ def import_events(engine: Engine, path: Path, known: Collection[SeriesKey],
 
 
 def _rows(path: Path, raw) -> Iterator[tuple[int, dict | str]]:
-    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    """The rows of the file with their line numbers; a line that is not UTF-8, or text the CSV
+    reader refuses, ends the file with a problem at its line."""
+    lines = _Utf8Lines(raw)
     try:
-        yield from _parsed_rows(path, text)
-    finally:
-        text.detach()  # a collected wrapper would close `raw`, which the caller still reads
+        yield from _parsed_rows(path, lines)
+    except _NotUtf8 as error:
+        yield error.line, f"not UTF-8 text (byte 0x{error.byte:02x}); nothing after it was read"
+    except csv.Error as error:
+        yield lines.number, f"not CSV: {error}"
 
 
-def _parsed_rows(path: Path, text: io.TextIOWrapper) -> Iterator[tuple[int, dict | str]]:
+class _NotUtf8(Exception):
+    def __init__(self, line: int, byte: int):
+        self.line, self.byte = line, byte
+
+
+class _Utf8Lines:
+    """The lines of a binary file as text, counted; raises _NotUtf8 at the first bad one."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.number = raw, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.raw:
+            self.number += 1
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise _NotUtf8(self.number, line[error.start]) from None
+
+
+def _parsed_rows(path: Path, text: Iterable[str]) -> Iterator[tuple[int, dict | str]]:
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
@@ -84,6 +108,9 @@ def _parsed_rows(path: Path, text: io.TextIOWrapper) -> Iterator[tuple[int, dict
         except json.JSONDecodeError as error:
             yield number, f"not JSON: {error.msg}"
             continue
+        except (ValueError, RecursionError):  # a number of more than 4,300 digits, deep nesting
+            yield number, "not JSON this importer can read (a huge number or deep nesting)"
+            continue
         yield number, row if isinstance(row, dict) else "expected a JSON object"
 
 
@@ -94,15 +121,21 @@ def _event(row: dict | str, known: Collection[SeriesKey]) -> Event | str:
     missing = [c for c in COLUMNS if row.get(c) in (None, "")]
     if missing:
         return f"missing {', '.join(missing)}"
+    shown = _shown(row["timestamp"])
     try:
         at = datetime.fromisoformat(str(row["timestamp"]).strip())
     except ValueError:
-        return f"timestamp {row['timestamp']!r} is not ISO-8601"
+        return f"timestamp {shown} is not ISO-8601"
     if at.tzinfo is None:
-        return f"timestamp {row['timestamp']!r} has no time zone (e.g. 2026-11-01T12:00:00Z)"
+        return f"timestamp {shown} has no time zone (e.g. 2026-11-01T12:00:00Z)"
+    try:
+        at = at.astimezone(UTC)
+    except OverflowError:
+        return f"timestamp {shown} is out of range"
     key = (str(row["product"]).strip(), str(row["objective"]).strip())
     if key not in known:
-        return f"no objective {key[1]!r} in product {key[0]!r} (see `meshwatch contracts`)"
+        return (f"no objective {_shown(key[1])} in product {_shown(key[0])} "
+                "(see `meshwatch contracts`)")
     try:
         good, total = _count(row["good"]), _count(row["total"])
     except ValueError as error:
@@ -114,6 +147,14 @@ def _event(row: dict | str, known: Collection[SeriesKey]) -> Event | str:
 
 def _count(value: object) -> int:
     text = str(value).strip()
-    if not text.isdigit():
-        raise ValueError(f"{value!r} is not a whole number of events")
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{_shown(value)} is not a whole number of events")
+    if len(text) > 18 or int(text) > MAX_COUNT:
+        raise ValueError(f"{_shown(value)} is more events than a minute can hold (at most {MAX_COUNT})")
     return int(text)
+
+
+def _shown(value: object) -> str:
+    """A value of the file as a message quotes it: its repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -233,3 +233,36 @@ def test_cli_import_of_a_missing_file_says_so(tmp_path):
     result = cli(f"sqlite:///{tmp_path / 'm.db'}", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"{tmp_path / 'nope.csv'}: no such file"]
+
+
+# --- hostile files ------------------------------------------------------------------------------
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("latin1.csv",
+     f"{HEADER}\n2026-11-02T11:59:30Z,{ORDERS},1,1\n2026-11-02T11:59:30Z,caf\xe9,x,1,1\n".encode("latin-1"),
+     (3, "not UTF-8 text (byte 0xe9); nothing after it was read")),
+    ("nul.csv", f"{HEADER}\n2026-11-02T11:59:30Z,{ORDERS},1,1\n2026-11-02\x00,{ORDERS},1,1\n".encode(),
+     (3, "timestamp '2026-11-02\\x00' is not ISO-8601")),
+    ("huge.csv", f"{HEADER}\n2026-11-02T11:59:30Z,{ORDERS},{HUGE},{HUGE}\n".encode(),
+     (2, f"'{HUGE[:58]}… is more events than a minute can hold (at most {10**15})")),
+    ("digits.csv", f"{HEADER}\n2026-11-02T11:59:30Z,{ORDERS},\u0661\u0662,\u00b2\u00b3\n".encode(),
+     (2, "'١٢' is not a whole number of events")),
+    ("edge.csv", f"{HEADER}\n9999-12-31T23:59:59-14:00,{ORDERS},1,1\n".encode(),
+     (2, "timestamp '9999-12-31T23:59:59-14:00' is out of range")),
+    ("huge.jsonl", ('{"timestamp": ' + HUGE + "}\n").encode(),
+     (1, "not JSON this importer can read (a huge number or deep nesting)")),
+    ("deep.jsonl", (b"[" * 100_000 + b"]" * 100_000 + b"\n"),
+     (1, "not JSON this importer can read (a huge number or deep nesting)")),
+    ("long.jsonl", (json.dumps(row(product="p" * 10_000)) + "\n").encode(),
+     (1, f"no objective 'api-availability' in product '{'p' * 58}… (see `meshwatch contracts`)")),
+], ids=lambda value: value if isinstance(value, str) and len(value) < 20 else None)
+def test_a_hostile_file_is_a_located_problem_and_stores_nothing(store, mesh, tmp_path, name,
+                                                                 content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = import_events(store, path, known(mesh))
+    assert [(p.line, p.message) for p in result.problems][-1] == expected
+    assert result.imported == 0 and stored_rows(store) == EMPTY
