@@ -29,6 +29,7 @@ from monitor.store import StoreUnavailable, open_store
 from monitor.store.engine import StoreNotCreated, open_current_reader
 from monitor.store.importer import import_events
 from monitor.store.rollups import floor_minute, minute_time
+from monitor.values.limits import YEARS
 from monitor.values.text import iso_time
 
 app = typer.Typer(help="SLO monitoring for the data products of a data mesh.",
@@ -214,6 +215,10 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
     config = _usable_config(config_dir)
     moment = (at or datetime.now(UTC))
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        err.print(f"[red]--at: {moment.date().isoformat()} is outside the years meshwatch "
+                  f"evaluates ({YEARS[0]}-{YEARS[1]})[/]")
+        raise typer.Exit(2)
     if at is not None:  # a given time counts nothing after it; now counts all measured so far
         moment = minute_time(floor_minute(moment))
     engine = _reader(config)
@@ -365,7 +370,8 @@ def silence_list(config_dir: ConfigDir = Path("config"), as_json: AsJson = False
 
 
 @silence_app.command("expire")
-def silence_expire(silence_id: Annotated[int, typer.Argument(help="The silence's id.")],
+def silence_expire(silence_id: Annotated[int, typer.Argument(help="The silence's id.", min=1,
+                                                             max=2**63 - 1)],
                    config_dir: ConfigDir = Path("config")) -> None:
     """End a silence now."""
     from monitor.alerting import expire_silence

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from monitor.values.limits import YEARS
+
 
 @dataclass(frozen=True, order=True)
 class Month:
@@ -18,6 +20,8 @@ class Month:
         match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise ValueError(f"{text!r} is not a month (write YYYY-MM, e.g. 2026-10)")
+        if not YEARS[0] <= int(match.group(1)) <= YEARS[1]:
+            raise ValueError(f"{text!r} is outside the years meshwatch reports ({YEARS[0]}-{YEARS[1]})")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod
