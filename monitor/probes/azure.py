@@ -4,12 +4,10 @@ failures, and keeping secrets out of messages."""
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import ssl
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 from azure.core.exceptions import (
@@ -25,6 +23,7 @@ from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass
 from monitor.probes.base import Probe, ProbeOptions
 from monitor.values.clock import Clock, utc_now
+from monitor.values.secrets import redacted, remember
 
 
 class AzureProbe(Probe):
@@ -55,26 +54,16 @@ class AzureProbe(Probe):
             self._credential, self._owns_credential = None, False
 
 
-# Credentials that Azure errors may echo back: keys, SAS signatures, bearer and SharedKey headers.
-_SECRET_PATTERNS = (
-    re.compile(r"(AccountKey=)[^;\s'\"]+", re.I),
-    re.compile(r"(SharedAccessSignature=)[^;\s'\"]+", re.I),
-    re.compile(r"([?&]sig=)[^&\s'\"]+", re.I),
-    re.compile(r"(SharedKey(?:Lite)? [^:\s]+:)[^\s'\"]+", re.I),
-    re.compile(r"(Bearer )[A-Za-z0-9._~+/=-]+", re.I),
-)
 _BEARER_OVER_HTTP = "Bearer token authentication is not permitted"
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """`text` with every known secret, and anything shaped like a credential, replaced by ***."""
+    """`text` with `secrets` (now remembered for every later text too), every secret resolved
+    before, and anything shaped like a credential (keys, SAS signatures, SharedKey and bearer
+    headers) replaced by *** — the one redaction point, `values.secrets`."""
     for secret in secrets:
-        if secret:
-            for form in {secret, quote(secret, safe=""), quote(secret)}:
-                text = text.replace(form, "***")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\g<1>***", text)
-    return text
+        remember(secret)
+    return redacted(text)
 
 
 def first_line(text: str, limit: int = 300) -> str:
