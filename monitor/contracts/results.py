@@ -15,7 +15,9 @@ class ErrorClass(StrEnum):
     DNS = "dns"
     TLS = "tls"
     HTTP_STATUS = "http_status"
-    BAD_PAYLOAD = "bad_payload"
+    BAD_PAYLOAD = "bad_payload"  # a well-formed answer whose content is not what the port promised
+    PROTOCOL = "protocol"  # not the protocol at all: junk, a bad status line, a lying length, bad encoding
+    TOO_LARGE = "too_large"  # an answer (body, header) over the bound the probe reads
     AUTH = "auth"
     QUERY_ERROR = "query_error"
     CONFIG = "config"  # e.g. a secret that is not set

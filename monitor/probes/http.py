@@ -4,6 +4,13 @@ The newest data comes from a JSON field of the body (`freshness: {json_path: a.b
 response header (`freshness: {header: Last-Modified}`). Each probe keeps one client session
 (keep-alive) for its whole life, created inside the running loop on first use.
 
+What the peer sends is bounded: the body is streamed and at most `max_body` bytes of it (decoded:
+gzip, deflate and br are inflated chunk by chunk, so a bomb stops at the cap) are read; the
+status line and each header line at most 8,190 bytes, at most 128 header fields. A body over
+`max_body` is `too_large` when the probe needs it (a JSON freshness field); otherwise reading
+stops at the cap and the port is available (details: `body_truncated`). The connection of an
+answer over the cap, or a broken one, is closed instead of kept alive.
+
 | what went wrong                                    | error class  |
 | -------------------------------------------------- | ------------ |
 | no answer within the port's timeout                | timeout      |
@@ -13,19 +20,28 @@ response header (`freshness: {header: Last-Modified}`). Each probe keeps one cli
 | 401, 403, 407 not listed in `expected_status`      | auth         |
 | any other status not in `expected_status`          | http_status  |
 | body not JSON, field/header missing, bad timestamp | bad_payload  |
+| not HTTP (junk, bad status line or header), body   | protocol     |
+| shorter than its Content-Length, broken chunked    |              |
+| encoding or compression, cut off mid-answer        |              |
+| body over `max_body` (when read for freshness), a  | too_large    |
+| header line over 8,190 bytes, over 128 headers     |              |
 | URL the client cannot use                          | config       |
 
-Messages never repeat the URL: its query string may hold a key.
+Messages never repeat the URL (its query string may hold a key), nor the peer's bytes: they say
+what was wrong in words, with at most a short printable excerpt.
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import socket
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from aiohttp import http_exceptions
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass
@@ -35,6 +51,28 @@ from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import has_placeholder
 
 AUTH_STATUSES = frozenset({401, 403, 407})
+KIB, MIB, GIB = 1024, 1024**2, 1024**3
+MAX_BODY = MIB  # the default of max_body
+MAX_LINE = 8190  # bytes of the status line and of each header line (aiohttp's default, made explicit)
+MAX_HEADERS = 128  # header fields in one answer
+_READ = 64 * KIB  # bytes asked of the body stream at a time
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": KIB, "mib": MIB, "gib": GIB}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.I)
+
+
+def byte_size(value: Any) -> Any:
+    """A size in bytes from an int or a text such as `512KiB`, `1MiB`, `2MB` (kB/MB/GB are
+    powers of 1000, KiB/MiB/GiB of 1024); anything else is left for the int check to refuse."""
+    if isinstance(value, str):
+        match = _SIZE.fullmatch(value)
+        if match is None or match[2].lower() not in _UNITS:
+            raise ValueError(f"{value!r} is not a size: write bytes (1048576) or a number and a unit "
+                             "(B, kB, MB, GB, KiB, MiB, GiB), e.g. 1MiB")
+        return int(float(match[1]) * _UNITS[match[2].lower()])
+    return value
+
+
+ByteSize = Annotated[int, BeforeValidator(byte_size)]
 
 
 class FreshnessSource(BaseModel):
@@ -59,6 +97,7 @@ class HttpOptions(ProbeOptions):
     freshness: FreshnessSource | None = None
     verify_tls: bool = True
     max_connections: int = Field(default=4, ge=1, le=100)  # per host, kept alive between rounds
+    max_body: ByteSize = Field(default=MAX_BODY, ge=1, le=GIB, strict=True)  # decoded body bytes read
 
     @field_validator("url")
     @classmethod
@@ -98,13 +137,38 @@ class HttpProbe(Probe):
     async def check(self) -> Observation:
         options = self.options
         async with self._client().request(options.method, options.url) as response:
-            body = await response.read()  # read to the end so the connection is kept alive
-        if not self._expected(response.status):
+            expected = self._expected(response.status)
+            needed = expected and options.freshness is not None and options.freshness.json_path is not None
+            body, complete = await self._read_body(response, keep=needed)
+        if not expected:
             error_class = ErrorClass.AUTH if response.status in AUTH_STATUSES else ErrorClass.HTTP_STATUS
-            raise ProbeFailure(error_class, f"HTTP {response.status} {response.reason or ''}".rstrip()
-                               + f" (expected {self._expected_text()})")
-        return Observation(newest_data_at=self._newest_data_at(response, body),
-                           details={"status": response.status})
+            raise ProbeFailure(error_class, f"HTTP {response.status} {_printable(response.reason or '')}"
+                               .rstrip() + f" (expected {self._expected_text()})")
+        if needed and not complete:
+            cap = _size(options.max_body)
+            raise ProbeFailure(ErrorClass.TOO_LARGE, f"the body is larger than max_body ({cap}):"
+                               " the JSON freshness field is not read from part of a body")
+        details: dict[str, Any] = {"status": response.status}
+        if not complete:
+            details["body_truncated"] = True
+        return Observation(newest_data_at=self._newest_data_at(response, body), details=details)
+
+    async def _read_body(self, response: aiohttp.ClientResponse, keep: bool) -> tuple[bytes, bool]:
+        """Stream the (decoded) body, reading at most `max_body` bytes, keeping them when `keep`.
+        Returns the body kept and whether it was read to its end; an answer over the cap has its
+        connection closed rather than kept alive (the rest is never read, nor inflated)."""
+        cap, read = self.options.max_body, 0
+        chunks: list[bytes] = []
+        while True:
+            chunk = await response.content.read(min(_READ, cap + 1 - read))
+            if not chunk:
+                return b"".join(chunks), True
+            read += len(chunk)
+            if read > cap:
+                response.close()
+                return b"".join(chunks), False
+            if keep:
+                chunks.append(chunk)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -112,6 +176,9 @@ class HttpProbe(Probe):
             self._session = None
 
     def classify(self, error: BaseException) -> tuple[ErrorClass, str]:
+        malformed = _malformed(error)
+        if malformed is not None:
+            return malformed
         match error:
             case aiohttp.ClientSSLError():
                 return ErrorClass.TLS, f"TLS with {_where(error)} failed: {_reason(error)}"
@@ -119,10 +186,14 @@ class HttpProbe(Probe):
                 return ErrorClass.DNS, f"cannot resolve host {error.host}: {_reason(error)}"
             case aiohttp.ClientConnectorError():
                 return ErrorClass.REFUSED, f"cannot connect to {_where(error)}: {_reason(error)}"
+            case aiohttp.ServerDisconnectedError() if not isinstance(error.message, str):  # a partial head
+                return ErrorClass.PROTOCOL, "the server closed the connection in the middle of its answer"
             case aiohttp.ServerDisconnectedError():
                 return ErrorClass.REFUSED, "the server closed the connection without answering"
             case aiohttp.ClientPayloadError():
-                return ErrorClass.BAD_PAYLOAD, f"the response body was cut short: {error}"
+                return ErrorClass.PROTOCOL, "the response body was cut short (the connection ended early)"
+            case aiohttp.ClientResponseError():  # any other answer the client could not read
+                return ErrorClass.PROTOCOL, f"the answer is not valid HTTP ({type(error).__name__})"
             case aiohttp.TooManyRedirects():
                 return ErrorClass.HTTP_STATUS, "too many redirects"
             case aiohttp.InvalidURL() | aiohttp.NonHttpUrlClientError():
@@ -140,7 +211,9 @@ class HttpProbe(Probe):
             self._session = aiohttp.ClientSession(
                 connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "meshwatch", **self.options.headers},
-                timeout=aiohttp.ClientTimeout(total=None))  # Probe.measure owns the timeout
+                timeout=aiohttp.ClientTimeout(total=None),  # Probe.measure owns the timeout
+                max_line_size=MAX_LINE, max_field_size=MAX_LINE, max_headers=MAX_HEADERS,
+                read_bufsize=_READ)
         return self._session
 
     def _expected(self, status: int) -> bool:
@@ -163,8 +236,11 @@ class HttpProbe(Probe):
         try:
             document = json.loads(body)
         except ValueError:
-            raise ProbeFailure(ErrorClass.BAD_PAYLOAD,
-                               f"the body is not JSON (starts with {body[:40]!r})") from None
+            start = _excerpt(body)
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the body is not JSON"
+                               + (f" (it starts with {start!r})" if start else "")) from None
+        except RecursionError:
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the JSON body is nested too deep to read") from None
         assert freshness.json_path is not None  # FreshnessSource holds exactly one of header, json_path
         return _timestamp(_field(document, freshness.json_path), f"field {freshness.json_path}")
 
@@ -187,6 +263,102 @@ def _timestamp(value: Any, where: str):
         return as_utc(value)
     except ValueError as error:
         raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"{where}: {error}") from None
+
+
+def _malformed(error: BaseException) -> tuple[ErrorClass, str] | None:
+    """The class and words for an answer aiohttp's parser refused, found in the error's causes
+    (a ClientResponseError or ClientPayloadError wraps the parser's own exception)."""
+    cause = next((e for e in _causes(error) if isinstance(e, http_exceptions.HttpProcessingError)
+                  and type(e) is not http_exceptions.HttpProcessingError), None)
+    if cause is None:
+        return None
+    reason, data = _parser_words(cause)
+    start = _excerpt(data)
+    starts = f"; it starts with {start!r}" if start else ""
+    match cause:
+        case http_exceptions.LineTooLong():
+            return ErrorClass.TOO_LARGE, f"a line of the answer's head is longer than {MAX_LINE:,} bytes"
+        case http_exceptions.BadHttpMessage() if "too many headers" in reason.lower():
+            return ErrorClass.TOO_LARGE, f"the answer has more than {MAX_HEADERS} header fields"
+        case http_exceptions.DecompressSizeError():
+            return ErrorClass.TOO_LARGE, "the compressed body inflates beyond what the client reads"
+        case http_exceptions.ContentLengthError():
+            return ErrorClass.PROTOCOL, "the body is shorter than its Content-Length header says"
+        case http_exceptions.ContentEncodingError():
+            return ErrorClass.PROTOCOL, "the body is not valid for its Content-Encoding (bad compression)"
+        case http_exceptions.TransferEncodingError():
+            return ErrorClass.PROTOCOL, "the body's chunked transfer encoding is malformed"
+        case http_exceptions.BadHttpMessage() if "chunk" in reason.lower():
+            return ErrorClass.PROTOCOL, f"the body's chunked transfer encoding is malformed ({reason})"
+        case http_exceptions.BadStatusLine():
+            return ErrorClass.PROTOCOL, f"the answer is not HTTP: no valid status line ({reason}{starts})"
+        case http_exceptions.InvalidHeader():
+            return ErrorClass.PROTOCOL, "the answer has a malformed header"
+    return ErrorClass.PROTOCOL, f"the answer is not valid HTTP ({reason}{starts})"
+
+
+# llhttp's errors read "<reason>:\n\n  b'<the bytes>'\n  ^", some behind "Bad status line:\n"
+_PARSER_ERROR = re.compile(
+    r"(?s)^(?:Bad status line:\s*)?(?P<reason>[^\n]*?):?\n\s*\n\s*(?P<data>b(['\"]).*?\3)\s*\n")
+
+
+def _parser_words(error: http_exceptions.HttpProcessingError) -> tuple[str, bytes]:
+    """The parser's reason in words (printable, short) and the bytes it quoted, if any."""
+    message = str(error.message or "")
+    match = _PARSER_ERROR.match(message)
+    if match is not None:
+        return _printable(match["reason"]) or type(error).__name__, _as_bytes(match["data"])
+    line = getattr(error, "line", None)
+    if isinstance(error, http_exceptions.BadStatusLine) and line:
+        return "bad status line", _as_bytes(line)
+    first = message.split(":", 1)[0].split("\n", 1)[0]
+    return _printable(first) or type(error).__name__, b""
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and not any(current is known for known in seen) and len(seen) < 10:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _as_bytes(line: Any) -> bytes:
+    """The bytes of a status line aiohttp keeps as the repr of bytes (`"b'\\x00...'"`) or as text."""
+    if isinstance(line, bytes):
+        return line
+    text = str(line)
+    if text[:2] in ("b'", 'b"'):
+        try:
+            value = ast.literal_eval(text[:20_000])
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, bytes):
+            return value
+    return text.encode("utf-8", "replace")
+
+
+def _excerpt(data: bytes, limit: int = 40) -> str:
+    """The first printable ASCII words of what the peer sent (runs of at least 3 characters),
+    at most `limit` characters: enough to recognise it, never its raw bytes."""
+    words = " ".join(" ".join(run.decode("ascii").split())
+                     for run in re.findall(rb"[\x20-\x7e]{3,}", data[:4096]))
+    words = " ".join(words.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """`text` (a reason phrase, a parser's reason) with only its printable ASCII, on one line."""
+    words = " ".join("".join(ch if " " <= ch <= "~" else " " for ch in text[:1000]).split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def _size(size: int) -> str:
+    for unit, name in ((GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")):
+        if size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size:,} bytes"
 
 
 def _where(error: aiohttp.ClientConnectorError) -> str:
