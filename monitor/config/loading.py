@@ -45,10 +45,18 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
                                 "MESHWATCH_CONFIG)"))
     settings, settings_problems = load_settings(directory)
     # a missing path is reported once, below, rather than again by the loader
-    registry = load_contracts([p for p in contract_paths if p.exists()] if contract_paths
+    unusable = {p: why for p in contract_paths if (why := _unusable(p)) is not None}
+    registry = load_contracts([p for p in contract_paths if p not in unusable] if contract_paths
                               else [directory], KINDS)
-    missing = [Problem(str(p), 1, "(file)", "no such file or directory")
-               for p in contract_paths if not p.exists()]
+    missing = [Problem(str(p), 1, "(file)", why) for p, why in unusable.items()]
     problems += settings_problems + missing + registry.problems
     problems += unknown_channel_problems(registry.products.values(), settings.channels)
     return Config(directory, settings, registry, sorted(problems))
+
+
+def _unusable(path: Path) -> str | None:
+    """Why a path given on the command line cannot be read (missing, a name too long), or None."""
+    try:
+        return None if path.exists() else "no such file or directory"
+    except (OSError, ValueError) as error:
+        return f"not a usable path: {getattr(error, 'strerror', None) or error}"

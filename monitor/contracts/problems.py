@@ -18,7 +18,15 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        return ":".join(printable(part) for part in (self.file, str(self.line), " " + self.field,
+                                                     " " + self.message))
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on one line: control characters and undecodable bytes of a file
+    name (surrogate escapes) are shown as escapes, not sent to the terminal."""
+    return "".join(char if char.isprintable() or char == " " else ascii(char)[1:-1]
+                   for char in text)
 
 
 def field_name(location: Sequence[str | int]) -> str:
