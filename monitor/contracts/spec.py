@@ -25,6 +25,7 @@ from monitor.values.durations import format_duration, parse_duration
 from monitor.values.targets import parse_target
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+MAINTENANCE_YEARS = (1970, 9000)  # a start outside them overflows its occurrences and their text
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
 
 
@@ -186,6 +187,9 @@ class MaintenanceSpec(Strict):
         if value.tzinfo is None and "timezone" in info.data and info.data["timezone"] is None:
             raise ValueError("give a UTC offset (e.g. 2026-12-01T02:00:00Z) or a timezone field "
                              "(e.g. timezone: Europe/Amsterdam) to read it as local time")
+        if not MAINTENANCE_YEARS[0] <= value.year <= MAINTENANCE_YEARS[1]:  # occurrences stay times
+            raise ValueError(f"start must be in the years {MAINTENANCE_YEARS[0]} to "
+                             f"{MAINTENANCE_YEARS[1]} (got {value.isoformat()})")
         return value
 
     @field_validator("duration")

@@ -185,6 +185,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node.tag == "tag:yaml.org,2002:binary":
             self._refuse(node, "binary values are not allowed in a contract")
+        if node.tag not in self.yaml_constructors and not any(
+                node.tag.startswith(prefix) for prefix in self.yaml_multi_constructors):
+            self._refuse(node, f"unknown tag {node.tag.replace('tag:yaml.org,2002:', '!!')!r} "
+                               f"(a contract uses plain values)")
         try:
             return super().construct_object(node, deep=deep)
         except yaml.MarkedYAMLError:
@@ -221,7 +225,7 @@ def _index(root: yaml.Node, lines: dict[Location, int]) -> dict[int, Location]:
         if id(node) in ancestors:
             raise YamlError(line, "a recursive alias: this value contains itself", location)
         if len(location) > MAX_DEPTH:
-            raise YamlError(line, f"nested more than {MAX_DEPTH} levels deep", location)
+            raise YamlError(line, f"nested more than {MAX_DEPTH} levels deep", location[:3])
         lines.setdefault(location, line)
         first.setdefault(id(node), location)
         inner = ancestors | {id(node)}

@@ -194,3 +194,41 @@ def test_arbitrary_text_after_a_contract_header_loads_without_an_exception(tmp_p
     head = "apiVersion: meshwatch/v1\nkind: DataProduct\n"
     (directory / "any.yaml").write_bytes((head + tail).encode("utf-8", "surrogateescape"))
     assert_located(load_contracts([directory], KINDS), directory)
+
+
+NATIVE = (ROOT / "config" / "contracts" / "cart-events.yaml").read_text(encoding="utf-8")
+PLACES = [("metadata", "name"), ("metadata",), ("owner", "team"), ("owner", "notify"),
+          ("contract", "start"), ("contract", "end"), ("contract", "terms"), ("contract", "lineage"),
+          ("contract", "source"), ("ports",), ("ports", 0, "name"), ("ports", 0, "interval"),
+          ("ports", 0, "timeout"), ("ports", 0, "type"), ("objectives", 0, "target"),
+          ("objectives", 0, "window"), ("objectives", 0, "threshold"), ("objectives", 0, "name"),
+          ("objectives", 0, "port"), ("consumers", 0, "objectives"), ("consumers", 0, "notify"),
+          ("maintenance",), ("maintenance", 0, "start"), ("maintenance", 0, "every"), ()]
+SCALARS = (st.none() | st.booleans() | st.integers() | st.floats() | st.decimals().map(str)
+           | st.text(max_size=40) | st.dates() | st.datetimes() | st.sampled_from(HOSTILE_VALUES))
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+
+
+def _replaced(data, place, value):
+    if not place:
+        return value
+    node = data
+    for part in place[:-1]:
+        node = node[part]
+    node[place[-1]] = value
+    return data
+
+
+@settings(derandomize=True, deadline=None, max_examples=150,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.sampled_from(PLACES), VALUES)
+def test_any_value_in_any_field_of_a_native_contract_is_a_located_problem_or_loads(
+        tmp_path_factory, place, value):
+    data = yaml.safe_load(NATIVE)
+    data.setdefault("contract", {})
+    data["maintenance"] = [{"start": "2026-12-01T02:00:00Z", "duration": "2h"}]
+    directory = tmp_path_factory.mktemp("fuzz")
+    text = yaml.safe_dump(_replaced(data, place, value), allow_unicode=True)
+    (directory / "any.yaml").write_text(text, encoding="utf-8")
+    assert_located(load_contracts([directory], KINDS), directory)
