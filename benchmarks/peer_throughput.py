@@ -600,6 +600,8 @@ def main() -> None:
         lines = report(args, workers, workers_note, measured, mesh, peer)
     except ChildDied as error:
         raise SystemExit(f"benchmark aborted: {error}") from None
+    except KeyboardInterrupt:
+        raise SystemExit("interrupted: every child stopped, the temp dir removed (unless --keep)") from None
     finally:
         for child in reversed(children):
             child.kill_group()
