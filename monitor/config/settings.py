@@ -25,6 +25,7 @@ from monitor.contracts.spec import Duration
 from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
 from monitor.slo import AlertPolicy
 from monitor.store import DEFAULT_URL
+from monitor.store.engine import url_problem
 from monitor.telemetry.settings import TelemetrySettings
 from monitor.values.addresses import HostPort, split_host_port
 
@@ -77,6 +78,13 @@ class Settings(BaseSettings):
     smtp: SmtpSettings | None = None
     telemetry: TelemetrySettings = TelemetrySettings()
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_store(cls, value: str) -> str:
+        if (problem := url_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -108,5 +116,5 @@ def load_settings(config_dir: Path) -> tuple[Settings, list[Problem]]:
         return Settings(), [Problem(str(path), 1, "(file)", "expected a mapping of settings")]
     try:
         return Settings(**data), []
-    except ValidationError as error:
-        return Settings(), problems_from_validation(document, error)
+    except ValidationError as error:  # the defaults, without the environment that may be at fault
+        return Settings.model_construct(), problems_from_validation(document, error)

@@ -1,6 +1,7 @@
-"""Open the store: SQLite (WAL) by default, PostgreSQL by URL. Commands that write open it with
-`open_store` (which migrates the schema); commands that only read open it with `open_reader`
-(which neither creates nor migrates anything, and whose connections refuse writes)."""
+"""Open the store: SQLite (WAL) by default, PostgreSQL by URL, nothing else. Commands that write
+open it with `open_store` (which migrates the schema, under a lock, so any number of processes may
+start at once); commands that only read open it with `open_reader` (which neither creates nor
+migrates anything, and whose connections refuse writes)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,53 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import create_engine
+
+from monitor.values.secrets import bounded
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///meshwatch.db"
+# the databases meshwatch's SQL is written for (store/dialect.py), with the drivers it ships
+STORE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"})
+STORES = "meshwatch stores in SQLite (sqlite:///path) or PostgreSQL (postgresql://…)"
+# the key of the PostgreSQL advisory lock that migrations take: fixed, so every process agrees
+MIGRATION_LOCK = int.from_bytes(b"meshwatc", "big")
 
 
 class StoreUnavailable(RuntimeError):
     """The database cannot be reached or opened; the message says which and why."""
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot hold a store (not SQLite or PostgreSQL, or not a URL at all), or None.
+    The answer never repeats the URL, so it never shows a password."""
+    try:
+        drivername = make_url(url).drivername
+    except (ArgumentError, ValueError):
+        return f"{STORES}; this is not a database URL"
+    if drivername in STORE_DRIVERS:
+        return None
+    return f"{STORES}; {bounded(drivername, 60)} is not supported"
+
+
+def _refuse_unsupported(url: str) -> None:
+    problem = url_problem(url)
+    if problem is None:
+        return
+    try:
+        where = f" {describe(url)}"
+    except (ArgumentError, ValueError):
+        where = ""
+    raise StoreUnavailable(f"cannot open the store{where}: {problem}")
+
+
 def open_engine(url: str = DEFAULT_URL) -> Engine:
+    """An engine on `url`; StoreUnavailable, before anything is created, when it is not SQLite or
+    PostgreSQL."""
+    _refuse_unsupported(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -48,11 +82,24 @@ def _alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration."""
+    """Create or upgrade the schema to the newest migration, in one transaction that first takes
+    the store's migration lock: a process that starts while another migrates waits for it, then
+    finds the schema at head and has nothing to do."""
     config = _alembic_config()
     with engine.begin() as connection:
+        _lock_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """PostgreSQL: an advisory lock held until the transaction ends. SQLite: the write lock, taken
+    at once (BEGIN IMMEDIATE; other writers wait up to the 30 s busy timeout), which also makes
+    the whole migration one transaction instead of one autocommitted statement at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_store(url: str = DEFAULT_URL) -> Engine:
@@ -78,6 +125,7 @@ class StoreNotCreated(StoreUnavailable):
 def open_reader(url: str) -> Engine:
     """An engine on an existing store whose connections are read-only (SQLite `query_only`,
     PostgreSQL read-only transactions). It neither creates the database nor migrates it."""
+    _refuse_unsupported(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
             and not parsed.database.startswith("file:") and not Path(parsed.database).exists():
