@@ -178,10 +178,11 @@ def demo(config_dir: ConfigDir = Path("config"),
 @app.command()
 def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
     """Probe every port once, store, evaluate; exit 0 when all objectives are met, 1 when any is
-    breached, 2 when the configuration is invalid."""
+    breached, 2 when the configuration is invalid, 3 when the store cannot be opened or did not
+    take every result."""
     import asyncio
 
-    from monitor.cli.check import check_once, probe_json
+    from monitor.cli.check import ResultsNotStored, check_once, probe_json
     from monitor.daemon.logs import setup_logging
 
     setup_logging("text", logging.ERROR)  # the table says what the daemon would log
@@ -192,7 +193,11 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     if config.problems:
         raise typer.Exit(2)
     engine = _store(config)
-    results, reports, at = asyncio.run(check_once(config, engine))
+    failure: ResultsNotStored | None = None
+    try:
+        results, reports, at = asyncio.run(check_once(config, engine))
+    except ResultsNotStored as error:  # what was measured is still shown, then the check fails
+        failure, results, reports, at = error, error.results, error.reports, error.at
     if as_json:
         document = {"at": iso_time(window_end(at)),
                     "objectives": [objective_json(r) for r in reports],
@@ -201,6 +206,9 @@ def check(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> No
     else:
         print_probes(out, results)
         print_evaluations(out, reports, window_end(at))
+    if failure is not None:
+        err.print(f"[red]{escape(str(failure))}[/]", highlight=False)
+        raise typer.Exit(3)
     if any(r.evaluation.status.value == "breached" for r in reports):
         raise typer.Exit(1)
 
