@@ -132,18 +132,35 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV or JSON Lines with co
 
 @app.command()
 def run(config_dir: ConfigDir = Path("config"),
-        log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text"
+        log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text",
+        workers: Annotated[str, typer.Option(
+            "--workers", envvar="MESHWATCH_WORKERS",
+            help="Worker processes on this machine: a number, or auto (one per core).")] = "1",
+        worker_of: Annotated[int | None, typer.Option("--worker-of", hidden=True)] = None,
         ) -> None:
-    """Start the collector daemon: probe every port on schedule, store, evaluate, alert."""
+    """Start the collector daemon: probe every port on schedule, store, evaluate, alert. Any
+    number of daemons (--workers on one machine, or several machines on one PostgreSQL) share
+    the mesh through the store."""
     import asyncio
 
     from monitor.daemon.logs import setup_logging
     from monitor.daemon.runner import serve
+    from monitor.daemon.supervisor import supervise, worker_count
 
     setup_logging(log_format)
+    try:
+        count = 1 if worker_of is not None else worker_count(workers)
+    except ValueError as error:
+        err.print(f"[red]{escape(str(error))}[/]", highlight=False)
+        raise typer.Exit(2) from None
     config = _usable_config(config_dir)
-    engine = _store(config)
-    asyncio.run(serve(config, engine))
+    engine = _store(config)  # migrated once, before any worker starts
+    if count > 1:
+        engine.dispose()
+        command = [sys.executable, "-m", "monitor", "run", "--config", str(config_dir),
+                   "--log-format", log_format]
+        raise typer.Exit(supervise(command, count))
+    asyncio.run(serve(config, engine, parent=worker_of))
 
 
 @app.command()

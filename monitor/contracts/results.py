@@ -40,6 +40,7 @@ class ProbeResult:
     details: dict[str, Any] = field(default_factory=dict)  # e.g. row_count, newest_blob
     error_class: ErrorClass | None = None
     error: str | None = None
+    slot: int | None = None  # the scheduled run it answers (None for a run on demand)
 
     @property
     def data_age(self) -> timedelta | None:

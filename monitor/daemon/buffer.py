@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +28,7 @@ from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import record_events
+from monitor.store.leases import record_skipped
 from monitor.store.measurements import record_probe_results
 from monitor.values.durations import human_duration
 from monitor.values.secrets import bounded, safe_text
@@ -89,6 +90,7 @@ class MeasurementBuffer:
         self.rejected = 0  # refused rows dropped after QUARANTINE_ATTEMPTS (or a full quarantine)
         self.last_rejection: str | None = None
         self._outage: _Outage | None = None
+        self._skipped: Counter[tuple[str, str, int]] = Counter()  # (product, port, minute) → runs
 
     @property
     def last_error(self) -> str | None:
@@ -105,12 +107,30 @@ class MeasurementBuffer:
                 self.dropped += 1
             self._pending.append(result)
 
+    def skip(self, product: str, port: str, minute: int, runs: int = 1) -> None:
+        """Count scheduled runs of a port not made (the daemon's overload), written at the next flush."""
+        with self._lock:
+            self._skipped[(product, port, minute)] += runs
+
+    def _write_skipped(self) -> None:
+        with self._lock:
+            skipped, self._skipped = self._skipped, Counter()
+        if not skipped:
+            return
+        try:
+            with self.engine.begin() as connection:
+                record_skipped(connection, skipped)
+        except SQLAlchemyError:
+            with self._lock:
+                self._skipped.update(skipped)  # kept for the next flush; the outage is logged below
+
     def __len__(self) -> int:
         return len(self._pending)
 
     def flush(self) -> FlushResult:
         """Write everything buffered and retry the quarantine (never raises)."""
         with self._flushing:
+            self._write_skipped()
             with self._lock:
                 batch = list(self._pending)
                 self._pending.clear()
@@ -157,8 +177,8 @@ class MeasurementBuffer:
     def _write(self, rows: Sequence[ProbeResult]) -> None:
         try:
             with self.engine.begin() as connection:
-                record_probe_results(connection, rows)
-                record_events(connection, self._events(rows))
+                stored = record_probe_results(connection, rows)
+                record_events(connection, self._events(stored))
         except (OperationalError, InterfaceError, PoolTimeout, OSError) as error:
             raise StoreAway(_reason(error)) from error
         except DBAPIError as error:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+class SkipReason(StrEnum):
+    """Why a scheduled run of a port was not made (or its result not kept): always the daemon's
+    own trouble, recorded as a skipped run and never as an event of the product."""
+
+    BEHIND = "behind"  # the run came due while the daemon was too far behind to start it on time
+    STILL_RUNNING = "still_running"  # the port's previous run had not finished
+    BUSY = "busy"  # max_in_flight probes were already running
+    OVERLOADED = "overloaded"  # it timed out while the daemon's own event loop was stalled
 
 
 @dataclass
@@ -13,14 +25,19 @@ class Health:
     last_round_at: datetime | None = None
     last_round_seconds: float | None = None
     probes_run: int = 0
-    missed_runs: int = 0  # probe runs skipped: the previous run of the port was still going
-    lag_seconds: list[float] = field(default_factory=list)  # recent scheduling lags
+    missed_runs: int = 0  # scheduled runs skipped, for any SkipReason
+    skipped: Counter[SkipReason] = field(default_factory=Counter)
+    last_skipped_at: datetime | None = None
+    lag_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=2000))  # recent lags
     lags_recorded: int = 0  # every lag ever recorded, so observers can tell which ones are new
 
     def record_lag(self, seconds: float) -> None:
         self.lag_seconds.append(seconds)
         self.lags_recorded += 1
-        del self.lag_seconds[:-2000]
+
+    def record_skip(self, reason: SkipReason, runs: int = 1) -> None:
+        self.missed_runs += runs
+        self.skipped[reason] += runs
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from aiohttp import web
 from monitor.alerting.service import AlertingService
 from monitor.config.loading import Config, load_config
 from monitor.daemon.endpoints import make_app
+from monitor.daemon.leases import Leases
 from monitor.daemon.scheduler import AfterEvaluation, Daemon
 from monitor.telemetry import Telemetry, start_telemetry
 from monitor.values.clock import Clock, utc_now
@@ -32,8 +34,9 @@ class Parts:
 
 def assemble(config: Config, engine, *, alerting: bool = True, probe_context: dict | None = None,
              clock: Clock = utc_now, load: Callable[[Path], Config] = load_config) -> Parts:
-    """The daemon wired to alerting and telemetry. Alerting follows each accepted reload (its
-    settings, channels and SMTP); telemetry keeps the exporters it started with."""
+    """The daemon wired to alerting, telemetry and shard leases (so any number of daemons share
+    one store's mesh). Alerting follows each accepted reload (its settings, channels and SMTP);
+    telemetry keeps the exporters it started with."""
     service = AlertingService(engine, config.settings) if alerting else None
     telemetry = start_telemetry(config.settings)  # None unless exporters are configured
     after_evaluation: list[AfterEvaluation] = [service.after_evaluation] if service else []
@@ -45,7 +48,7 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
                     on_result=[telemetry.on_result] if telemetry else [],
                     on_config=[lambda reloaded: service.reconfigure(reloaded.settings)]
                     if service else [],
-                    load=load)
+                    load=load, leases=Leases(engine, clock))
     if telemetry:
         telemetry.watch(daemon)
     return Parts(daemon, service, telemetry)
@@ -54,7 +57,10 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
 async def serve(config: Config, engine, *, alerting: bool = True,
                 stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
                 on_started: Callable[[Daemon], None] | None = None,
-                load: Callable[[Path], Config] = load_config) -> None:
+                load: Callable[[Path], Config] = load_config, parent: int | None = None) -> None:
+    """Run until SIGTERM/SIGINT or `stop_event`. A worker started by `meshwatch run --workers N`
+    (`parent`: the supervisor's pid) shares the listening port with its siblings and stops when
+    its parent is gone."""
     parts = assemble(config, engine, alerting=alerting, probe_context=probe_context, load=load)
     daemon, telemetry = parts.daemon, parts.telemetry
     stop = stop_event or asyncio.Event()
@@ -79,7 +85,7 @@ async def serve(config: Config, engine, *, alerting: bool = True,
     await runner.setup()
     host, port = config.settings.daemon.host_port
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=parent is not None).start()
     except OSError as error:
         await runner.cleanup()
         if telemetry:
@@ -90,9 +96,12 @@ async def serve(config: Config, engine, *, alerting: bool = True,
     await daemon.evaluate_round()
     if on_started is not None:
         on_started(daemon)
+    orphaned = loop.create_task(_watch_parent(parent, stop)) if parent is not None else None
     try:
         await stop.wait()
     finally:
+        if orphaned is not None:
+            orphaned.cancel()
         log.info("stopping: letting probes in flight finish, writing buffered measurements")
         await daemon.stop()
         await runner.cleanup()
@@ -100,3 +109,11 @@ async def serve(config: Config, engine, *, alerting: bool = True,
             await asyncio.to_thread(telemetry.shutdown)  # a last export, then the exporters stop
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+
+
+async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
+    """Stop when the supervisor is gone (killed with -9): a worker never outlives its parent."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1)
+    log.warning("the supervisor (pid %d) is gone: stopping", parent)
+    stop.set()

@@ -1,5 +1,15 @@
-"""The collector daemon: one scheduled job per port, batched writes, evaluation after each round,
-configuration reloads, and a clean stop. Wires registry → probes → store → evaluator → alerting.
+"""The collector daemon: a run schedule for every port, batched writes, evaluation after each
+round, configuration reloads, shard leases shared with other workers, and a clean stop. Wires
+registry → probes → store → evaluator → alerting.
+
+Ports are probed by the daemon's own schedule (a heap of due runs, one task), not by one
+APScheduler job each: a run of a port is due at `phase + k·interval` (the phase spread from the
+port's name, the same in every worker), and `k` is its slot, stored with the result. A run that
+cannot start on time — the daemon behind, the port's previous run still going, `max_in_flight`
+probes running — is skipped and counted as such (`SkipReason`), as is a timeout while the
+daemon's own loop was stalled: the monitor's overload is never an event of the product.
+APScheduler runs the daemon's periodic jobs (flush, evaluation, reload, leases, prune); each job
+starts a task of the daemon's own, so a stop waits for them instead of cancelling them.
 
 The daemon runs exactly one configuration (`self.config`: settings and contracts, validated
 together) and every part reads its settings from it when it needs them. A reload swaps the
@@ -9,13 +19,18 @@ whole configuration, or — when `meshwatch.yaml` has problems — none of it (`
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
+import math
+import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
@@ -25,15 +40,17 @@ from monitor.config.settings import DaemonSettings, Settings
 from monitor.contracts import Registry
 from monitor.contracts.loader import SETTINGS_FILE, contract_files
 from monitor.contracts.model import DataProduct
-from monitor.contracts.results import ProbeResult
+from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer, PortKey
-from monitor.daemon.health import Health, Refusal
+from monitor.daemon.health import Health, Refusal, SkipReason
+from monitor.daemon.leases import RENEW, Leases
 from monitor.daemon.reloading import keep_restart_only
 from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.probes.base import Probe
 from monitor.probes.factory import build_probe
 from monitor.slo import AlertPolicy
 from monitor.store.measurements import prune_probe_results
+from monitor.store.rollups import minute_bucket
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
 
@@ -41,6 +58,37 @@ log = logging.getLogger("meshwatch.daemon")
 AfterEvaluation = Callable[[Sequence[ObjectiveEvaluation], datetime], object]  # what it returns is unused
 Periodic = Callable[[datetime], object]
 OnConfig = Callable[[Config], None]
+
+STOP_WITHIN = 8.0  # seconds a stop waits for probes and jobs in flight, at most
+STALL = 0.05  # seconds the schedule loop must oversleep to count as a stall of the event loop
+STALLED_SHARE = 0.25  # a timeout is the daemon's when stalls took this share of the timeout
+
+
+@dataclass
+class Timing:
+    """When a port's runs are due: at `phase + slot·interval` seconds since the epoch."""
+
+    interval: float
+    phase: float
+    generation: int  # entries of an older schedule of the port, still in the heap, are ignored
+
+    @classmethod
+    def of(cls, key: PortKey, interval: float, generation: int) -> Timing:
+        # spread the ports over their interval so a thousand of them do not fire in one second;
+        # from the name alone, so every worker agrees on the slots
+        return cls(interval, (zlib.crc32("/".join(key).encode()) % 10_000) / 10_000 * interval,
+                   generation)
+
+    def due(self, slot: int) -> float:
+        return self.phase + slot * self.interval
+
+    def next_slot(self, after: float) -> int:
+        return math.floor((after - self.phase) / self.interval) + 1
+
+    @property
+    def grace(self) -> float:
+        """How late a run may start; later, it is skipped (it would crowd the next one)."""
+        return min(max(self.interval / 2, 0.5), 30.0)
 
 
 class Daemon:
@@ -50,7 +98,8 @@ class Daemon:
                  periodic: list[tuple[timedelta, Periodic]] | None = None,
                  on_result: list[Callable[[ProbeResult], None]] | None = None,
                  on_config: list[OnConfig] | None = None,
-                 load: Callable[[Path], Config] = load_config):
+                 load: Callable[[Path], Config] = load_config,
+                 leases: Leases | None = None):
         self.config = config  # the one running configuration; replaced whole by `reload`
         self.config_loaded_at = clock()
         self.config_refused: Refusal | None = None  # the last refused change, until a good one
@@ -62,15 +111,22 @@ class Daemon:
         self.on_result = list(on_result or [])
         self.on_config = list(on_config or [])  # told of each accepted reload, before it applies
         self.load = load
-        self.products: dict[str, DataProduct] = {}
-        self.probes: dict[PortKey, Probe] = {}
+        self.leases = leases  # None: this daemon probes every product (no other worker)
+        self.products: dict[str, DataProduct] = {}  # every product of the configuration
+        self.probes: dict[PortKey, Probe] = {}  # the ports of the products this worker holds
         self.buffer = MeasurementBuffer(engine)
         self.health = Health(started_at=clock())
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._in_flight = 0
-        self._running: set[asyncio.Task] = set()
+        self._running: set[asyncio.Task] = set()  # probes in flight
+        self._jobs: dict[str, asyncio.Task] = {}  # periodic jobs in flight, by job id
         self._probing: set[PortKey] = set()
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: asyncio.Semaphore | None = None  # bounds `measure_all` only
+        self._timings: dict[PortKey, Timing] = {}
+        self._due: list[tuple[float, PortKey, int]] = []  # heap of (due time, port, generation)
+        self._generation = 0
+        self._schedule_task: asyncio.Task | None = None
+        self._stalls: deque[tuple[float, float]] = deque(maxlen=512)  # (monotonic, seconds) of stalls
         self._failing: dict[PortKey, str] = {}
         self._statuses: dict[tuple[str, str], str] = {}
         self._fingerprint = self._config_fingerprint()
@@ -89,52 +145,88 @@ class Daemon:
         """The SLO policy objectives are evaluated with (from `slo:` in the running settings)."""
         return self.settings.slo.policy()
 
+    def owns(self, product: str) -> bool:
+        """Whether this worker probes, evaluates and alerts for `product` (its shard's lease)."""
+        return self.leases is None or self.leases.owns(product)
+
     # ---- life cycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
+        if self.leases is not None:
+            await asyncio.to_thread(self.leases.renew_now, self._load())
         self._apply(self.config)
         daemon = self.settings.daemon
-        self.scheduler.add_job(self._flush, IntervalTrigger(seconds=daemon.flush_interval.total_seconds()),
-                               id="flush", max_instances=1, coalesce=True)
-        self.scheduler.add_job(self.evaluate_round,
-                               IntervalTrigger(seconds=daemon.evaluation_interval.total_seconds()),
-                               id="evaluate", max_instances=1, coalesce=True)
-        self.scheduler.add_job(self._watch_config,
-                               IntervalTrigger(seconds=daemon.reload_interval.total_seconds()),
-                               id="reload", max_instances=1, coalesce=True)
-        self.scheduler.add_job(self._prune, IntervalTrigger(hours=1), id="prune",
-                               max_instances=1, coalesce=True)
+        jobs: list[tuple[str, float, Callable[[], Awaitable[object]]]] = [
+            ("flush", daemon.flush_interval.total_seconds(), self._flush),
+            ("evaluate", daemon.evaluation_interval.total_seconds(), self.evaluate_round),
+            ("reload", daemon.reload_interval.total_seconds(), self._watch_config),
+            ("prune", 3600.0, self._prune)]
+        if self.leases is not None:
+            jobs.append(("leases", RENEW.total_seconds(), self._renew_leases))
         for number, (every, action) in enumerate(self.periodic):
-            self.scheduler.add_job(self._run_periodic, IntervalTrigger(seconds=every.total_seconds()),
-                                   args=[action], id=f"periodic:{number}", max_instances=1,
-                                   coalesce=True)
-        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+            jobs.append((f"periodic:{number}", every.total_seconds(), partial(self._run_periodic, action)))
+        for job_id, seconds, run in jobs:
+            self.scheduler.add_job(self._start_job, IntervalTrigger(seconds=seconds), args=[job_id, run],
+                                   id=job_id, max_instances=1, coalesce=True)
         self.scheduler.start()
-        log.info("monitoring %d product(s), %d port(s)", len(self.products), len(self.probes))
+        self._schedule_task = asyncio.get_running_loop().create_task(self._run_schedule())
+        log.info("monitoring %d product(s), %d port(s)%s", len(self.owned()), len(self.probes),
+                 f" as worker {self.leases.id} ({len(self.leases.held)} shard(s))"
+                 if self.leases is not None else "")
 
-    def _missed(self, event) -> None:
-        if event.job_id.startswith("probe:"):
-            self.health.missed_runs += 1
+    async def _start_job(self, job_id: str, run: Callable[[], Awaitable[object]]) -> None:
+        """What APScheduler runs: start the job as the daemon's own task (unless the last run of
+        it is still going, or the daemon is stopping), so a stop can wait for it to finish."""
+        if self._stopping or job_id in self._jobs:
+            return
+
+        async def job() -> None:
+            try:
+                await run()
+            except Exception:  # noqa: BLE001 - one failed run of a job must not stop the others
+                log.exception("job %s failed", job_id)
+            finally:
+                self._jobs.pop(job_id, None)
+
+        self._jobs[job_id] = asyncio.get_running_loop().create_task(job())
 
     async def stop(self) -> None:
-        """Stop scheduling, let probes in flight finish (they have timeouts), flush, close."""
+        """Stop scheduling, let probes and jobs in flight finish (within STOP_WITHIN), write what
+        is buffered, give the shards up, close. Nothing runs after "stopped" is logged."""
         self._stopping = True
+        deadline = time.monotonic() + STOP_WITHIN
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._schedule_task is not None:
+            self._schedule_task.cancel()
+            await asyncio.gather(self._schedule_task, return_exceptions=True)
         if self._running:
-            longest = max((p.port.timeout for p in self.probes.values()), default=timedelta(0))
-            await asyncio.wait(set(self._running), timeout=longest.total_seconds() + 1)
+            longest = max((p.port.timeout.total_seconds() for p in self.probes.values()), default=0)
+            await asyncio.wait(set(self._running), timeout=min(longest + 1, STOP_WITHIN))
+        unfinished = [task for task in self._running if not task.done()]
+        for task in unfinished:
+            task.cancel()  # past its own timeout: nothing it could still return is worth waiting for
+        if self._jobs:
+            await asyncio.wait(set(self._jobs.values()), timeout=max(0.1, deadline - time.monotonic()))
         report = await asyncio.to_thread(self.buffer.flush)
         if report.pending:
             log.error("stopping with %d measurement(s) not written: %s", report.pending,
                       report.error)
+        if self.leases is not None:
+            await asyncio.to_thread(self.leases.release_all)
         for probe in self.probes.values():
             await _close(probe)
-        log.info("stopped; %d measurement(s) written at stop", report.written)
+        still = [name for name, task in self._jobs.items() if not task.done()]
+        log.info("stopped; %d measurement(s) written at stop%s", report.written,
+                 f"; job(s) {', '.join(still)} still finishing their database work" if still else "")
 
     # ---- probes -----------------------------------------------------------------------------
+    def owned(self) -> list[DataProduct]:
+        """The products this worker holds (every product without leases)."""
+        return [product for product in self.products.values() if self.owns(product.id)]
+
     def _apply(self, config: Config) -> None:
-        """Make the scheduled jobs match `config`'s products (the last good ones for refused files)."""
+        """Make the scheduled ports match `config`'s products (the last good ones for refused
+        files) that this worker holds."""
         refused = config.registry.refused_files
         products = dict(config.registry.products)
         for product in self.products.values():
@@ -144,7 +236,15 @@ class Daemon:
             if str(problem) not in self._reported_problems:
                 log.error("contract refused: %s", problem)
         self._reported_problems = {str(p) for p in config.problems}
-        wanted = {(p.id, port.name): (p, port) for p in products.values() for port in p.ports}
+        self.products = products
+        self.buffer.products = products
+        self.config = Config(config.directory, config.settings,
+                             Registry(products, config.registry.problems), config.problems)
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        """Schedule the ports of the products held, and only those."""
+        wanted = {(p.id, port.name): (p, port) for p in self.owned() for port in p.ports}
         for key in set(self.probes) - set(wanted):
             self._unschedule(key)
         for key, (product, port) in wanted.items():
@@ -154,68 +254,101 @@ class Daemon:
                     self._unschedule(key)
                 self._schedule(key, build_probe(product, port, engine=self.engine, clock=self.clock,
                                                 context=self.probe_context))
-        self.products = products
-        self.buffer.products = products
-        self.config = Config(config.directory, config.settings,
-                             Registry(products, config.registry.problems), config.problems)
+
+    def scheduled(self, key: PortKey) -> bool:
+        return key in self._timings
 
     def _schedule(self, key: PortKey, probe: Probe) -> None:
         self.probes[key] = probe
-        interval = probe.port.interval.total_seconds()
-        # spread the ports over their interval so a thousand of them do not fire in one second
-        offset = (zlib.crc32("/".join(key).encode()) % 10_000) / 10_000 * interval
-        start = datetime.now(UTC) + timedelta(seconds=offset)
-        self.scheduler.add_job(self._launch, IntervalTrigger(seconds=interval, start_date=start),
-                               args=[key, start, interval], id=_job_id(key), max_instances=1,
-                               coalesce=True, misfire_grace_time=max(1, int(interval)),
-                               replace_existing=True)
+        self._generation += 1
+        timing = Timing.of(key, probe.port.interval.total_seconds(), self._generation)
+        self._timings[key] = timing
+        heapq.heappush(self._due, (timing.due(timing.next_slot(time.time())), key, timing.generation))
 
     def _unschedule(self, key: PortKey) -> None:
         probe = self.probes.pop(key, None)
-        if self.scheduler.get_job(_job_id(key)):
-            self.scheduler.remove_job(_job_id(key))
+        self._timings.pop(key, None)  # its entry in the heap is skipped when it comes due
         if probe is not None:
             asyncio.get_running_loop().create_task(_close(probe))
 
-    async def _launch(self, key: PortKey, start: datetime, interval: float) -> None:
-        """The scheduled job: start the probe as the daemon's own task, so that stopping the
-        scheduler (which cancels the jobs it runs) lets probes in flight finish."""
-        if self._stopping or key not in self.probes:
-            return
-        if key in self._probing:
-            self.health.missed_runs += 1  # the previous run of this port is still going
-            return
-        self._probing.add(key)
-        task = asyncio.get_running_loop().create_task(self._probe(key, start, interval))
-        self._running.add(task)
+    async def _run_schedule(self) -> None:
+        """Start every run when it is due (see the module's docstring), until the stop."""
+        while not self._stopping:
+            now = time.time()
+            while self._due and self._due[0][0] <= now:
+                due, key, generation = heapq.heappop(self._due)
+                timing = self._timings.get(key)
+                if timing is None or timing.generation != generation:
+                    continue  # unscheduled, or scheduled again with another interval
+                slot = round((due - timing.phase) / timing.interval)
+                self._run_due(key, timing, slot, due, now)
+                following = slot + 1
+                if timing.due(following) + timing.grace < now:  # far behind: skip to the next due
+                    following = timing.next_slot(now)
+                    self._skip(key, due, SkipReason.BEHIND, following - slot - 1)
+                heapq.heappush(self._due, (timing.due(following), key, generation))
+            delay = min(max(self._due[0][0] - time.time(), 0.0), 0.1) if self._due else 0.1
+            began = time.monotonic()
+            await asyncio.sleep(delay)
+            overslept = time.monotonic() - began - delay
+            if overslept > STALL:
+                self._stalls.append((time.monotonic(), overslept))
 
-        def finished(done: asyncio.Task) -> None:
-            self._running.discard(done)
-            self._probing.discard(key)
-
-        task.add_done_callback(finished)
-
-    async def _probe(self, key: PortKey, start: datetime, interval: float) -> None:
-        probe = self.probes.get(key)
-        if probe is None:
-            return
-        now = datetime.now(UTC)
-        due = start + timedelta(seconds=interval * round((now - start).total_seconds() / interval))
-        self.health.record_lag(max(0.0, (now - due).total_seconds()))
-        async with self._slots():
+    def _run_due(self, key: PortKey, timing: Timing, slot: int, due: float, now: float) -> None:
+        late = now - due
+        self.health.record_lag(late)
+        if late > timing.grace:
+            self._skip(key, due, SkipReason.BEHIND)
+        elif key in self._probing:
+            self._skip(key, due, SkipReason.STILL_RUNNING)
+        elif self._in_flight >= self.settings.daemon.max_in_flight:
+            self._skip(key, due, SkipReason.BUSY)
+        else:
+            self._probing.add(key)
             self._in_flight += 1
-            try:
-                result = await probe.measure()
-            finally:
+            task = asyncio.get_running_loop().create_task(self._probe(key, slot, due, counted=True))
+            self._running.add(task)
+
+    def _skip(self, key: PortKey, due: float, reason: SkipReason, runs: int = 1) -> None:
+        if runs <= 0:
+            return
+        self.health.record_skip(reason, runs)
+        self.health.last_skipped_at = self.clock()
+        self.buffer.skip(key[0], key[1], minute_bucket(datetime.fromtimestamp(due, UTC)), runs)
+
+    def _stalled(self, since: float) -> float:
+        """Seconds the event loop stood still (in stalls over STALL) since `since` (monotonic)."""
+        return sum(seconds for at, seconds in self._stalls if at >= since)
+
+    async def _probe(self, key: PortKey, slot: int | None, due: float | None = None,
+                     counted: bool = False) -> None:
+        """One run of a port: measure, buffer, tell the observers. Started by `_run_due` (which
+        `counted` it in flight), or directly (a test, with slot None)."""
+        try:
+            probe = self.probes.get(key)
+            if probe is None:
+                return
+            began = time.monotonic()
+            result = await probe.measure(slot)
+            if (result.error_class is ErrorClass.TIMEOUT and due is not None and self._stalled(began)
+                    >= STALLED_SHARE * probe.port.timeout.total_seconds()):
+                self._skip(key, due, SkipReason.OVERLOADED)  # our stall, not the port's silence
+                return
+            self.buffer.add(result)
+            self.health.probes_run += 1
+            self._note(key, result)
+            for observer in self.on_result:
+                observer(result)
+        finally:
+            if counted:
+                self._probing.discard(key)
                 self._in_flight -= 1
-        self.buffer.add(result)
-        self.health.probes_run += 1
-        self._note(key, result)
-        for observer in self.on_result:
-            observer(result)
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
 
     def _slots(self) -> asyncio.Semaphore:
-        """At most max_in_flight probes at once (made by `start`, or by `measure_all` without one)."""
+        """At most max_in_flight probes at once for `measure_all`."""
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.settings.daemon.max_in_flight)
         return self._semaphore
@@ -246,6 +379,8 @@ class Daemon:
 
     # ---- writes, evaluation, reload -----------------------------------------------------------
     async def _run_periodic(self, action: Periodic) -> None:
+        if self._stopping:
+            return
         try:
             await asyncio.to_thread(action, self.clock())
         except Exception as error:  # noqa: BLE001 - logged; the next tick retries
@@ -271,7 +406,7 @@ class Daemon:
     def _evaluate(self, at: datetime) -> list[ObjectiveEvaluation]:
         self.buffer.flush()
         with self.engine.connect() as connection:
-            reports = evaluate_mesh(connection, self.products.values(), at, self.policy,
+            reports = evaluate_mesh(connection, self.owned(), at, self.policy,
                                     self.health.started_at)
         for report in reports:
             key = (report.product.id, report.objective.name)
@@ -280,6 +415,8 @@ class Daemon:
                 log.warning("objective %s/%s is %s", *key, status)
             self._statuses[key] = status
         for hook in self.after_evaluation:
+            if self._stopping:
+                break  # no alert round once the stop began
             try:
                 hook(reports, at)
             except Exception as error:  # noqa: BLE001 - alerting trouble must not stop probing
@@ -327,8 +464,6 @@ class Daemon:
                 return False
             self._swap(config)
             return True
-            self._swap(config)
-            return True
 
     def _refuse(self, problems: list[str]) -> None:
         problems = [redact(problem) for problem in problems]  # URL passwords, if a message had one
@@ -373,6 +508,22 @@ class Daemon:
                 self.scheduler.reschedule_job(job, trigger=IntervalTrigger(
                     seconds=interval.total_seconds()))
 
+    async def _renew_leases(self) -> None:
+        assert self.leases is not None
+        change = await asyncio.to_thread(self.leases.renew_now, self._load())
+        if change and not self._stopping:
+            self._reconcile()
+
+    def _load(self) -> dict:
+        """What this worker carries, for its row in `worker` (and so for every worker's /healthz)."""
+        return {"products": len(self.owned()), "ports": len(self.probes),
+                "probes_run": self.health.probes_run, "skipped_runs": self.health.missed_runs,
+                "in_flight": self._in_flight, "scheduling_lag_p99_seconds": self._lag_p99()}
+
+    def _lag_p99(self) -> float | None:
+        lags = sorted(self.health.lag_seconds)
+        return round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 4) if lags else None
+
     async def _prune(self) -> None:
         before = self.clock() - self.settings.daemon.probe_history
         await asyncio.to_thread(self._prune_sync, before)
@@ -382,8 +533,7 @@ class Daemon:
             prune_probe_results(connection, before)
 
     def health_document(self) -> dict:
-        lags = sorted(self.health.lag_seconds)
-        p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else None
+        p99 = self._lag_p99()
         return {
             "status": "ok" if self.scheduler.running and not self.buffer.last_error else "degraded",
             "scheduler": "running" if self.scheduler.running else "stopped",
@@ -391,8 +541,12 @@ class Daemon:
             "last_round_at": self.health.last_round_at.isoformat()
             if self.health.last_round_at else None,
             "rounds": self.health.rounds,
-            "products": len(self.products), "ports": len(self.probes),
+            "products": len(self.owned()), "ports": len(self.probes),
             "probes_run": self.health.probes_run, "missed_runs": self.health.missed_runs,
+            "skipped_runs": {reason.value: self.health.skipped[reason] for reason in SkipReason},
+            "last_skipped_at": self.health.last_skipped_at.isoformat()
+            if self.health.last_skipped_at else None,
+            "worker": self.leases.document() if self.leases is not None else None,
             "in_flight": self._in_flight,
             "buffered_measurements": len(self.buffer),
             "dropped_measurements": self.buffer.dropped,
@@ -405,10 +559,6 @@ class Daemon:
             "config_loaded_at": self.config_loaded_at.isoformat(),
             "config_refused": self.config_refused.as_json() if self.config_refused else None,
         }
-
-
-def _job_id(key: PortKey) -> str:
-    return f"probe:{key[0]}:{key[1]}"
 
 
 async def _close(probe: Probe) -> None:

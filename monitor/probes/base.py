@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -67,30 +67,38 @@ class Probe(ABC):
         """Map an unexpected exception of this kind's client library to an error class."""
         return ErrorClass.INTERNAL, f"{type(error).__name__}: {error}"
 
-    async def measure(self) -> ProbeResult:
-        """Run `check` under the port's timeout. Never raises; a failure is a measurement, its
-        error text redacted and bounded (`values.secrets.safe_text`) whatever the library said."""
+    async def measure(self, slot: int | None = None) -> ProbeResult:
+        """Run `check` under the port's timeout, which counts from the moment the probe starts
+        (the scheduler starts it when its run is due, never queued behind other probes). Never
+        raises; a failure is a measurement, its error text redacted and bounded
+        (`values.secrets.safe_text`) whatever the library said. `slot` numbers the scheduled run."""
         started_at = self.clock()
         began = time.perf_counter()
-        result = ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False)
+        error_class: ErrorClass | None = None
+        message: str | None = None
+        seen = Observation()
         try:
-            seen = await asyncio.wait_for(self.check(), self.port.timeout.total_seconds())
+            async with asyncio.timeout(self.port.timeout.total_seconds()):
+                seen = await self.check()
         except TimeoutError:
-            return replace(result, error_class=ErrorClass.TIMEOUT,
-                           error=f"no answer within {self.port.timeout.total_seconds():g}s")
+            return ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False,
+                               error_class=ErrorClass.TIMEOUT, slot=slot,
+                               error=f"no answer within {self.port.timeout.total_seconds():g}s")
         except ProbeFailure as failure:
-            seen = failure.seen or Observation()
-            return replace(result, latency=_since(began), error_class=failure.error_class,
-                           error=safe_text(failure.message), newest_data_at=seen.newest_data_at,
-                           details=seen.details)
+            seen = failure.seen or seen
+            error_class, message = failure.error_class, safe_text(failure.message)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - a probe never raises
             error_class, message = self.classify(error)
-            return replace(result, latency=_since(began), error_class=error_class,
-                           error=safe_text(message))
-        return replace(result, ok=True, latency=_since(began), newest_data_at=seen.newest_data_at,
-                       total=seen.total, failed=seen.failed, details=seen.details)
+            message = safe_text(message)
+        if error_class is not None:
+            return ProbeResult(self.product, self.port.name, self.kind, started_at, ok=False,
+                               latency=_since(began), error_class=error_class, error=message,
+                               newest_data_at=seen.newest_data_at, details=seen.details, slot=slot)
+        return ProbeResult(self.product, self.port.name, self.kind, started_at, ok=True,
+                           latency=_since(began), newest_data_at=seen.newest_data_at,
+                           total=seen.total, failed=seen.failed, details=seen.details, slot=slot)
 
 
 def _since(began: float) -> timedelta:

@@ -12,10 +12,22 @@ from monitor.store.dialect import dialect_insert
 from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord, core_table
 
 
-def record_probe_results(connection: Connection, results: Sequence[ProbeResult]) -> None:
+def record_probe_results(connection: Connection, results: Sequence[ProbeResult]) -> list[ProbeResult]:
+    """Store results and each port's latest state; the results stored. A scheduled run (one with
+    a `slot`) already stored — by another worker during a hand-over — is not stored again."""
     if not results:
-        return
-    connection.execute(core_table(ProbeRecord).insert(), [_history_row(r) for r in results])
+        return []
+    history = core_table(ProbeRecord)
+    once = [r for r in results if r.slot is not None]
+    stored = [r for r in results if r.slot is None]
+    if stored:
+        connection.execute(history.insert(), [_history_row(r) for r in stored])
+    if once:
+        insert = (dialect_insert(connection)(history)
+                  .on_conflict_do_nothing(index_elements=["product", "port", "slot"])
+                  .returning(history.c.product, history.c.port, history.c.slot))
+        new = {tuple(row) for row in connection.execute(insert, [_history_row(r) for r in once])}
+        stored += [r for r in once if (r.product, r.port, r.slot) in new]
     latest: dict[tuple[str, str], ProbeResult] = {}
     for result in sorted(results, key=lambda r: r.started_at):
         latest[(result.product, result.port)] = result
@@ -33,6 +45,7 @@ def record_probe_results(connection: Connection, results: Sequence[ProbeResult])
               "failing_since": _keep_streak(table.c.failing_since, failing_since)},
         where=table.c.last_started_at <= insert.excluded.last_started_at)
     connection.execute(upsert, [_state_row(r) for r in latest.values()])
+    return stored
 
 
 def _keep_streak(current, incoming):
@@ -40,8 +53,9 @@ def _keep_streak(current, incoming):
 
 
 def _history_row(result: ProbeResult) -> dict:
-    return {"product": result.product, "port": result.port, "kind": result.kind,
-            "started_at": result.started_at, "ok": result.ok, "latency_ms": result.latency_ms,
+    return {"product": result.product, "port": result.port, "slot": result.slot,
+            "kind": result.kind, "started_at": result.started_at, "ok": result.ok,
+            "latency_ms": result.latency_ms,
             "newest_data_at": result.newest_data_at, "total": result.total,
             "failed": result.failed, "error_class": result.error_class and str(result.error_class),
             "error": result.error, "details": result.details or None}

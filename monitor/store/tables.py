@@ -41,13 +41,17 @@ class EventHour(SQLModel, table=True):
 
 
 class ProbeRecord(SQLModel, table=True):
-    """One probe result, as measured (for charts, the latest state of a port, freshness age)."""
+    """One probe result, as measured (for charts, the latest state of a port, freshness age).
+    `slot` numbers the scheduled run of the port it answers (None for `meshwatch check`): a run
+    is stored once, whichever worker made it, so a hand-over never counts a run twice."""
 
     __tablename__ = "probe_result"
-    __table_args__ = (Index("ix_probe_result_port_time", "product", "port", "started_at"),)
+    __table_args__ = (Index("ix_probe_result_port_time", "product", "port", "started_at"),
+                      Index("uq_probe_result_slot", "product", "port", "slot", unique=True))
     id: int | None = Field(default=None, primary_key=True)
     product: str = Field(max_length=NAME_LENGTH)
     port: str = Field(max_length=NAME_LENGTH)
+    slot: int | None = Field(default=None, sa_column=Column(BigInteger))
     kind: str = Field(max_length=40)
     started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
     ok: bool
@@ -58,6 +62,41 @@ class ProbeRecord(SQLModel, table=True):
     error_class: str | None = Field(default=None, max_length=40)
     error: str | None = Field(default=None, sa_column=Column(Text))
     details: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class SkippedRun(SQLModel, table=True):
+    """Scheduled runs of a port that the daemon did not make, or whose result it discarded
+    because it was itself overloaded, per minute: the monitor's trouble, never the product's."""
+
+    __tablename__ = "skipped_run"
+    product: str = Field(primary_key=True, max_length=NAME_LENGTH)
+    port: str = Field(primary_key=True, max_length=NAME_LENGTH)
+    minute: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    runs: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class WorkerRecord(SQLModel, table=True):
+    """A live `meshwatch run` process sharing the mesh: seen at each lease renewal, with its load."""
+
+    __tablename__ = "worker"
+    id: str = Field(primary_key=True, max_length=NAME_LENGTH)
+    host: str = Field(max_length=NAME_LENGTH)
+    pid: int
+    started_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    seen_at: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    load: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ShardLease(SQLModel, table=True):
+    """Who probes, evaluates and alerts for the products of one shard, until when. `epoch` grows
+    at every change of owner."""
+
+    __tablename__ = "shard_lease"
+    shard: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    owner: str | None = Field(default=None, max_length=NAME_LENGTH)
+    epoch: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    acquired_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
 
 
 class HeartbeatRecord(SQLModel, table=True):

@@ -90,13 +90,13 @@ async def test_a_contract_broken_while_running_keeps_its_last_good_version(tmp_p
     (directory / "contracts" / "orders.yaml").write_text(ORDERS.replace("interval: 1m", "interval: 2m"))
     await daemon.reload()
     assert daemon.probes[("checkout/orders", "api")].port.interval == timedelta(minutes=2)
-    assert daemon.scheduler.get_job("probe:checkout/orders:api") is not None
+    assert daemon.scheduled(("checkout/orders", "api"))
     assert daemon.health_document()["config_problems"] == []
 
     (directory / "contracts" / "cart.yaml").unlink()
     await daemon.reload()
     assert set(daemon.probes) == {("checkout/orders", "api")}
-    assert daemon.scheduler.get_job("probe:cart/events:pipeline") is None
+    assert not daemon.scheduled(("cart/events", "pipeline"))
     await daemon.stop()
 
 
@@ -105,7 +105,7 @@ async def test_stop_writes_the_measurements_still_buffered(tmp_path, store, cloc
     daemon = Daemon(load_config(directory), store, clock=clock)
     await daemon.start()
     start = clock()
-    await daemon._probe(("cart/events", "pipeline"), start, 900.0)
+    await daemon._probe(("cart/events", "pipeline"), slot=None)
     assert len(daemon.buffer) == 1
     await daemon.stop()
     assert len(daemon.buffer) == 0

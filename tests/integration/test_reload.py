@@ -66,6 +66,7 @@ async def running(tmp_path, store, clock):
         config = load_config(directory)
         assert config.valid, config.problems
         parts = assemble(config, store, clock=clock)
+        parts.daemon.leases.renew_now()  # the only worker: it takes every shard, as at start
         parts.daemon._apply(parts.daemon.config)
         made.append(parts)
         return parts
