@@ -55,6 +55,7 @@ BINARIES = {"nginx": "nginx", "prometheus": "prometheus",
             "blackbox_exporter": "prometheus-blackbox-exporter"}
 INSTALL = "apt-get install nginx prometheus prometheus-blackbox-exporter"
 PROBE_TIMEOUT = 2.0  # seconds, both sides (cut to the interval where the config demands it)
+SLICE = 5.0  # seconds: the window's rate is also shown per slice
 STOP_WITHIN = 30.0  # seconds a SIGTERM'd child gets before it is killed
 
 
@@ -145,6 +146,9 @@ class Window:
     seconds: float
     cpu_seconds: float
     rss_mb: list[tuple[str, float]]
+    slices: list[float]  # probes/s in each slice of SLICE seconds, to show a rate that sags or collapses
+    nginx_cpu_seconds: float
+    machine_busy_seconds: float  # CPU time of every process on the machine, the other engineers' too
 
     @property
     def rate(self) -> float:
@@ -268,29 +272,48 @@ def wait_until_ok(child: Child, url: str, within: float) -> None:
             time.sleep(0.2)  # waiting for a server this script started
 
 
-def pause(seconds: float, children: list[Child], tree: Tree | None = None) -> None:
-    """Sleep, sampling `tree` every second and failing fast when a child dies."""
+def pause(seconds: float, children: list[Child]) -> None:
+    """Sleep, failing fast when a child dies."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         for child in children:
             child.check()
-        if tree is not None:
-            tree.sample()
         time.sleep(min(1.0, left))
+
+
+def busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def measure(nginx: Nginx, roots: list[Child], seconds: float) -> Window:
     tree = Tree([psutil.Process(child.process.pid) for child in roots])
+    target = Tree([psutil.Process(nginx.child.process.pid)])
     reads, before = nginx.reads, nginx.requests()
     tree.sample(first=True)
+    target.sample(first=True)
+    machine = busy_seconds()
     began = time.monotonic()
-    pause(seconds, roots, tree)
+    marks = [(began, before)]
+    while (left := began + seconds - time.monotonic()) > 0:
+        time.sleep(min(1.0, left))
+        for child in [*roots, nginx.child]:
+            child.check()
+        tree.sample()
+        target.sample()
+        if time.monotonic() - marks[-1][0] >= SLICE - 0.01 and began + seconds - time.monotonic() > 1:
+            marks.append((time.monotonic(), nginx.requests()))
     tree.sample()
-    after, elapsed = nginx.requests(), time.monotonic() - began
+    target.sample()
+    machine = busy_seconds() - machine
+    marks.append((time.monotonic(), nginx.requests()))
+    elapsed = marks[-1][0] - began
     # The counter counts a read when it is made: the first read is in `before`, every later one
     # (the last included) in the difference.
-    probes = after - before - (nginx.reads - reads - 1)
-    return Window(probes, elapsed, tree.cpu_seconds(), tree.rss_mb())
+    probes = marks[-1][1] - before - (nginx.reads - reads - 1)
+    slices = [(b - a - 1) / (t - s) for (s, a), (t, b) in zip(marks, marks[1:], strict=False)]
+    return Window(probes, elapsed, tree.cpu_seconds(), tree.rss_mb(), slices, target.cpu_seconds(),
+                  machine)
 
 
 def duration(seconds: float) -> str:
@@ -508,9 +531,19 @@ def figure(value: float | None, spec: str) -> str:
 
 def side(name: str, window: Window, scheduled: float) -> str:
     return (f"{name}: {window.probes:,} probes in {window.seconds:.1f} s = {window.rate:,.0f}/s "
-            f"({window.rate / scheduled:.2f} of scheduled); {window.cpu_seconds:.1f} CPU-s = "
+            f"({window.rate / scheduled:.2f} of scheduled; per {SLICE:g} s: "
+            f"{' '.join(f'{rate:,.0f}' for rate in window.slices)}); {window.cpu_seconds:.1f} CPU-s = "
             f"{window.cpu_per_1000:.2f} CPU-s per 1,000 probes ({window.cpu_seconds / window.seconds:.2f} "
             f"cores); peak RSS {rss_text(window.rss_mb)}")
+
+
+def machine(name: str, window: Window) -> str:
+    """How busy the machine was: a neighbour's load makes every figure of the window worse."""
+    cores = window.machine_busy_seconds / window.seconds
+    others = (window.machine_busy_seconds - window.cpu_seconds - window.nginx_cpu_seconds) / window.seconds
+    mine, target = window.cpu_seconds / window.seconds, window.nginx_cpu_seconds / window.seconds
+    return (f"{cores:.2f} of {psutil.cpu_count()} cores busy in {name}'s window: {mine:.2f} {name}, "
+            f"{target:.2f} nginx, {max(others, 0):.2f} everything else")
 
 
 def report(args, workers: str | None, workers_note: str, measured: str, mesh: MeshwatchRun,
@@ -533,6 +566,7 @@ def report(args, workers: str | None, workers_note: str, measured: str, mesh: Me
         f"workers: {workers or 'none given'}{workers_note}, {psutil.cpu_count()} cores; meshwatch {measured}",
         side("meshwatch", ours, scheduled),
         side("peer (prometheus + blackbox_exporter)", theirs, scheduled),
+        "machine: " + machine("meshwatch", ours) + "; " + machine("peer", theirs),
         f"peer's own view of the window: {figure(peer.good, ',.0f')} of {figure(peer.total, ',.0f')} "
         f"probes successful, scrapes down {figure(peer.scrape_failures, ',.0f')}",
         f"ratios meshwatch ÷ peer: CPU per 1,000 probes {ours.cpu_per_1000 / theirs.cpu_per_1000:.2f}, "
