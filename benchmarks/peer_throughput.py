@@ -16,10 +16,12 @@ lag p99 ≤ 1 s, ≤ 200 MB RSS per worker, zero false breaches at 2.5× overloa
 Needs: apt-get install nginx prometheus prometheus-blackbox-exporter (installs nothing itself).
 
 Run:  .venv/bin/python benchmarks/peer_throughput.py --targets 1000 --seconds 30 [--workers auto]
-      [--interval 1] [--warmup 5] [--revision HEAD] [--keep]
+      [--interval 1] [--warmup 5] [--revision HEAD] [--wait-quiet 600] [--keep]
 
 --revision REV measures `monitor/` as committed at REV (exported into the temp dir, ahead of the
-editable install on PYTHONPATH) instead of the working tree, which may hold others' work in progress.
+editable install on PYTHONPATH) instead of the working tree, which may hold others' work in progress;
+--wait-quiet waits for a shared machine to calm down first. The "machine" line tells how much of
+each window's CPU went to other processes: a busy neighbour makes both sides look worse.
 """
 
 from __future__ import annotations
@@ -284,6 +286,20 @@ def pause(seconds: float, children: list[Child]) -> None:
 def busy_seconds() -> float:
     times = psutil.cpu_times()
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def wait_for_quiet(within: float, cores: float = 0.4) -> float:
+    """Up to `within` seconds until the machine's other load is under `cores` (on a shared machine a
+    neighbour's tests distort every figure); the last load seen, in cores."""
+    deadline = time.monotonic() + within
+    while True:
+        before = busy_seconds()
+        time.sleep(5)
+        load = (busy_seconds() - before) / 5
+        if load < cores or time.monotonic() > deadline:
+            return load
+        print(f"machine busy ({load:.2f} cores by other processes); waiting for it to calm down…",
+              file=sys.stderr)
 
 
 def measure(nginx: Nginx, roots: list[Child], seconds: float) -> Window:
@@ -605,6 +621,8 @@ def main() -> None:
     parser.add_argument("--workers", default=None, help="passed to meshwatch run --workers (N or auto)")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--results", type=Path, default=RESULTS, help="the file the block is appended to")
+    parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="first wait up to SECONDS for the machine's other load to fall under 0.4 cores")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     parser.add_argument("--revision", default=None,
                         help="measure monitor/ as committed at REV (e.g. HEAD), not the working tree")
@@ -625,10 +643,14 @@ def main() -> None:
         if workers is not None and not has_workers_flag(env):
             workers = None
             workers_note = f" ({args.workers} asked; meshwatch run has no --workers yet: one process)"
+        if args.wait_quiet:
+            wait_for_quiet(args.wait_quiet)
         nginx = Nginx(folder, children)
         print(f"nginx on 127.0.0.1:{nginx.port}; meshwatch ({measured}) with {args.targets:,} targets…",
               file=sys.stderr)
         mesh = run_meshwatch(folder, args, nginx, workers, env, children)
+        if args.wait_quiet:
+            wait_for_quiet(args.wait_quiet)
         print("peer: prometheus + blackbox_exporter…", file=sys.stderr)
         peer = run_peer(folder, args, nginx, children)
         lines = report(args, workers, workers_note, measured, mesh, peer)
