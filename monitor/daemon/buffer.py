@@ -12,12 +12,13 @@ Two kinds of failure, told apart by the error:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -27,9 +28,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
-from monitor.store.events import record_events
+from monitor.store.events import SeriesCache, record_events
 from monitor.store.leases import record_skipped
-from monitor.store.measurements import record_probe_results
+from monitor.store.measurements import record_port_states, record_probe_history
 from monitor.values.durations import human_duration
 from monitor.values.secrets import bounded, safe_text
 
@@ -38,6 +39,7 @@ PortKey = tuple[str, str]  # (product id, port name)
 
 QUARANTINE_ATTEMPTS = 3  # flushes at which a refused row is tried before it is dropped
 QUARANTINE_LIMIT = 1_000  # refused rows held at most; beyond, the oldest is dropped at once
+STATE_EVERY = 10.0  # seconds between writes of a port's unchanged state (see StateThrottle)
 
 
 @dataclass
@@ -61,6 +63,49 @@ class _Outage:
     reason: str
     began: float  # time.monotonic()
     dropped_before: int
+
+
+@dataclass
+class StateThrottle:
+    """Which ports' latest states a flush writes: a port whose availability or error class
+    changed at once, an unchanged one at most every STATE_EVERY (its time and newest data move
+    on in between), and every port when asked (before an evaluation, at a stop). The newest
+    stored result of a port not written yet waits here, so nothing is lost, only delayed."""
+
+    waiting: dict[PortKey, ProbeResult] = field(default_factory=dict)
+    written: dict[PortKey, tuple[bool, object, float]] = field(default_factory=dict)
+
+    def due(self, stored: Iterable[ProbeResult], everything: bool
+            ) -> tuple[list[ProbeResult], dict[PortKey, ProbeResult]]:
+        """The results whose states to write now, and what waits if that write commits."""
+        waiting = dict(self.waiting)
+        for result in stored:
+            key = (result.product, result.port)
+            before = waiting.get(key)
+            if before is not None:
+                if before.started_at > result.started_at:
+                    continue
+                if result.newest_data_at is None and before.newest_data_at is not None:
+                    result = replace(result, newest_data_at=before.newest_data_at)
+            waiting[key] = result
+        now = time.monotonic()
+        due = []
+        for key, result in waiting.items():
+            last = self.written.get(key)
+            if (everything or last is None or last[0] != result.ok or last[1] != result.error_class
+                    or now - last[2] >= STATE_EVERY):
+                due.append(result)
+        return due, waiting
+
+    def wrote(self, due: Iterable[ProbeResult], waiting: dict[PortKey, ProbeResult]) -> None:
+        """The write of `due` committed."""
+        now = time.monotonic()
+        self.waiting = waiting
+        for result in due:
+            key = (result.product, result.port)
+            self.written[key] = (result.ok, result.error_class, now)
+            if waiting.get(key) is result:
+                del waiting[key]
 
 
 class StoreAway(Exception):
@@ -91,6 +136,9 @@ class MeasurementBuffer:
         self.last_rejection: str | None = None
         self._outage: _Outage | None = None
         self._skipped: Counter[tuple[str, str, int]] = Counter()  # (product, port, minute) → runs
+        self._series = SeriesCache()
+        self._states = StateThrottle()
+        self._every_state = False  # this flush writes the state of every port (flush(all_states))
 
     @property
     def last_error(self) -> str | None:
@@ -127,9 +175,11 @@ class MeasurementBuffer:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def flush(self) -> FlushResult:
-        """Write everything buffered and retry the quarantine (never raises)."""
+    def flush(self, all_states: bool = False) -> FlushResult:
+        """Write everything buffered and retry the quarantine (never raises). `all_states`: also
+        bring every port's state up to date (see StateThrottle), as before an evaluation."""
         with self._flushing:
+            self._every_state = all_states
             self._write_skipped()
             with self._lock:
                 batch = list(self._pending)
@@ -137,6 +187,9 @@ class MeasurementBuffer:
             retried = {id(q.result): q for q in self.quarantine}
             self.quarantine.clear()
             if not batch and not retried:
+                if all_states and self._states.waiting:
+                    with contextlib.suppress(StoreAway, SQLAlchemyError):  # they wait for the next
+                        self._write([])
                 return FlushResult()
             try:
                 written = self._write_around([*batch, *(q.result for q in retried.values())], retried)
@@ -176,9 +229,17 @@ class MeasurementBuffer:
 
     def _write(self, rows: Sequence[ProbeResult]) -> None:
         try:
-            with self.engine.begin() as connection:
-                stored = record_probe_results(connection, rows)
-                record_events(connection, self._events(stored))
+            try:
+                with self.engine.begin() as connection:
+                    stored = record_probe_history(connection, rows)
+                    states, waiting = self._states.due(stored, self._every_state)
+                    record_port_states(connection, states)
+                    record_events(connection, self._events(stored), cache=self._series)
+            except BaseException:
+                self._series.discard()
+                raise
+            self._series.commit()
+            self._states.wrote(states, waiting)
         except (OperationalError, InterfaceError, PoolTimeout, OSError) as error:
             raise StoreAway(_reason(error)) from error
         except DBAPIError as error:

@@ -207,7 +207,7 @@ class Daemon:
             task.cancel()  # past its own timeout: nothing it could still return is worth waiting for
         if self._jobs:
             await asyncio.wait(set(self._jobs.values()), timeout=max(0.1, deadline - time.monotonic()))
-        report = await asyncio.to_thread(self.buffer.flush)
+        report = await asyncio.to_thread(self.buffer.flush, True)
         if report.pending:
             log.error("stopping with %d measurement(s) not written: %s", report.pending,
                       report.error)
@@ -404,7 +404,7 @@ class Daemon:
         return reports
 
     def _evaluate(self, at: datetime) -> list[ObjectiveEvaluation]:
-        self.buffer.flush()
+        self.buffer.flush(all_states=True)
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.owned(), at, self.policy,
                                     self.health.started_at)

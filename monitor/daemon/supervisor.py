@@ -43,6 +43,7 @@ class Worker:
     started: float = 0.0
     backoff: float = 1.0
     restart_at: float | None = None
+    told: bool = False  # the stop was forwarded to this process
 
 
 def supervise(command: Sequence[str], count: int) -> int:
@@ -53,7 +54,7 @@ def supervise(command: Sequence[str], count: int) -> int:
 
     def start(worker: Worker) -> None:
         worker.process = subprocess.Popen([*command, "--worker-of", str(os.getpid())])
-        worker.started, worker.restart_at = time.monotonic(), None
+        worker.started, worker.restart_at, worker.told = time.monotonic(), None, False
         log.info("worker %d started (pid %d)", worker.number, worker.process.pid)
 
     def forward(signum: int, _frame) -> None:
@@ -63,6 +64,7 @@ def supervise(command: Sequence[str], count: int) -> int:
         for worker in workers:
             if worker.process is not None and worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGTERM if signum == signal.SIGINT else signum)
+                worker.told = worker.told or signum != signal.SIGHUP
 
     previous = {signum: signal.signal(signum, forward)
                 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
@@ -100,20 +102,22 @@ def _look_after(worker: Worker, start, stopping: bool) -> None:
 
 
 def _stop(workers: list[Worker]) -> int:
+    """Wait for the workers told to stop; 0 when each stopped cleanly (or, still starting, was
+    ended by the SIGTERM before it could handle it: it had nothing in flight)."""
     deadline = time.monotonic() + STOP_WITHIN
-    running = [w.process for w in workers if w.process is not None]
-    for process in running:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # again: a worker started meanwhile had none
+    running = [(w, w.process) for w in workers if w.process is not None]
+    for worker, process in running:
+        if not worker.told and process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # started after the stop was forwarded
     codes = []
-    for process in running:
+    for _worker, process in running:
         try:
             codes.append(process.wait(timeout=max(0.0, deadline - time.monotonic())))
         except subprocess.TimeoutExpired:
             log.error("worker pid %d did not stop within %gs: killing it", process.pid, STOP_WITHIN)
             process.kill()
             codes.append(process.wait())
-    failed = [code for code in codes if code != 0]
+    failed = [code for code in codes if code not in (0, -signal.SIGTERM)]
     log.info("all workers stopped%s", f" ({len(failed)} not cleanly)" if failed else "")
     return 1 if failed else 0
 

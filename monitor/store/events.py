@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
@@ -28,6 +28,26 @@ class Event:
     total: int
 
 
+@dataclass
+class SeriesCache:
+    """What one writer already knows of the `series` table — ids, and the newest minute it
+    recorded per series — so a flush does not ask again. What a transaction learns is staged and
+    kept only when it commits (`commit`; `discard` after a rollback)."""
+
+    ids: dict[SeriesKey, int] = field(default_factory=dict)
+    newest: dict[int, int] = field(default_factory=dict)
+    _ids: dict[SeriesKey, int] = field(default_factory=dict)
+    _newest: dict[int, int] = field(default_factory=dict)
+
+    def commit(self) -> None:
+        self.ids.update(self._ids)
+        self.newest.update(self._newest)
+        self.discard()
+
+    def discard(self) -> None:
+        self._ids, self._newest = {}, {}
+
+
 def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool = True
                ) -> dict[SeriesKey, int]:
     """The id of each (product, objective) series, creating the missing ones when `create`."""
@@ -48,9 +68,9 @@ def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool =
 
 
 def record_events(connection: Connection, events: Iterable[Event],
-                  known_ids: Mapping[SeriesKey, int] | None = None) -> int:
+                  known_ids: Mapping[SeriesKey, int] | None = None,
+                  cache: SeriesCache | None = None) -> int:
     """Add `events` to the minute and hour counts in one pass; returns how many were added."""
-    minutes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     by_key: dict[SeriesKey, list[tuple[int, int, int]]] = defaultdict(list)
     count = 0
     for item in events:
@@ -60,16 +80,25 @@ def record_events(connection: Connection, events: Iterable[Event],
     if not count:
         return 0
     ids = dict(known_ids or {})
+    if cache is not None:
+        ids.update(cache.ids)
     missing = [key for key in by_key if key not in ids]
-    ids.update(series_ids(connection, missing))
+    if missing:
+        found = series_ids(connection, missing)
+        ids.update(found)
+        if cache is not None:
+            cache._ids.update(found)
+    minutes: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     newest: dict[int, int] = {}
     for key, rows in by_key.items():
         series = ids[key]
+        last = -1
         for minute, good, total in rows:
             bucket = minutes[(series, minute)]
             bucket[0] += good
             bucket[1] += total
-        newest[series] = max(minute for minute, _, _ in rows)
+            last = minute if minute > last else last
+        newest[series] = last
     hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for (series, minute), (good, total) in minutes.items():
         bucket = hours[(series, hour_bucket(minute))]
@@ -77,7 +106,11 @@ def record_events(connection: Connection, events: Iterable[Event],
         bucket[1] += total
     _add_counts(connection, core_table(EventMinute), "minute", minutes)
     _add_counts(connection, core_table(EventHour), "hour", hours)
-    _advance_last_event(connection, newest)
+    if cache is not None:  # the stored minute only ever grows: skip what this writer stored already
+        newest = {s: m for s, m in newest.items() if m > cache.newest.get(s, -1)}
+        cache._newest.update(newest)
+    if newest:
+        _advance_last_event(connection, newest)
     return count
 
 

@@ -12,9 +12,19 @@ from monitor.store.dialect import dialect_insert
 from monitor.store.tables import HeartbeatRecord, PortState, ProbeRecord, core_table
 
 
-def record_probe_results(connection: Connection, results: Sequence[ProbeResult]) -> list[ProbeResult]:
-    """Store results and each port's latest state; the results stored. A scheduled run (one with
-    a `slot`) already stored — by another worker during a hand-over — is not stored again."""
+def record_probe_results(connection: Connection, results: Sequence[ProbeResult],
+                         states: Iterable[ProbeResult] | None = None) -> list[ProbeResult]:
+    """Store results, and the state of each port from its latest result (or from `states`,
+    when the caller chooses which ports' states to write now); the results stored. A scheduled
+    run (one with a `slot`) already stored — by another worker during a hand-over — is not
+    stored again."""
+    stored = record_probe_history(connection, results)
+    record_port_states(connection, results if states is None else states)
+    return stored
+
+
+def record_probe_history(connection: Connection, results: Sequence[ProbeResult]) -> list[ProbeResult]:
+    """Store results (not the ports' states); the results stored (see record_probe_results)."""
     if not results:
         return []
     history = core_table(ProbeRecord)
@@ -28,9 +38,17 @@ def record_probe_results(connection: Connection, results: Sequence[ProbeResult])
                   .returning(history.c.product, history.c.port, history.c.slot))
         new = {tuple(row) for row in connection.execute(insert, [_history_row(r) for r in once])}
         stored += [r for r in once if (r.product, r.port, r.slot) in new]
+    return stored
+
+
+def record_port_states(connection: Connection, results: Iterable[ProbeResult]) -> None:
+    """Each port's latest state, from the newest of `results` of each port (an older result
+    never overwrites a newer state)."""
     latest: dict[tuple[str, str], ProbeResult] = {}
     for result in sorted(results, key=lambda r: r.started_at):
         latest[(result.product, result.port)] = result
+    if not latest:
+        return
     table = core_table(PortState)
     insert = dialect_insert(connection)(table)
     failing_since = insert.excluded.failing_since
@@ -45,7 +63,6 @@ def record_probe_results(connection: Connection, results: Sequence[ProbeResult])
               "failing_since": _keep_streak(table.c.failing_since, failing_since)},
         where=table.c.last_started_at <= insert.excluded.last_started_at)
     connection.execute(upsert, [_state_row(r) for r in latest.values()])
-    return stored
 
 
 def _keep_streak(current, incoming):
