@@ -40,6 +40,7 @@ import socket
 from typing import Annotated, Any, Literal
 
 import aiohttp
+import yarl
 from aiohttp import http_exceptions
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -133,10 +134,16 @@ class HttpProbe(Probe):
     def __init__(self, product: str, port: Port, options: HttpOptions, clock: Clock = utc_now):
         super().__init__(product, port, options, clock)
         self._session: aiohttp.ClientSession | None = None
+        self._url: yarl.URL | None = None  # parsed once: a URL's parts are read at every request
 
     async def check(self) -> Observation:
         options = self.options
-        async with self._client().request(options.method, options.url) as response:
+        if self._url is None:
+            try:
+                self._url = yarl.URL(options.url)
+            except ValueError:
+                raise ProbeFailure(ErrorClass.CONFIG, "the url is not a usable http(s) URL") from None
+        async with self._client().request(options.method, self._url) as response:
             expected = self._expected(response.status)
             needed = expected and options.freshness is not None and options.freshness.json_path is not None
             body, complete = await self._read_body(response, keep=needed)
