@@ -36,4 +36,13 @@ EXPOSE 8470 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request as r\nfor url in ('http://127.0.0.1:8470/healthz', 'http://127.0.0.1:8501/_stcore/health'):\n    try:\n        r.urlopen(url, timeout=4)\n        sys.exit(0)\n    except OSError:\n        pass\nsys.exit(1)"]
 
+# Several workers (docs/deploy.md#several-workers):
+# - one container, all its cores: add `--workers auto` (or set MESHWATCH_WORKERS=auto); the
+#   workers share the SQLite file in /data and the port 8470.
+# - N replicas (on one host or many) need PostgreSQL: run each with
+#   -e MESHWATCH_DATABASE_URL=postgresql://user@db/meshwatch and the same /config; they divide the
+#   products among themselves through leases in the database, any number may start at once
+#   (migrations take a lock), and a replica that dies is covered by the others within ~25 s.
+#   Give the replicas no shared /data volume: with PostgreSQL they keep nothing on disk.
+# SIGTERM (docker stop) stops a worker cleanly within 10 s, under the default 10 s grace.
 CMD ["meshwatch", "run", "--config", "/config"]

@@ -14,7 +14,7 @@ class SkipReason(StrEnum):
 
     BEHIND = "behind"  # the run came due while the daemon was too far behind to start it on time
     STILL_RUNNING = "still_running"  # the port's previous run had not finished
-    BUSY = "busy"  # max_in_flight probes were already running
+    BUSY = "busy"  # max_in_flight probes kept running until the run was past its grace
     OVERLOADED = "overloaded"  # it timed out while the daemon's own event loop was stalled
 
 

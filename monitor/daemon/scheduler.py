@@ -5,9 +5,10 @@ registry → probes → store → evaluator → alerting.
 Ports are probed by the daemon's own schedule (a heap of due runs, one task), not by one
 APScheduler job each: a run of a port is due at `phase + k·interval` (the phase spread from the
 port's name, the same in every worker), and `k` is its slot, stored with the result. A run that
-cannot start on time — the daemon behind, the port's previous run still going, `max_in_flight`
-probes running — is skipped and counted as such (`SkipReason`), as is a timeout while the
-daemon's own loop was stalled: the monitor's overload is never an event of the product.
+cannot start within its grace — the daemon behind, the port's previous run still going,
+`max_in_flight` probes running all along (it waits for a free slot until then) — is skipped and
+counted as such (`SkipReason`), as is a timeout while the daemon's own loop was stalled: the
+monitor's overload is never an event of the product.
 APScheduler runs the daemon's periodic jobs (flush, evaluation, reload, leases, prune); each job
 starts a task of the daemon's own, so a stop waits for them instead of cancelling them.
 
@@ -124,6 +125,7 @@ class Daemon:
         self._semaphore: asyncio.Semaphore | None = None  # bounds `measure_all` only
         self._timings: dict[PortKey, Timing] = {}
         self._due: list[tuple[float, PortKey, int]] = []  # heap of (due time, port, generation)
+        self._waiting: deque[tuple[PortKey, int, float]] = deque()  # due, waiting for a free slot
         self._generation = 0
         self._schedule_task: asyncio.Task | None = None
         self._stalls: deque[tuple[float, float]] = deque(maxlen=512)  # (monotonic, seconds) of stalls
@@ -275,6 +277,7 @@ class Daemon:
         """Start every run when it is due (see the module's docstring), until the stop."""
         while not self._stopping:
             now = time.time()
+            self._run_waiting(now)
             while self._due and self._due[0][0] <= now:
                 due, key, generation = heapq.heappop(self._due)
                 timing = self._timings.get(key)
@@ -301,13 +304,39 @@ class Daemon:
             self._skip(key, due, SkipReason.BEHIND)
         elif key in self._probing:
             self._skip(key, due, SkipReason.STILL_RUNNING)
-        elif self._in_flight >= self.settings.daemon.max_in_flight:
-            self._skip(key, due, SkipReason.BUSY)
+        elif self._in_flight >= self.settings.daemon.max_in_flight or self._waiting:
+            self._waiting.append((key, slot, due))  # stretched: it starts when a probe finishes
         else:
-            self._probing.add(key)
-            self._in_flight += 1
-            task = asyncio.get_running_loop().create_task(self._probe(key, slot, due, counted=True))
-            self._running.add(task)
+            self._start(key, slot, due)
+
+    def _run_waiting(self, now: float) -> None:
+        """Start the runs waiting for a free slot, oldest first; skip those past their grace."""
+        limit = self.settings.daemon.max_in_flight
+        while self._waiting and self._in_flight < limit:
+            key, slot, due = self._waiting.popleft()
+            timing = self._timings.get(key)
+            if timing is None:
+                continue
+            if now - due > timing.grace:
+                self._skip(key, due, SkipReason.BUSY)
+            elif key in self._probing:
+                self._skip(key, due, SkipReason.STILL_RUNNING)
+            else:
+                self._start(key, slot, due)
+        while self._waiting:  # the oldest may wait too long while every slot stays taken
+            key, slot, due = self._waiting[0]
+            timing = self._timings.get(key)
+            if timing is not None and now - due <= timing.grace:
+                break
+            self._waiting.popleft()
+            if timing is not None:
+                self._skip(key, due, SkipReason.BUSY)
+
+    def _start(self, key: PortKey, slot: int, due: float) -> None:
+        self._probing.add(key)
+        self._in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._probe(key, slot, due, counted=True))
+        self._running.add(task)
 
     def _skip(self, key: PortKey, due: float, reason: SkipReason, runs: int = 1) -> None:
         if runs <= 0:

@@ -270,6 +270,30 @@ def alert_reads(at: datetime, recent: timedelta) -> AlertReads | None:
     return _alert_reads(config_key(), at, recent)
 
 
+@dataclass(frozen=True)
+class MonitorLoad:
+    """The monitor's own state: its live workers, and the runs it skipped (its overload)."""
+
+    workers: int  # live now
+    skipped: dict[tuple[str, str], int]  # (product, port) → runs skipped in the hour before `at`
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=8)
+def _monitor_load(key: str, at: datetime) -> MonitorLoad:
+    from monitor.daemon.leases import TTL
+    from monitor.store.leases import live_workers, skipped_runs
+
+    last = floor_minute(at)
+    with _reader(_config(key).settings.database_url).connect() as connection:
+        return MonitorLoad(len(live_workers(connection, datetime.now(UTC) - TTL)),
+                           skipped_runs(connection, last - 59, last))
+
+
+def monitor_load(at: datetime) -> MonitorLoad:
+    """The live workers now, and the runs skipped in the hour up to `at` (a whole minute)."""
+    return _monitor_load(config_key(), at)
+
+
 @st.cache_data(ttl=READ_TTL, show_spinner=False, max_entries=4)
 def _daemon_refusal(listen: str) -> daemon_status.Refused | None:
     return daemon_status.refused_configuration(listen)

@@ -115,9 +115,12 @@ def record_skipped(connection: Connection, runs: Mapping[tuple[str, str, int], i
          for (product, port, minute), count in runs.items()])
 
 
-def skipped_runs(connection: Connection, first_minute: int) -> dict[tuple[str, str], int]:
-    """Runs skipped per port since `first_minute` (epoch minutes)."""
+def skipped_runs(connection: Connection, first_minute: int, last_minute: int | None = None
+                 ) -> dict[tuple[str, str], int]:
+    """Runs skipped per port in minutes first..last (epoch minute buckets, inclusive)."""
     table = core_table(SkippedRun)
     query = (select(table.c.product, table.c.port, func.sum(table.c.runs))
              .where(table.c.minute >= first_minute).group_by(table.c.product, table.c.port))
+    if last_minute is not None:
+        query = query.where(table.c.minute <= last_minute)
     return {(product, port): int(runs) for product, port, runs in connection.execute(query)}

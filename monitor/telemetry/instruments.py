@@ -44,6 +44,8 @@ class RoundsAndLags(Protocol):
     @property
     def missed_runs(self) -> int: ...
     @property
+    def skipped(self) -> Mapping[str, int]: ...  # runs skipped by reason (a SkipReason's value)
+    @property
     def lag_seconds(self) -> Sequence[float]: ...  # the recent lags, oldest first
     @property
     def lags_recorded(self) -> int: ...
@@ -216,7 +218,8 @@ class MeshInstruments:
             "meshwatch.evaluation.rounds": ("{round}", "Evaluation rounds completed",
                                             lambda d: d.health.rounds),
             "meshwatch.scheduler.missed_runs": (
-                "{run}", "Probe runs skipped: the previous run of the port was still going",
+                "{run}", "Scheduled probe runs skipped for any reason (the daemon's own overload, "
+                "never an event of the product; by reason: meshwatch.scheduler.skipped_runs)",
                 lambda d: d.health.missed_runs),
             "meshwatch.store.write_failures": ("{failure}", "Writes of measurements the store "
                                                "refused (kept and retried)",
@@ -243,6 +246,13 @@ class MeshInstruments:
         for name, (unit, description, read) in gauges.items():
             meter.create_observable_gauge(name, [self._guarded(name, self._from_daemon(read))],
                                           unit=unit, description=description)
+        meter.create_observable_counter(
+            "meshwatch.scheduler.skipped_runs", [self._guarded("skipped runs", self._skipped)],
+            unit="{run}", description="Scheduled probe runs skipped, by reason: behind, "
+            "still_running, busy, overloaded (see /healthz skipped_runs)")
+        meter.create_observable_gauge(
+            "meshwatch.worker.shards", [self._guarded("shards", self._shards)], unit="{shard}",
+            description="Shards of the mesh this worker holds (of 64), by worker")
         meter.create_observable_gauge(
             "meshwatch.notification.failed", [self._guarded("notifications", self._failed)],
             unit="{notification}",
@@ -254,6 +264,18 @@ class MeshInstruments:
             if daemon is not None:
                 yield Observation(read(daemon))
         return observe
+
+    def _skipped(self) -> Iterator[Observation]:
+        daemon = self._daemon()
+        if daemon is not None:
+            for reason, runs in daemon.health_document()["skipped_runs"].items():
+                yield Observation(runs, {"reason": reason})
+
+    def _shards(self) -> Iterator[Observation]:
+        daemon = self._daemon()
+        worker = daemon.health_document().get("worker") if daemon is not None else None
+        if worker:
+            yield Observation(len(worker["shards"]), {"worker": worker["id"]})
 
     def _failed(self) -> Iterator[Observation]:
         failed = self._latest().failed_notifications

@@ -143,6 +143,36 @@ def test_the_overview_shows_refused_contract_files(dashboard, mesh_dir, tmp_path
     assert metrics(app)["Products"] == "3"  # the good contracts are still monitored
 
 
+def test_the_overview_says_how_many_runs_the_monitor_skipped_in_the_hour_and_where(
+        dashboard, mesh_dir, tmp_path):
+    from datetime import datetime
+
+    from monitor.store import open_store
+    from monitor.store.leases import record_skipped
+    from monitor.store.rollups import minute_bucket
+
+    database = tmp_path / "meshwatch.db"
+    database.write_bytes((mesh_dir.parent / "meshwatch.db").read_bytes())
+    at = minute_bucket(datetime.fromisoformat(AT_PARAMETER))
+    engine = open_store(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        record_skipped(connection, {("checkout/orders", "api", at): 7,
+                                    ("checkout/orders", "api", at - 59): 5,  # the hour's first minute
+                                    ("cart/events", "lake", at - 30): 2,
+                                    ("cart/events", "lake", at - 60): 100,  # before the hour
+                                    ("cart/events", "lake", at + 1): 100})  # after it
+    engine.dispose()
+
+    app = dashboard(write_config(tmp_path / "config", f"sqlite:///{database}"))
+
+    [warning] = [str(w.value) for w in app.warning]
+    assert warning.startswith("The monitor skipped 14 scheduled probe run(s) of 2 port(s) in the "
+                              "hour to 2025-11-10 12:00: it could not keep up. Skipped runs count "
+                              "against no product")
+    assert warning.endswith("Most skipped: checkout/orders api (12), cart/events lake (2)")
+    assert metrics(app)["Breached"] == "1", "skipped runs change no product's figures"
+
+
 def test_a_store_without_alert_tables_shows_no_alert_count(dashboard, old_store_dir):
     app = dashboard(old_store_dir)
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from monitor.config.loading import load_config
 from monitor.config.settings import Settings
+from monitor.daemon.health import SkipReason
 from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import NotificationRecord
@@ -164,7 +165,8 @@ async def test_the_daemons_health_is_read_from_the_running_daemon(daemon, reader
     for lag in (0.1, 0.2, 0.4):
         daemon.health.record_lag(lag)
     await daemon.evaluate_round()
-    daemon.health.missed_runs = 2
+    daemon.health.record_skip(SkipReason.BUSY, 2)
+    daemon.health.record_skip(SkipReason.OVERLOADED)
     daemon.buffer.capacity = 2
     result = probe_results()[0]
     for _ in range(3):
@@ -185,11 +187,13 @@ async def test_the_daemons_health_is_read_from_the_running_daemon(daemon, reader
         "meshwatch.probe.in_flight", "meshwatch.store.buffered", "meshwatch.store.write_failures",
         "meshwatch.store.dropped", "meshwatch.store.quarantined", "meshwatch.store.rejected",
         "meshwatch.notification.failed")}
-    assert single == {"meshwatch.evaluation.rounds": 1, "meshwatch.scheduler.missed_runs": 2,
+    assert single == {"meshwatch.evaluation.rounds": 1, "meshwatch.scheduler.missed_runs": 3,
                       "meshwatch.probe.in_flight": 0, "meshwatch.store.buffered": 2,
                       "meshwatch.store.write_failures": 1, "meshwatch.store.dropped": 1,
                       "meshwatch.store.quarantined": 0, "meshwatch.store.rejected": 0,
                       "meshwatch.notification.failed": 2}
+    skipped = {p.attributes["reason"]: p.value for p in points(data, "meshwatch.scheduler.skipped_runs")}
+    assert skipped == {"behind": 0, "still_running": 0, "busy": 2, "overloaded": 1}
     assert metric(data, "meshwatch.scheduler.lag").unit == "s"
     assert metric(data, "meshwatch.store.buffered").unit == "{measurement}"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
@@ -70,6 +71,7 @@ def board(products: Sequence[DataProduct], timezone: str) -> None:
                                    st.session_state.get("statuses", []),
                                    st.session_state.get("owners", []))
     show_counts(shown, status.firing is None)
+    show_monitor_load(status.at)
     st.caption(f"Evaluated at {mesh.local(status.at)} ({timezone}); "
                f"{len(shown)} of {len(table)} product(s) shown, worst first; refreshes every "
                f"{int(mesh.REFRESH.total_seconds())} s. Select a row to open its product page.")
@@ -77,6 +79,23 @@ def board(products: Sequence[DataProduct], timezone: str) -> None:
         st.info("No product matches these filters.")
         return
     show_table(shown)
+
+
+def show_monitor_load(at: datetime) -> None:
+    """Runs the monitor skipped in the hour up to `at`: its own overload, counted against no
+    product (and, live, how many workers run now)."""
+    load = mesh.monitor_load(at)
+    if not load.skipped:
+        return
+    runs = sum(load.skipped.values())
+    worst = sorted(load.skipped.items(), key=lambda item: (-item[1], item[0]))[:5]
+    live = f" ({load.workers} worker(s) live)" if mesh.fixed_time() is None else ""
+    st.warning(f"The monitor skipped {runs:,} scheduled probe run(s) of {len(load.skipped)} port(s) "
+               f"in the hour to {mesh.local(at)}: it could not keep up{live}. Skipped runs count "
+               "against no product; add workers (`meshwatch run --workers auto`) or lengthen "
+               "intervals. Most skipped: "
+               + ", ".join(f"{product} {port} ({count:,})" for (product, port), count in worst),
+               icon=":material/speed:")
 
 
 def show_counts(shown: pd.DataFrame, alerts_unknown: bool) -> None:
