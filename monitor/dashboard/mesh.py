@@ -285,6 +285,8 @@ def _monitor_load(key: str, at: datetime) -> MonitorLoad:
 
     last = floor_minute(at)
     with _reader(_config(key).settings.database_url).connect() as connection:
+        if not {"worker", "skipped_run"}.issubset(reads.table_names(connection)):
+            return MonitorLoad(0, {})  # a store from before workers: nothing was skipped there
         return MonitorLoad(len(live_workers(connection, datetime.now(UTC) - TTL)),
                            skipped_runs(connection, last - 59, last))
 

@@ -73,9 +73,11 @@ def record_events(connection: Connection, events: Iterable[Event],
     """Add `events` to the minute and hour counts in one pass; returns how many were added."""
     by_key: dict[SeriesKey, list[tuple[int, int, int]]] = defaultdict(list)
     count = 0
+    at, minute = None, 0
     for item in events:
-        by_key[(item.product, item.objective)].append(
-            (minute_bucket(item.at), item.good, item.total))
+        if item.at != at:  # the events of one probe result share their time
+            at, minute = item.at, minute_bucket(item.at)
+        by_key[(item.product, item.objective)].append((minute, item.good, item.total))
         count += 1
     if not count:
         return 0
@@ -114,16 +116,39 @@ def record_events(connection: Connection, events: Iterable[Event],
     return count
 
 
+_UPSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # SQLite's, compiled once each
+
+
 def _add_counts(connection: Connection, table, bucket_column: str,
                 buckets: Mapping[tuple[int, int], list[int]]) -> None:
-    insert = dialect_insert(connection)(table)
-    upsert = insert.on_conflict_do_update(
-        index_elements=["series_id", bucket_column],
-        set_={"good": table.c.good + insert.excluded.good,
-              "total": table.c.total + insert.excluded.total})
-    rows = [{"series_id": series, bucket_column: bucket, "good": good, "total": total}
-            for (series, bucket), (good, total) in buckets.items()]
-    connection.execute(upsert, rows)
+    """Add the buckets' counts (upsert). The hottest write — every flush, every series — so its
+    plain integer rows skip SQLAlchemy's work per row: PostgreSQL takes them as four arrays in
+    one statement (`unnest`), SQLite as tuples for SQLAlchemy's own statement, compiled once."""
+    if not buckets:
+        return
+    if connection.dialect.name == "postgresql":
+        keys, counts = zip(*buckets.items(), strict=True)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} (series_id, {bucket_column}, good, total) "
+            "SELECT * FROM unnest(%(series)s::integer[], %(buckets)s::bigint[], %(good)s::bigint[], "
+            f"%(total)s::bigint[]) ON CONFLICT (series_id, {bucket_column}) DO UPDATE SET "
+            f"good = {table.name}.good + excluded.good, total = {table.name}.total + excluded.total",
+            {"series": [k[0] for k in keys], "buckets": [k[1] for k in keys],
+             "good": [c[0] for c in counts], "total": [c[1] for c in counts]})
+        return
+    key = (connection.dialect.name, table.name)
+    if key not in _UPSERTS:
+        insert = dialect_insert(connection)(table)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["series_id", bucket_column],
+            set_={"good": table.c.good + insert.excluded.good,
+                  "total": table.c.total + insert.excluded.total})
+        compiled = upsert.compile(dialect=connection.dialect)
+        _UPSERTS[key] = (str(compiled), tuple(compiled.positiontup or ()))
+    sql, order = _UPSERTS[key]
+    assert order == ("series_id", bucket_column, "good", "total"), order
+    connection.exec_driver_sql(sql, [(series, bucket, good, total)
+                                     for (series, bucket), (good, total) in buckets.items()])
 
 
 def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> None:

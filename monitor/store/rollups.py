@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTE_US = 60_000_000
 MINUTES_PER_HOUR = 60
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def minute_bucket(at: datetime) -> int:
     """The minute bucket of an event at `at`: ceil(epoch minutes)."""
-    microseconds = (at - EPOCH) // timedelta(microseconds=1)
+    microseconds = (at - EPOCH) // _MICROSECOND
     return -(-microseconds // MINUTE_US)
 
 
@@ -27,7 +28,7 @@ def hour_bucket(minute: int) -> int:
 
 def floor_minute(at: datetime) -> int:
     """The last whole minute at or before `at`, in epoch minutes (evaluation resolution)."""
-    return ((at - EPOCH) // timedelta(microseconds=1)) // MINUTE_US
+    return ((at - EPOCH) // _MICROSECOND) // MINUTE_US
 
 
 def minute_time(minute: int) -> datetime:
