@@ -2,7 +2,7 @@
 cores. The workers are ordinary daemons sharing the mesh through the store's shard leases (and
 the listening port, through SO_REUSEPORT); the parent only starts them, forwards SIGTERM, SIGINT
 and SIGHUP, restarts a worker that dies (after 1 s, doubling to 30 s while it keeps dying within a
-minute) and, at a stop, waits for them (STOP_WITHIN, then SIGKILL).
+minute of its start) and, at a stop, waits for them (STOP_WITHIN, then SIGKILL).
 """
 
 from __future__ import annotations
@@ -94,11 +94,11 @@ def _look_after(worker: Worker, start, stopping: bool) -> None:
     if code is None:
         return
     lived = now - worker.started
-    worker.backoff = 1.0 if lived >= STEADY else min(worker.backoff * 2, MAX_BACKOFF)
-    worker.restart_at = now + (0.0 if lived >= STEADY else worker.backoff)
-    log.error("worker %d (pid %d) exited with %s after %.0fs; restarting it%s", worker.number,
-              worker.process.pid, _exit_text(code), lived,
-              "" if lived >= STEADY else f" in {worker.backoff:g}s")
+    wait = 1.0 if lived >= STEADY else worker.backoff  # 1 s, 2 s, 4 s … while it keeps dying
+    worker.backoff = 2.0 if lived >= STEADY else min(worker.backoff * 2, MAX_BACKOFF)
+    worker.restart_at = now + wait
+    log.error("worker %d (pid %d) exited with %s after %.0fs; restarting it in %gs", worker.number,
+              worker.process.pid, _exit_text(code), lived, wait)
 
 
 def _stop(workers: list[Worker]) -> int:
