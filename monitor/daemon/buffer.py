@@ -30,7 +30,7 @@ from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import SeriesCache, record_events
 from monitor.store.leases import record_skipped
-from monitor.store.measurements import record_port_states, record_probe_history
+from monitor.store.measurements import RunStoredBefore, record_port_states, record_probe_history
 from monitor.values.durations import human_duration
 from monitor.values.secrets import bounded, safe_text
 
@@ -229,9 +229,15 @@ class MeasurementBuffer:
 
     def _write(self, rows: Sequence[ProbeResult]) -> None:
         try:
+            self._write_once(rows, fast=True)
+        except RunStoredBefore:  # a hand-over: another worker stored some of these runs
+            self._write_once(rows, fast=False)
+
+    def _write_once(self, rows: Sequence[ProbeResult], fast: bool) -> None:
+        try:
             try:
                 with self.engine.begin() as connection:
-                    stored = record_probe_history(connection, rows)
+                    stored = record_probe_history(connection, rows, fast)
                     states, waiting = self._states.due(stored, self._every_state)
                     record_port_states(connection, states)
                     record_events(connection, self._events(stored), cache=self._series)

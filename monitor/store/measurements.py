@@ -23,8 +23,19 @@ def record_probe_results(connection: Connection, results: Sequence[ProbeResult],
     return stored
 
 
-def record_probe_history(connection: Connection, results: Sequence[ProbeResult]) -> list[ProbeResult]:
-    """Store results (not the ports' states); the results stored (see record_probe_results)."""
+class RunStoredBefore(Exception):
+    """A scheduled run in the batch was stored before (by another worker, during a hand-over):
+    the fast insert cannot say which; write the batch again with `record_probe_history(…,
+    fast=False)`, in a new transaction."""
+
+
+def record_probe_history(connection: Connection, results: Sequence[ProbeResult], fast: bool = True
+                         ) -> list[ProbeResult]:
+    """Store results (not the ports' states); the results stored (see record_probe_results).
+
+    Scheduled runs (with a slot) are inserted unless stored already. `fast`: in one batch
+    straight to the driver, raising RunStoredBefore when any was stored already (rare: a
+    hand-over); else with RETURNING, which tells which ones were new."""
     if not results:
         return []
     history = core_table(ProbeRecord)
@@ -32,6 +43,19 @@ def record_probe_history(connection: Connection, results: Sequence[ProbeResult])
     stored = [r for r in results if r.slot is None]
     if stored:
         connection.execute(history.insert(), [_history_row(r) for r in stored])
+    if once and fast and connection.dialect.supports_sane_multi_rowcount:
+        sql, columns, processors = _insert_once(connection)
+        rows = [_history_row(r) for r in once]
+        if columns is None:  # named parameters (psycopg)
+            values: list = [{name: (process(row[name]) if process else row[name])
+                             for name, process in processors.items()} for row in rows]
+        else:
+            values = [tuple(process(row[name]) if process else row[name]
+                            for name, process in zip(columns, processors.values(), strict=True))
+                      for row in rows]
+        if connection.exec_driver_sql(sql, values).rowcount != len(values):
+            raise RunStoredBefore()
+        return stored + once
     if once:
         insert = (dialect_insert(connection)(history)
                   .on_conflict_do_nothing(index_elements=["product", "port", "slot"])
@@ -39,6 +63,27 @@ def record_probe_history(connection: Connection, results: Sequence[ProbeResult])
         new = {tuple(row) for row in connection.execute(insert, [_history_row(r) for r in once])}
         stored += [r for r in once if (r.product, r.port, r.slot) in new]
     return stored
+
+
+_INSERTS: dict[str, tuple[str, tuple[str, ...] | None, dict]] = {}  # per database, compiled once
+
+
+def _insert_once(connection: Connection) -> tuple[str, tuple[str, ...] | None, dict]:
+    """SQLAlchemy's INSERT … ON CONFLICT DO NOTHING of a history row, compiled once per
+    database, with its parameters' order (None: named) and the bind processor of each column
+    (the types' own: UTC times, JSON)."""
+    name = connection.dialect.name
+    if name not in _INSERTS:
+        history = core_table(ProbeRecord)
+        insert = (dialect_insert(connection)(history).values({c: None for c in _HISTORY_COLUMNS})
+                  .on_conflict_do_nothing(index_elements=["product", "port", "slot"]))
+        compiled = insert.compile(dialect=connection.dialect)
+        order = tuple(compiled.positiontup) if compiled.positiontup else None
+        dialect = connection.dialect
+        processors = {column: history.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+                      for column in (order or _HISTORY_COLUMNS)}
+        _INSERTS[name] = (str(compiled), order, processors)
+    return _INSERTS[name]
 
 
 def record_port_states(connection: Connection, results: Iterable[ProbeResult]) -> None:
@@ -67,6 +112,10 @@ def record_port_states(connection: Connection, results: Iterable[ProbeResult]) -
 
 def _keep_streak(current, incoming):
     return case((incoming.is_(None), None), (current.is_(None), incoming), else_=current)
+
+
+_HISTORY_COLUMNS = ("product", "port", "slot", "kind", "started_at", "ok", "latency_ms",
+                    "newest_data_at", "total", "failed", "error_class", "error", "details")
 
 
 def _history_row(result: ProbeResult) -> dict:

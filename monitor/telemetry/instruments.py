@@ -44,8 +44,6 @@ class RoundsAndLags(Protocol):
     @property
     def missed_runs(self) -> int: ...
     @property
-    def skipped(self) -> Mapping[str, int]: ...  # runs skipped by reason (a SkipReason's value)
-    @property
     def lag_seconds(self) -> Sequence[float]: ...  # the recent lags, oldest first
     @property
     def lags_recorded(self) -> int: ...
