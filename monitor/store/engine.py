@@ -5,6 +5,9 @@ migrates anything, and whose connections refuse writes)."""
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from pathlib import Path
 
 from alembic import command
@@ -25,6 +28,7 @@ STORE_DRIVERS = frozenset({"sqlite", "sqlite+pysqlite", "postgresql", "postgresq
 STORES = "meshwatch stores in SQLite (sqlite:///path) or PostgreSQL (postgresql://…)"
 # the key of the PostgreSQL advisory lock that migrations take: fixed, so every process agrees
 MIGRATION_LOCK = int.from_bytes(b"meshwatc", "big")
+SQLITE_BUSY_SECONDS = 30  # how long an SQLite connection waits for another one's lock
 
 
 class StoreUnavailable(RuntimeError):
@@ -61,7 +65,8 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS,
+                                                 "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -69,10 +74,24 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
 
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _journal_in_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _journal_in_wal(cursor: sqlite3.Cursor) -> None:
+    """PRAGMA journal_mode=WAL. Processes switching a fresh file at the same moment may be told
+    "database is locked" at once, without the busy timeout's wait: they try again, as long."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.05))  # jittered, so they do not collide again
 
 
 def _alembic_config() -> Config:
