@@ -288,18 +288,20 @@ def busy_seconds() -> float:
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-def wait_for_quiet(within: float, cores: float = 0.4) -> float:
-    """Up to `within` seconds until the machine's other load is under `cores` (on a shared machine a
-    neighbour's tests distort every figure); the last load seen, in cores."""
-    deadline = time.monotonic() + within
+def wait_for_quiet(within: float, cores: float = 0.4, calm: int = 3) -> float:
+    """Up to `within` seconds until the machine's other load stays under `cores` for `calm` samples of
+    5 s in a row (on a shared machine a neighbour's tests distort every figure); the last load seen."""
+    deadline, quiet = time.monotonic() + within, 0
     while True:
         before = busy_seconds()
         time.sleep(5)
         load = (busy_seconds() - before) / 5
-        if load < cores or time.monotonic() > deadline:
+        quiet = quiet + 1 if load < cores else 0
+        if quiet >= calm or time.monotonic() > deadline:
             return load
-        print(f"machine busy ({load:.2f} cores by other processes); waiting for it to calm down…",
-              file=sys.stderr)
+        if not quiet:
+            print(f"machine busy ({load:.2f} cores by other processes); waiting for it to calm down…",
+                  file=sys.stderr)
 
 
 def measure(nginx: Nginx, roots: list[Child], seconds: float) -> Window:
