@@ -470,9 +470,11 @@ class PeerRun:
     scrape_failures: float | None  # scrapes of the window Prometheus reported down
 
 
-def query(port: int, expression: str) -> float | None:
-    """One number from Prometheus's instant query API, None when it has none."""
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expression})
+def query(port: int, expression: str, at: float | None = None) -> float | None:
+    """One number from Prometheus's instant query API (at a Unix time, default now), None when it
+    has none."""
+    parameters = {"query": expression} | ({"time": f"{at:.3f}"} if at is not None else {})
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode(parameters)
     try:
         with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - our own server
             result = json.load(answer)["data"]["result"]
@@ -521,11 +523,11 @@ def run_peer(folder: Path, args, nginx: Nginx, children: list[Child]) -> PeerRun
         time.sleep(0.5)  # waiting for a server this script started
     pause(args.warmup, [nginx.child, blackbox, prometheus])
     window = measure(nginx, [prometheus, blackbox], args.seconds)
-    span = f"{round(window.seconds)}s"
+    end, span = time.time(), f"{round(window.seconds)}s"  # the same range for every query
 
-    good = query(prometheus_port, f"sum(sum_over_time(probe_success[{span}]))")
-    total = query(prometheus_port, f"sum(count_over_time(probe_success[{span}]))")
-    down = query(prometheus_port, f"sum(count_over_time(up[{span}])) - sum(sum_over_time(up[{span}]))")
+    good = query(prometheus_port, f"sum(sum_over_time(probe_success[{span}]))", end)
+    total = query(prometheus_port, f"sum(count_over_time(probe_success[{span}]))", end)
+    down = query(prometheus_port, f"sum(count_over_time(up[{span}])) - sum(sum_over_time(up[{span}]))", end)
     for child in (prometheus, blackbox):
         child.kill_group()
     return PeerRun(window, good, total, down)
