@@ -403,6 +403,51 @@ def working_tree() -> str:
         " + uncommitted changes in monitor/" if changed else "")
 
 
+def health_documents(child: Child, url: str, within: float = 10) -> list[dict]:
+    """`/healthz` of every live worker: workers share the port, so a new connection may reach any of
+    them; asked again until each worker the leases list has answered (or `within` seconds)."""
+    documents: dict[str, dict] = {}
+    deadline = time.monotonic() + within
+    while True:
+        document = wait_for(child, url, within=within) or {}
+        worker = document.get("worker") or {}
+        documents[str(worker.get("id", ""))] = document
+        if len(documents) >= len(worker.get("workers") or [None]) or time.monotonic() > deadline:
+            return list(documents.values())
+        time.sleep(0.05)  # asking a server this script started
+
+
+def settled(daemon: Child, url: str, targets: int, several: bool) -> bool:
+    """Every port scheduled, summed over the workers (when /healthz says how many); with several
+    workers, each child of the parent answering with a share of them (the shards balanced)."""
+    expected = len(psutil.Process(daemon.process.pid).children()) if several else 1
+    documents = health_documents(daemon, url)
+    ports = [document.get("ports", targets) for document in documents]
+    return len(documents) >= expected and sum(ports) >= targets and (not several or all(ports))
+
+
+def combined(documents: list[dict]) -> dict:
+    """One `/healthz` for all workers: counts and counts by reason summed, lags and times the
+    largest, a status ok only when every worker's is."""
+    whole: dict = {"workers_answered": len(documents)}
+    for key in dict.fromkeys(key for document in documents for key in document):
+        values = [document[key] for document in documents if document.get(key) is not None]
+        if not values:
+            whole[key] = None
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            whole[key] = max(values) if re.search(r"lag|seconds", key) else sum(values)
+        elif all(isinstance(v, dict) for v in values) and all(
+                isinstance(n, int | float) for v in values for n in v.values()):
+            whole[key] = {name: sum(v.get(name, 0) for v in values) for v in values for name in v}
+        elif key == "status":
+            whole[key] = "ok" if all(v == "ok" for v in values) else "degraded"
+        elif all(isinstance(v, str) for v in values):
+            whole[key] = max(values)
+        else:
+            whole[key] = values[0] if len(values) == 1 else values
+    return whole
+
+
 @dataclass
 class MeshwatchRun:
     window: Window
@@ -426,8 +471,7 @@ def run_meshwatch(folder: Path, args, nginx: Nginx, workers: str | None, env: di
     daemon = start("meshwatch", command, folder, children, env=env)
     healthz = f"http://127.0.0.1:{listen}/healthz"
     deadline = time.monotonic() + 120
-    # every port scheduled (when /healthz says how many; a parent of workers may not)
-    while (wait_for(daemon, healthz, within=120) or {}).get("ports", args.targets) < args.targets:
+    while not settled(daemon, healthz, args.targets, several=workers is not None):
         if time.monotonic() > deadline:
             raise ChildDied(f"meshwatch has not scheduled {args.targets} ports within 120 s:\n"
                             f"{daemon.tail()}")
@@ -435,7 +479,7 @@ def run_meshwatch(folder: Path, args, nginx: Nginx, workers: str | None, env: di
     pause(args.warmup, [nginx.child, daemon])
     window = measure(nginx, [daemon], args.seconds)
     processes = len(window.rss_mb)
-    health = wait_for(daemon, healthz, within=10) or {}
+    health = combined(health_documents(daemon, healthz))
     began = time.monotonic()
     daemon.process.send_signal(signal.SIGTERM)
     try:
@@ -446,8 +490,9 @@ def run_meshwatch(folder: Path, args, nginx: Nginx, workers: str | None, env: di
     daemon.kill_group()  # workers a parent left behind, or a daemon that did not stop
     log = daemon.log.read_text(errors="replace")
     lines = log.splitlines()
-    stopped = next((i for i, line in enumerate(lines) if re.search(r"\bstopped;", line)), None)
-    after_stopped = [line for line in lines[stopped + 1:] if line.strip()] if stopped is not None else []
+    # after the last "stopped" line: a worker's or the parent's of all workers
+    stopped = [i for i, line in enumerate(lines) if re.search(r"\bstopped\b", line)]
+    after_stopped = [line for line in lines[stopped[-1] + 1:] if line.strip()] if stopped else []
     evaluated = subprocess.run([str(MESHWATCH), "evaluate", "--json", "--config", str(config)],
                                capture_output=True, text=True, cwd=ROOT, env=env, timeout=900)
     if evaluated.returncode != 0:
@@ -591,7 +636,8 @@ def report(args, workers: str | None, workers_note: str, measured: str, mesh: Me
         f"probes successful, scrapes down {figure(peer.scrape_failures, ',.0f')}",
         f"ratios meshwatch ÷ peer: CPU per 1,000 probes {ours.cpu_per_1000 / theirs.cpu_per_1000:.2f}, "
         f"probes/s {ours.rate / theirs.rate if theirs.rate else float('nan'):.2f}",
-        f"meshwatch /healthz at the end: scheduling lag p99 "
+        f"meshwatch /healthz at the end ({health.get('workers_answered', 1)} worker(s) answered; "
+        "counts summed, lag the largest): scheduling lag p99 "
         f"{'n/a' if lag is None else f'{lag * 1000:,.0f} ms'}; "
         + ", ".join(f"{key} {value}" for key, value in skipped.items())
         + f"; status {health.get('status')}, probes_run {health.get('probes_run')}, "
