@@ -307,6 +307,7 @@ def wait_for_quiet(within: float, cores: float = 0.4, calm: int = 3) -> float:
 def measure(nginx: Nginx, roots: list[Child], seconds: float) -> Window:
     tree = Tree([psutil.Process(child.process.pid) for child in roots])
     target = Tree([psutil.Process(nginx.child.process.pid)])
+    print(f"measuring {seconds:g} s from {datetime.now(UTC):%H:%M:%S} UTC…", file=sys.stderr)
     reads, before = nginx.reads, nginx.requests()
     tree.sample(first=True)
     target.sample(first=True)
@@ -420,8 +421,9 @@ def health_documents(child: Child, url: str, within: float = 10) -> list[dict]:
 def settled(daemon: Child, url: str, targets: int, several: bool) -> bool:
     """Every port scheduled, summed over the workers (when /healthz says how many); with several
     workers, each child of the parent answering with a share of them (the shards balanced)."""
-    expected = len(psutil.Process(daemon.process.pid).children()) if several else 1
     documents = health_documents(daemon, url)
+    # counted after an answer: a parent answers nothing itself and may not have started its workers
+    expected = max(1, len(psutil.Process(daemon.process.pid).children())) if several else 1
     ports = [document.get("ports", targets) for document in documents]
     return len(documents) >= expected and sum(ports) >= targets and (not several or all(ports))
 
