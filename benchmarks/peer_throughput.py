@@ -421,7 +421,7 @@ def health_documents(child: Child, url: str, within: float = 10) -> list[dict]:
 def settled(daemon: Child, url: str, targets: int, several: bool) -> bool:
     """Every port scheduled, summed over the workers (when /healthz says how many); with several
     workers, each child of the parent answering with a share of them (the shards balanced)."""
-    documents = health_documents(daemon, url)
+    documents = health_documents(daemon, url, within=120)  # workers may take a while to start
     # counted after an answer: a parent answers nothing itself and may not have started its workers
     expected = max(1, len(psutil.Process(daemon.process.pid).children())) if several else 1
     ports = [document.get("ports", targets) for document in documents]
