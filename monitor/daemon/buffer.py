@@ -69,7 +69,8 @@ class _Outage:
 class StateThrottle:
     """Which ports' latest states a flush writes: a port whose availability or error class
     changed at once, an unchanged one at most every STATE_EVERY (its time and newest data move
-    on in between), and every port when asked (before an evaluation, at a stop). The newest
+    on in between) — when a flush is asked to throttle, as the daemon's own frequent flushes are;
+    every other flush (before an evaluation, at a stop, on demand) writes every port. The newest
     stored result of a port not written yet waits here, so nothing is lost, only delayed."""
 
     waiting: dict[PortKey, ProbeResult] = field(default_factory=dict)
@@ -138,7 +139,7 @@ class MeasurementBuffer:
         self._skipped: Counter[tuple[str, str, int]] = Counter()  # (product, port, minute) → runs
         self._series = SeriesCache()
         self._states = StateThrottle()
-        self._every_state = False  # this flush writes the state of every port (flush(all_states))
+        self._every_state = True  # this flush writes the state of every port (see flush)
 
     @property
     def last_error(self) -> str | None:
@@ -175,11 +176,12 @@ class MeasurementBuffer:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def flush(self, all_states: bool = False) -> FlushResult:
-        """Write everything buffered and retry the quarantine (never raises). `all_states`: also
-        bring every port's state up to date (see StateThrottle), as before an evaluation."""
+    def flush(self, throttle_states: bool = False) -> FlushResult:
+        """Write everything buffered and retry the quarantine (never raises), and bring every
+        port's state up to date — or, with `throttle_states` (the daemon's frequent flushes), only
+        the states StateThrottle says are due."""
         with self._flushing:
-            self._every_state = all_states
+            self._every_state = all_states = not throttle_states
             self._write_skipped()
             with self._lock:
                 batch = list(self._pending)

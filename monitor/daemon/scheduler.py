@@ -209,7 +209,7 @@ class Daemon:
             task.cancel()  # past its own timeout: nothing it could still return is worth waiting for
         if self._jobs:
             await asyncio.wait(set(self._jobs.values()), timeout=max(0.1, deadline - time.monotonic()))
-        report = await asyncio.to_thread(self.buffer.flush, True)
+        report = await asyncio.to_thread(self.buffer.flush)
         if report.pending:
             log.error("stopping with %d measurement(s) not written: %s", report.pending,
                       report.error)
@@ -416,7 +416,7 @@ class Daemon:
             log.error("%s: %s", getattr(action, "__name__", "periodic job"), error)
 
     async def _flush(self) -> None:
-        await asyncio.to_thread(self.buffer.flush)
+        await asyncio.to_thread(self.buffer.flush, True)  # states: see StateThrottle
 
     async def evaluate_round(self) -> list[ObjectiveEvaluation]:
         """Write what is buffered, evaluate every objective, hand the results to alerting."""
@@ -433,7 +433,7 @@ class Daemon:
         return reports
 
     def _evaluate(self, at: datetime) -> list[ObjectiveEvaluation]:
-        self.buffer.flush(all_states=True)
+        self.buffer.flush()
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.owned(), at, self.policy,
                                     self.health.started_at)
