@@ -15,6 +15,7 @@ class SkipReason(StrEnum):
     BEHIND = "behind"  # the run came due while the daemon was too far behind to start it on time
     STILL_RUNNING = "still_running"  # the port's previous run had not finished
     BUSY = "busy"  # max_in_flight probes kept running until the run was past its grace
+    WRITES_BEHIND = "writes_behind"  # over WRITE_BACKLOG results were waiting for the store
     OVERLOADED = "overloaded"  # it timed out while the daemon's own event loop was stalled
 
 

@@ -6,7 +6,9 @@ renews the leases it holds and wants, gives up those it holds and no longer want
 that joins gets its share within one renewal), and takes those it wants whose lease is free or
 expired. A worker killed with -9 stops renewing: within `TTL` it is no longer live, its leases
 expire, and the others take its shards at their next renewal (≤ TTL + RENEW, then the next due
-run of each port). A stored run is unique per (port, slot), so a hand-over never stores a run twice.
+run of each port). A worker that wants shards another still holds renews again after UNSETTLED,
+so a joining worker gets its share one renewal of the holder later. A stored run is unique per
+(port, slot), so a hand-over never stores a run twice.
 
 When the store cannot be reached the worker keeps what it holds (the buffer keeps its results)
 and says so; it only gives up shards the store says it lost.
@@ -45,6 +47,7 @@ log = logging.getLogger("meshwatch.workers")
 
 TTL = timedelta(seconds=15)  # a lease (and a worker's liveness) lasts this long unless renewed
 RENEW = timedelta(seconds=5)  # how often a worker renews; well under TTL
+UNSETTLED = timedelta(seconds=1)  # how soon it renews again while it wants shards others hold
 FORGET = timedelta(hours=1)  # rows of workers not seen this long are deleted
 
 
@@ -81,6 +84,7 @@ class Leases:
         self.renewed_at: datetime | None = None
         self.peers: list[WorkerRecord] = []  # the live workers seen at the last renewal
         self.last_error: str | None = None
+        self.settled = False  # it holds exactly the shards it wants (else: renew again soon)
 
     @property
     def id(self) -> str:
@@ -102,11 +106,9 @@ class Leases:
                 peers = live_workers(connection, now - self.ttl)
                 names = [w.id for w in peers] or [self.id]
                 wanted = {s for s in range(SHARDS) if rendezvous(s, names) == self.id}
-                kept = renew(connection, self.id, {s: e for s, e in self.held.items() if s in wanted},
-                             now + self.ttl)
+                held = renew(connection, self.id, wanted & set(self.held), now + self.ttl)
                 release(connection, self.id, set(self.held) - wanted)
-                held = {s: self.held[s] for s in kept}
-                for shard in sorted(wanted - kept):
+                for shard in sorted(wanted - set(held)):
                     epoch = acquire(connection, self.id, shard, now, now + self.ttl)
                     if epoch is not None:
                         held[shard] = epoch
@@ -122,6 +124,7 @@ class Leases:
             log.info("shard leases renewed again")
         self.last_error = None
         self.held, self.peers, self.renewed_at = held, peers, now
+        self.settled = set(held) == wanted
         for shard in set(self.acquired_at) - set(held):
             del self.acquired_at[shard]
         change = Change(set(held) - before, before - set(held))
@@ -149,9 +152,18 @@ class Leases:
                 "lease_renewed_seconds_ago": None if self.renewed_at is None
                 else round((now - self.renewed_at).total_seconds(), 3),
                 "oldest_lease_seconds": round(max(ages), 3) if ages else None,
-                "lease_error": self.last_error,
+                "lease_error": self.last_error, "settled": self.settled,
+                "mesh": _totals(self.peers),
                 "workers": [{"id": w.id, "host": w.host, "pid": w.pid,
                              "seen_at": w.seen_at.isoformat(), "load": w.load} for w in self.peers]}
+
+
+def _totals(workers: list[WorkerRecord]) -> dict:
+    """The live workers' loads added up: the whole mesh's figures, whichever worker answers."""
+    totals = {"workers": len(workers)}
+    for name in ("products", "ports", "probes_run", "skipped_runs", "in_flight"):
+        totals[name] = sum(int((w.load or {}).get(name) or 0) for w in workers)
+    return totals
 
 
 def _reason(error: BaseException) -> str:

@@ -6,7 +6,8 @@ Ports are probed by the daemon's own schedule (a heap of due runs, one task), no
 APScheduler job each: a run of a port is due at `phase + k·interval` (the phase spread from the
 port's name, the same in every worker), and `k` is its slot, stored with the result. A run that
 cannot start within its grace — the daemon behind, the port's previous run still going,
-`max_in_flight` probes running all along (it waits for a free slot until then) — is skipped and
+`max_in_flight` probes running all along (it waits for a free slot until then), more results
+waiting to be written than the store takes (WRITE_BACKLOG) — is skipped and
 counted as such (`SkipReason`), as is a timeout while the daemon's own loop was stalled: the
 monitor's overload is never an event of the product.
 APScheduler runs the daemon's periodic jobs (flush, evaluation, reload, leases, prune); each job
@@ -44,7 +45,7 @@ from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.daemon.buffer import MeasurementBuffer, PortKey
 from monitor.daemon.health import Health, Refusal, SkipReason
-from monitor.daemon.leases import RENEW, Leases
+from monitor.daemon.leases import RENEW, UNSETTLED, Leases
 from monitor.daemon.reloading import keep_restart_only
 from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.probes.base import Probe
@@ -63,6 +64,9 @@ OnConfig = Callable[[Config], None]
 STOP_WITHIN = 8.0  # seconds a stop waits for probes and jobs in flight, at most
 STALL = 0.05  # seconds the schedule loop must oversleep to count as a stall of the event loop
 STALLED_SHARE = 0.25  # a timeout is the daemon's when stalls took this share of the timeout
+# results waiting to be written, the store being writable, beyond which runs are skipped: the
+# daemon probes faster than it writes (while the store is away the buffer keeps them all)
+WRITE_BACKLOG = 10_000
 
 
 @dataclass
@@ -304,6 +308,8 @@ class Daemon:
             self._skip(key, due, SkipReason.BEHIND)
         elif key in self._probing:
             self._skip(key, due, SkipReason.STILL_RUNNING)
+        elif len(self.buffer) > WRITE_BACKLOG and self.buffer.last_error is None:
+            self._skip(key, due, SkipReason.WRITES_BEHIND)  # probing faster than it can write
         elif self._in_flight >= self.settings.daemon.max_in_flight or self._waiting:
             self._waiting.append((key, slot, due))  # stretched: it starts when a probe finishes
         else:
@@ -538,10 +544,17 @@ class Daemon:
                     seconds=interval.total_seconds()))
 
     async def _renew_leases(self) -> None:
+        """Renew the shard leases (and follow what changed); while this worker wants shards
+        another one still holds, again every UNSETTLED until the next regular renewal."""
         assert self.leases is not None
-        change = await asyncio.to_thread(self.leases.renew_now, self._load())
-        if change and not self._stopping:
-            self._reconcile()
+        deadline = time.monotonic() + RENEW.total_seconds() - UNSETTLED.total_seconds()
+        while True:
+            change = await asyncio.to_thread(self.leases.renew_now, self._load())
+            if change and not self._stopping:
+                self._reconcile()
+            if self.leases.settled or self._stopping or time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(UNSETTLED.total_seconds())
 
     def _load(self) -> dict:
         """What this worker carries, for its row in `worker` (and so for every worker's /healthz)."""

@@ -65,17 +65,18 @@ def shard_leases(connection: Connection) -> list[ShardLease]:
             connection.execute(select(table).order_by(table.c.shard)).mappings()]
 
 
-def renew(connection: Connection, owner: str, held: Mapping[int, int], until: datetime) -> set[int]:
-    """Extend the leases `owner` holds (shard → epoch) to `until`; the shards still held."""
+def renew(connection: Connection, owner: str, shards: Iterable[int], until: datetime) -> dict[int, int]:
+    """Extend the leases `owner` holds among `shards` to `until`, in one statement; the shards
+    still held, with their epochs (a shard another worker took meanwhile is not among them)."""
     table = core_table(ShardLease)
-    kept = set()
-    for shard, epoch in held.items():
-        updated = connection.execute(
-            update(table).where(table.c.shard == shard, table.c.owner == owner,
-                                table.c.epoch == epoch).values(expires_at=until)).rowcount
-        if updated:
-            kept.add(shard)
-    return kept
+    shards = sorted(shards)
+    if not shards:
+        return {}
+    rows = connection.execute(
+        update(table).where(table.c.owner == owner,
+                            table.c.shard.in_(bindparam("shards", expanding=True)))
+        .values(expires_at=until).returning(table.c.shard, table.c.epoch), {"shards": shards})
+    return {shard: epoch for shard, epoch in rows}
 
 
 def acquire(connection: Connection, owner: str, shard: int, now: datetime, until: datetime) -> int | None:

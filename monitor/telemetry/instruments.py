@@ -247,7 +247,7 @@ class MeshInstruments:
         meter.create_observable_counter(
             "meshwatch.scheduler.skipped_runs", [self._guarded("skipped runs", self._skipped)],
             unit="{run}", description="Scheduled probe runs skipped, by reason: behind, "
-            "still_running, busy, overloaded (see /healthz skipped_runs)")
+            "still_running, busy, writes_behind, overloaded (see /healthz skipped_runs)")
         meter.create_observable_gauge(
             "meshwatch.worker.shards", [self._guarded("shards", self._shards)], unit="{shard}",
             description="Shards of the mesh this worker holds (of 64), by worker")

@@ -193,7 +193,8 @@ async def test_the_daemons_health_is_read_from_the_running_daemon(daemon, reader
                       "meshwatch.store.quarantined": 0, "meshwatch.store.rejected": 0,
                       "meshwatch.notification.failed": 2}
     skipped = {p.attributes["reason"]: p.value for p in points(data, "meshwatch.scheduler.skipped_runs")}
-    assert skipped == {"behind": 0, "still_running": 0, "busy": 2, "overloaded": 1}
+    assert skipped == {"behind": 0, "still_running": 0, "busy": 2, "writes_behind": 0,
+                       "overloaded": 1}
     assert metric(data, "meshwatch.scheduler.lag").unit == "s"
     assert metric(data, "meshwatch.store.buffered").unit == "{measurement}"
 
