@@ -126,6 +126,7 @@ class Daemon:
         self._running: set[asyncio.Task] = set()  # probes in flight
         self._jobs: dict[str, asyncio.Task] = {}  # periodic jobs in flight, by job id
         self._probing: set[PortKey] = set()
+        self._retired: set[Probe] = set()  # unscheduled while a run of it was in flight
         self._semaphore: asyncio.Semaphore | None = None  # bounds `measure_all` only
         self._timings: dict[PortKey, Timing] = {}
         self._due: list[tuple[float, PortKey, int]] = []  # heap of (due time, port, generation)
@@ -219,7 +220,7 @@ class Daemon:
                       report.error)
         if self.leases is not None:
             await asyncio.to_thread(self.leases.release_all)
-        for probe in self.probes.values():
+        for probe in [*self.probes.values(), *self._retired]:
             await _close(probe)
         still = [name for name, task in self._jobs.items() if not task.done()]
         log.info("stopped; %d measurement(s) written at stop%s", report.written,
@@ -274,7 +275,11 @@ class Daemon:
     def _unschedule(self, key: PortKey) -> None:
         probe = self.probes.pop(key, None)
         self._timings.pop(key, None)  # its entry in the heap is skipped when it comes due
-        if probe is not None:
+        if probe is None:
+            return
+        if key in self._probing:  # closed when its run ends: closing it now would fail the run
+            self._retired.add(probe)
+        else:
             asyncio.get_running_loop().create_task(_close(probe))
 
     async def _run_schedule(self) -> None:
@@ -359,8 +364,8 @@ class Daemon:
                      counted: bool = False) -> None:
         """One run of a port: measure, buffer, tell the observers. Started by `_run_due` (which
         `counted` it in flight), or directly (a test, with slot None)."""
+        probe = self.probes.get(key)
         try:
-            probe = self.probes.get(key)
             if probe is None:
                 return
             began = time.monotonic()
@@ -378,6 +383,9 @@ class Daemon:
             if counted:
                 self._probing.discard(key)
                 self._in_flight -= 1
+            if probe is not None and probe in self._retired:
+                self._retired.discard(probe)
+                asyncio.get_running_loop().create_task(_close(probe))
             task = asyncio.current_task()
             if task is not None:
                 self._running.discard(task)

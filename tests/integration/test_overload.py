@@ -90,3 +90,35 @@ async def test_runs_due_while_writes_are_behind_or_too_late_are_skipped_not_meas
         assert daemon.health.missed_runs == 2
     finally:
         server.close()
+
+
+async def test_a_port_handed_over_while_its_run_is_in_flight_keeps_that_runs_real_result(
+        tmp_path, store):
+    from aiohttp import web
+
+    async def slow(_request):
+        await asyncio.sleep(0.3)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        daemon = Daemon(load_config(write_config(tmp_path, {"orders.yaml": orders(port)})), store)
+        daemon._apply(daemon.config)
+        daemon._probing.add(KEY)
+        daemon._in_flight += 1
+        run = asyncio.get_running_loop().create_task(daemon._probe(KEY, 3, time.time(), counted=True))
+        await asyncio.sleep(0.1)  # the request is out
+        daemon._unschedule(KEY)  # its shard went to another worker (or its interval changed)
+        await run
+        [result] = list(daemon.buffer._pending)
+        assert (result.ok, result.error) == (True, None), "the run ends as the port answered"
+        assert daemon._retired == set() and daemon._in_flight == 0
+        await daemon.stop()
+    finally:
+        await runner.cleanup()
