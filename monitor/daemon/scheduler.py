@@ -71,11 +71,16 @@ WRITE_BACKLOG = 10_000
 
 @dataclass
 class Timing:
-    """When a port's runs are due: at `phase + slot·interval` seconds since the epoch."""
+    """When a port's runs are due: at `phase + slot·interval` seconds since the epoch. `grace`:
+    how late a run may start; later, it is skipped (it would crowd the next one)."""
 
     interval: float
     phase: float
     generation: int  # entries of an older schedule of the port, still in the heap, are ignored
+    grace: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.grace = min(max(self.interval / 2, 0.5), 30.0)
 
     @classmethod
     def of(cls, key: PortKey, interval: float, generation: int) -> Timing:
@@ -89,11 +94,6 @@ class Timing:
 
     def next_slot(self, after: float) -> int:
         return math.floor((after - self.phase) / self.interval) + 1
-
-    @property
-    def grace(self) -> float:
-        """How late a run may start; later, it is skipped (it would crowd the next one)."""
-        return min(max(self.interval / 2, 0.5), 30.0)
 
 
 class Daemon:
