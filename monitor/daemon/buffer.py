@@ -222,7 +222,7 @@ class MeasurementBuffer:
                 raise
             except (SQLAlchemyError, ValueError, TypeError) as error:
                 if len(part) == 1:
-                    self._refuse(part[0], retried.get(id(part[0])), _reason(error))
+                    self._refuse(part[0], retried.get(id(part[0])), store_error_text(error))
                 else:
                     parts += [part[len(part) // 2:], part[: len(part) // 2]]
             else:
@@ -249,10 +249,10 @@ class MeasurementBuffer:
             self._series.commit()
             self._states.wrote(states, waiting)
         except (OperationalError, InterfaceError, PoolTimeout, OSError) as error:
-            raise StoreAway(_reason(error)) from error
+            raise StoreAway(store_error_text(error)) from error
         except DBAPIError as error:
             if error.connection_invalidated:
-                raise StoreAway(_reason(error)) from error
+                raise StoreAway(store_error_text(error)) from error
             raise
 
     def _refuse(self, result: ProbeResult, before: Quarantined | None, error: str) -> None:
@@ -303,7 +303,9 @@ def _port(result: ProbeResult) -> str:
     return bounded(f"{result.product}/{result.port}", 80)
 
 
-def _reason(error: BaseException) -> str:
+def store_error_text(error: BaseException) -> str:
+    """What went wrong with the store, in one redacted, bounded line (the driver's own message)."""
     original = getattr(error, "orig", None)
     lines = str(original or error).strip().splitlines()
     return safe_text(lines[0] if lines else type(error).__name__, 300)
+

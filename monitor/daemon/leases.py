@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.daemon.buffer import store_error_text
 from monitor.store.leases import (
     SHARDS,
     acquire,
@@ -41,7 +42,6 @@ from monitor.store.leases import (
 )
 from monitor.store.tables import WorkerRecord
 from monitor.values.clock import Clock, utc_now
-from monitor.values.secrets import safe_text
 
 log = logging.getLogger("meshwatch.workers")
 
@@ -117,8 +117,8 @@ class Leases:
         except SQLAlchemyError as error:
             if self.last_error is None:
                 log.error("cannot renew shard leases: %s; keeping the %d shard(s) held",
-                          _reason(error), len(self.held))
-            self.last_error = _reason(error)
+                          store_error_text(error), len(self.held))
+            self.last_error = store_error_text(error)
             return Change()
         if self.last_error is not None:
             log.info("shard leases renewed again")
@@ -141,7 +141,7 @@ class Leases:
                 forget_workers(connection, [self.id])
         except SQLAlchemyError as error:
             log.warning("could not release shard leases at stop (they expire within %ds): %s",
-                        int(self.ttl.total_seconds()), _reason(error))
+                        int(self.ttl.total_seconds()), store_error_text(error))
         self.held = {}
 
     def document(self) -> dict:
@@ -164,9 +164,3 @@ def _totals(workers: list[WorkerRecord]) -> dict:
     for name in ("products", "ports", "probes_run", "skipped_runs", "in_flight"):
         totals[name] = sum(int((w.load or {}).get(name) or 0) for w in workers)
     return totals
-
-
-def _reason(error: BaseException) -> str:
-    original = getattr(error, "orig", None)
-    lines = str(original or error).strip().splitlines()
-    return safe_text(lines[0] if lines else type(error).__name__, 300)
