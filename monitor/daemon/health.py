@@ -26,7 +26,6 @@ class Health:
     last_round_at: datetime | None = None
     last_round_seconds: float | None = None
     probes_run: int = 0
-    missed_runs: int = 0  # scheduled runs skipped, for any SkipReason
     skipped: Counter[SkipReason] = field(default_factory=Counter)
     last_skipped_at: datetime | None = None
     lag_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=2000))  # recent lags
@@ -36,8 +35,12 @@ class Health:
         self.lag_seconds.append(seconds)
         self.lags_recorded += 1
 
+    @property
+    def missed_runs(self) -> int:
+        """Scheduled runs skipped, for any SkipReason."""
+        return sum(self.skipped.values())
+
     def record_skip(self, reason: SkipReason, runs: int = 1) -> None:
-        self.missed_runs += runs
         self.skipped[reason] += runs
 
 

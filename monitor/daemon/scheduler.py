@@ -422,8 +422,6 @@ class Daemon:
 
     # ---- writes, evaluation, reload -----------------------------------------------------------
     async def _run_periodic(self, action: Periodic) -> None:
-        if self._stopping:
-            return
         try:
             await asyncio.to_thread(action, self.clock())
         except Exception as error:  # noqa: BLE001 - logged; the next tick retries

@@ -174,19 +174,24 @@ def test_a_supervisor_runs_restarts_and_stops_its_workers(server, mesh, processe
     assert len(restarted) == 1
     wait_for(lambda: lists(restarted), 30, "the restarted child among the live workers")
 
-    supervisor.process.send_signal(signal.SIGTERM)
-    sent_at = time.monotonic()
-    code = supervisor.process.wait(15)
-    took = time.monotonic() - sent_at
-    stderr = supervisor.stderr()
-    assert code == 0, stderr[-3000:]
-    assert took <= 10, f"the supervisor took {took:.1f}s to stop"
-    assert "Traceback" not in stderr and "CancelledError" not in stderr, stderr[-3000:]
+    stop_cleanly(supervisor)
     messages = [_message(line) for line in supervisor.log_lines()]
     assert sum(m.startswith("stopped;") for m in messages) == 3, messages[-20:]
     assert messages[-1].startswith("all workers stopped"), messages[-20:]
     assert not [pid for pid in (first | restarted) - {victim} if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+
+
+def stop_cleanly(started) -> None:
+    """SIGTERM: exit 0 within 10 s, no traceback and no CancelledError on stderr."""
+    started.process.send_signal(signal.SIGTERM)
+    sent_at = time.monotonic()
+    code = started.process.wait(15)
+    took = time.monotonic() - sent_at
+    stderr = started.stderr()
+    assert code == 0, stderr[-3000:]
+    assert took <= 10, f"it took {took:.1f}s to stop"
+    assert "Traceback" not in stderr and "CancelledError" not in stderr, stderr[-3000:]
 
 
 def test_three_workers_started_at_once_on_a_fresh_database_all_come_up(server, mesh, processes):
@@ -208,14 +213,7 @@ def test_sigterm_under_load_stops_cleanly_and_no_request_follows(tmp_path, proce
         wait_for(lambda: (d := worker.health()) and d["ports"] == len(paths), 60, "300 ports scheduled")
         wait_for(lambda: len(server.arrivals()) == len(paths), 30, "every path asked for")
         time.sleep(2)  # a few rounds of 300 slow probes: the load the stop must cope with
-        worker.process.send_signal(signal.SIGTERM)
-        sent_at = time.monotonic()
-        code = worker.process.wait(15)
-        took = time.monotonic() - sent_at
-        stderr = worker.stderr()
-        assert code == 0, stderr[-3000:]
-        assert took <= 10, f"it took {took:.1f}s to stop"
-        assert "Traceback" not in stderr and "CancelledError" not in stderr, stderr[-3000:]
+        stop_cleanly(worker)
         lines = worker.log_lines()
         last = lines[-1]
         assert re.fullmatch(r"stopped; \d+ measurement\(s\) written at stop", _message(last)), lines[-5:]
