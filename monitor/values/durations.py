@@ -1,10 +1,19 @@
-"""Durations as people write them in contracts: `5m`, `1h30m`, `300ms`, `4` + unit `d`, `PT1H`."""
+"""Durations as people write them in contracts: `5m`, `1h30m`, `300ms`, `4` + unit `d`, `PT1H`;
+and windows, which may also be calendar periods: `month`, `1M`, `P1M`, `quarter`, `week`.
+
+A month is never a minute and never a fixed duration: `1m` is a minute, `1M` (capital) and ISO
+`P1M` are a month, which only a window can be (a calendar month); as a plain duration (a
+threshold, an interval, a timeout) a month unit is refused with a message saying what to write.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+
+from monitor.values.calendar import PERIOD_OF_MONTHS, CalendarPeriod
 
 _UNITS: dict[str, timedelta] = {
     "ms": timedelta(milliseconds=1),
@@ -24,7 +33,9 @@ _UNIT_ALIASES = {
     "week": "w", "weeks": "w",
     "yr": "y", "year": "y", "years": "y",
 }
-_COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+MONTH_UNIT = "M"  # compact and ISO alike; only the capital letter: `m` is a minute
+_MONTH_WORDS = {"mo", "month", "months"}
+_COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
 _ISO = re.compile(
     r"P(?:(?P<y>\d+(?:\.\d+)?)Y)?(?:(?P<mo>\d+(?:\.\d+)?)M)?(?:(?P<w>\d+(?:\.\d+)?)W)?"
     r"(?:(?P<d>\d+(?:\.\d+)?)D)?"
@@ -36,10 +47,28 @@ MAX_DURATION = timedelta(days=36500)  # 100 years: any later or earlier time sta
 _MICROSECONDS = Decimal(1_000_000)
 
 
+class MonthIsNoDuration(ValueError):
+    """A month unit (`1M`, `P1M`, unit `months`) where a fixed duration is needed."""
+
+    def __init__(self, shown: str) -> None:
+        super().__init__(f"{shown!r} is a month, and a month is not a fixed duration: write days "
+                         f"(e.g. 30d), or 1m for a minute; a calendar month is a window "
+                         f"(window: month)")
+
+
+def is_month_unit(text: str) -> bool:
+    """`M` (capital) or a month word (`month`, `months`, `mo`): never a minute."""
+    key = text.strip()
+    return key == MONTH_UNIT or key.lower() in _MONTH_WORDS
+
+
 def unit_of(text: str) -> timedelta:
-    """The length of one `unit` (`d`, `days`, `h`, …); ValueError for an unknown unit."""
+    """The length of one `unit` (`d`, `days`, `h`, …); ValueError for an unknown unit, and
+    `MonthIsNoDuration` for a month (`M`, `months`): a month has no fixed length."""
     if not isinstance(text, str):
         raise ValueError(f"unknown duration unit {text!r} (use ms, s, m, h, d, w or y)")
+    if is_month_unit(text):
+        raise MonthIsNoDuration(text)
     key = text.strip().lower()
     key = _UNIT_ALIASES.get(key, key)
     if key not in _UNITS:
@@ -51,11 +80,20 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
     """Read a duration: `90s`, `1h30m`, `PT1H`, a timedelta, or a number with a separate unit.
 
     Raises ValueError, and only ValueError, for anything else: text that is no duration, a unit
-    that is not one, a negative count, NaN or infinity, more than MAX_DURATION."""
+    that is not one, a month (`1M`, `P1M`: no fixed length), a negative count, NaN or infinity,
+    more than MAX_DURATION."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
+    try:
+        return _read_duration(value, unit)
+    except MonthIsNoDuration:
+        shown = f"{value}" if unit is None or not _is_number(str(value)) else f"{value} {unit}"
+        raise MonthIsNoDuration(_shown(shown.strip())) from None
+
+
+def _read_duration(value: object, unit: str | None) -> timedelta:
     if isinstance(value, int | float):
         if unit is None:
             raise ValueError(f"{value!r} has no unit (write e.g. '{value}m')")
@@ -67,7 +105,55 @@ def parse_duration(value: object, unit: str | None = None) -> timedelta:
         return _sum([(_count(text, value), unit_of(unit))], f"{text} {unit}")
     if text.upper().startswith("P"):
         return _parse_iso(text.upper())
-    return _parse_compact(text.lower())
+    return _parse_compact(text)
+
+
+@dataclass(frozen=True)
+class Window:
+    """An objective's window: rolling `length`, or the calendar period `calendar`, whose nominal
+    length is `length` (a month: 30 days) — the length its burn-rate windows are scaled from."""
+
+    length: timedelta
+    calendar: CalendarPeriod | None = None
+
+    @classmethod
+    def of(cls, period: CalendarPeriod) -> Window:
+        return cls(period.nominal, period)
+
+
+def parse_window(value: object) -> Window:
+    """Read a window: a duration (`30d`, `PT12H`, `1w`: rolling), a calendar word (`month`,
+    `week`, `quarter`), or months: `1M` / `P1M` a calendar month, `3M` / `P3M` a quarter.
+
+    `7d`, `1w` and `P1W` stay rolling 7 days: only the words and month units are calendar
+    periods. ValueError, and only ValueError, for anything else (`2M`, `P1M2D`, …)."""
+    if isinstance(value, Window):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for period in CalendarPeriod:
+            if text.lower() == period.value:
+                return Window.of(period)
+        months = _months_only(text)
+        if months is not None:
+            if months not in PERIOD_OF_MONTHS:
+                raise ValueError(f"{_shown(text)!r}: a window of months is a calendar month (1M, "
+                                 f"P1M, month) or a quarter (3M, P3M, quarter)")
+            return Window.of(PERIOD_OF_MONTHS[months])
+    try:
+        return Window(parse_duration(value))
+    except MonthIsNoDuration:
+        raise ValueError(f"{_shown(value)!r} mixes months with other units: a window is a calendar "
+                         f"month (1M, month), a quarter (3M, quarter), a week (week) or a "
+                         f"duration (30d)") from None
+
+
+def _months_only(text: str) -> int | None:
+    """`1M`, `3 M`, `P1M`, `P3M`, `1 month`: the whole number of months; None for anything else."""
+    match = (re.fullmatch(r"P(\d+)M", text.upper()) if text.upper().startswith("P")
+             else re.fullmatch(r"(\d+)\s*M", text) or re.fullmatch(r"(\d+)\s*(?:months?|mo)", text,
+                                                                 re.IGNORECASE))
+    return None if match is None else int(match.group(1))
 
 
 def _is_number(text: str) -> bool:
@@ -115,12 +201,15 @@ def _parse_iso(text: str) -> timedelta:
     match = _ISO.fullmatch(text)
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"{_shown(text)!r} is not an ISO-8601 duration (e.g. PT1H, P1D)")
-    sizes = {"y": _UNITS["y"], "mo": timedelta(days=30), "w": _UNITS["w"], "d": _UNITS["d"],
+    if match.group("mo"):  # P1M: a month (PT1M is a minute)
+        raise MonthIsNoDuration(text)
+    sizes = {"y": _UNITS["y"], "w": _UNITS["w"], "d": _UNITS["d"],
              "h": _UNITS["h"], "mi": _UNITS["m"], "s": _UNITS["s"]}
     return _sum([(Decimal(v), sizes[k]) for k, v in match.groupdict().items() if v], text)
 
 
 def _parse_compact(text: str) -> timedelta:
+    """`1h30m`, `5 min`; units are read in any case (`5M` is a month: `M` is the one exception)."""
     position, parts = 0, []
     for match in _COMPACT.finditer(text):
         if text[position:match.start()].strip():
