@@ -13,6 +13,7 @@ from monitor.contracts.standard import (
     product_id_problems,
     server_port,
     slug,
+    windowed,
 )
 from monitor.contracts.yamlsource import YamlDocument
 from monitor.values.durations import parse_duration
@@ -76,18 +77,18 @@ def _apply_service_levels(document, contract, levels, problems) -> str | None:
         target = reading(("availability", "percentage"),
                          lambda: parse_target(levels.availability.percentage))
         if target is not None:
-            contract.objectives.append(Objective(
+            contract.objectives.append(_windowed(document, problems, "availability", Objective(
                 name="availability", indicator=Indicator.AVAILABILITY, target=target,
-                description=levels.availability.description))
+                description=levels.availability.description)))
     for key, level, field in (("freshness", levels.freshness, "timestampField"),
                               ("latency", levels.latency, "sourceTimestampField")):
         if level is None or level.threshold is None:
             continue
         threshold = reading((key, "threshold"), lambda level=level: parse_duration(level.threshold))
         if threshold is not None:
-            contract.objectives.append(Objective(
+            contract.objectives.append(_windowed(document, problems, key, Objective(
                 name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
-                target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description))
+                target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description)))
             element = element or getattr(level, field)
     if levels.frequency is not None:
         interval = levels.frequency.interval
@@ -106,3 +107,21 @@ def _apply_service_levels(document, contract, levels, problems) -> str | None:
             contract.unmonitored.append(DeclaredProperty(
                 key, summary, "declared by the contract; meshwatch does not measure it"))
     return element
+
+
+def _windowed(document: YamlDocument, problems: list[Problem], key: str, objective: Objective
+              ) -> Objective:
+    """The objective with the `window` / `timezone` written beside its service level
+    (`servicelevels.availability.window: 1M`): DCS has no field for them, so they are read from
+    the file as written (the specification's model drops unknown keys)."""
+    levels = document.data.get("servicelevels")
+    level = levels.get(key) if isinstance(levels, dict) else None
+
+    def read(name: str) -> tuple[tuple, object] | None:
+        if not isinstance(level, dict) or name not in level:
+            return None
+        return ("servicelevels", key, name), level[name]
+
+    objective, found = windowed(objective, document, read)
+    problems += found
+    return objective

@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import control_character, describe_character
+from monitor.values.calendar import CalendarPeriod
 from monitor.values.limits import NAME_LENGTH
 
 
@@ -56,7 +57,11 @@ class Port:
 
 @dataclass(frozen=True)
 class Objective:
-    """A promise on one indicator. `port=None` counts the events of every port of the product."""
+    """A promise on one indicator. `port=None` counts the events of every port of the product.
+
+    `calendar`: the window is the current calendar period (the budget resets at its start) on
+    the clock of `timezone` (None: the settings' time zone); `window` is then its nominal length
+    (a month: 30 days), from which the burn-rate windows are scaled as for a rolling window."""
 
     name: str
     indicator: Indicator
@@ -65,6 +70,20 @@ class Objective:
     threshold: timedelta | None = None
     port: str | None = None
     description: str | None = None
+    calendar: CalendarPeriod | None = None
+    timezone: str | None = None
+
+
+def describe_window(objective: Objective, timezone: str | None = None) -> str:
+    """The window for people: `30d` (rolling), `month (Europe/Amsterdam)` for a calendar window in
+    the objective's zone or else `timezone` (the one evaluation used), `calendar month` when
+    neither is known."""
+    from monitor.values.durations import format_duration
+
+    if objective.calendar is None:
+        return format_duration(objective.window)
+    zone = objective.timezone or timezone
+    return f"{objective.calendar.value} ({zone})" if zone else f"calendar {objective.calendar.value}"
 
 
 @dataclass(frozen=True)
@@ -158,6 +177,8 @@ def product_json(product: DataProduct) -> dict[str, Any]:
                   for p in product.ports],
         "objectives": [{"name": o.name, "indicator": o.indicator.value,
                         "target": format_target(o.target), "window": format_duration(o.window),
+                        "calendar": o.calendar.value if o.calendar else None,
+                        "timezone": o.timezone,
                         "threshold": format_duration(o.threshold) if o.threshold else None,
                         "port": o.port} for o in product.objectives],
         "consumers": [{"team": c.team, "contact": c.contact, "purpose": c.purpose,

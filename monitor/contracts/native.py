@@ -105,8 +105,9 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
     for objective in spec.objectives:
         objectives[objective.name] = Objective(
             name=objective.name, indicator=objective.indicator, target=objective.target,
-            window=objective.window, threshold=objective.threshold, port=objective.port,
-            description=objective.description)
+            window=objective.window.length, threshold=objective.threshold, port=objective.port,
+            description=objective.description, calendar=objective.window.calendar,
+            timezone=objective.timezone)
     contract = spec.contract
     return DataProduct(
         domain=spec.metadata.domain,

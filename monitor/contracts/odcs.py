@@ -15,6 +15,7 @@ from monitor.contracts.standard import (
     product_id_problems,
     server_port,
     slug,
+    windowed,
 )
 from monitor.contracts.yamlsource import YamlDocument
 from monitor.values.durations import parse_duration
@@ -46,11 +47,17 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
     freshness_element = None
     for index, sla in enumerate(spec.slaProperties or []):
         location = ("slaProperties", index)
+        objectives = len(contract.objectives)
         try:
             element = _apply_sla(contract, sla, index)
         except ValueError as error:
             problems.append(problem_at(document, (*location, "value"), str(error)))
             continue
+        if len(contract.objectives) > objectives:  # this property made an objective
+            contract.objectives[-1], window_problems = windowed(
+                contract.objectives[-1], document, lambda key, sla=sla, at=location:
+                _custom_property(sla, key, at))
+            problems += window_problems
         freshness_element = freshness_element or element
     problems += product_id_problems(document, contract, next(
         ((key,) for key in ("dataProduct", "name", "id") if getattr(spec, key)), ()))
@@ -100,6 +107,15 @@ def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
         if key in {"generalavailability", "endofsupport"}:
             reason = "used as the contract's validity"
         contract.unmonitored.append(DeclaredProperty(name or f"slaProperties[{index}]", value, reason))
+    return None
+
+
+def _custom_property(sla, key: str, location: tuple) -> tuple[tuple, object] | None:
+    """The value of the SLA property's custom property `key` (`window`, `timezone`), and where
+    it is: ODCS has no field for an objective's window, its custom properties carry it."""
+    for position, custom in enumerate(sla.customProperties or []):
+        if (custom.property or "").strip().lower() == key:
+            return (*location, "customProperties", position, "value"), custom.value
     return None
 
 

@@ -21,10 +21,11 @@ from pydantic import (
 from monitor.contracts.maintenance import rule_of, zone_named
 from monitor.contracts.model import Indicator, name_refusal
 from monitor.contracts.severity import Severity
-from monitor.values.durations import format_duration, parse_duration
+from monitor.values.durations import Window, format_duration, parse_duration, parse_window
 from monitor.values.targets import parse_target
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+WindowValue = Annotated[Window, BeforeValidator(parse_window)]  # a duration or a calendar period
 MAINTENANCE_YEARS = (1970, 9000)  # a start outside them overflows its occurrences and their text
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
 
@@ -137,10 +138,22 @@ class ObjectiveSpec(Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     indicator: Indicator
     target: Target
-    window: Duration = timedelta(days=30)
+    window: WindowValue = Window(timedelta(days=30))
+    timezone: str | None = None  # after `window`: it is only for a calendar one
     threshold: Duration | None = None
     port: str | None = None
     description: str | None = None
+
+    @field_validator("window")
+    @classmethod
+    def _whole_minutes(cls, value: Window) -> Window:
+        return objective_window(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_of_a_calendar_window(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # the window is absent from info.data when it failed its own check
+        return objective_zone(value, info.data.get("window"))
 
     @model_validator(mode="after")
     def _threshold_when_needed(self) -> ObjectiveSpec:
@@ -149,9 +162,27 @@ class ObjectiveSpec(Strict):
             raise ValueError(f"a {self.indicator.value} objective needs a threshold (e.g. 300ms, 1h)")
         if not needs and self.threshold is not None:
             raise ValueError(f"a {self.indicator.value} objective takes no threshold")
-        if self.window < timedelta(hours=1) or self.window % timedelta(minutes=1):
-            raise ValueError("window must be whole minutes and at least 1h")
         return self
+
+
+def objective_window(value: object) -> Window:
+    """An objective's window, for every contract format: whole minutes and at least an hour, or
+    a calendar period; ValueError saying what to write."""
+    window = parse_window(value)
+    if window.length < timedelta(hours=1) or window.length % timedelta(minutes=1):
+        raise ValueError("window must be whole minutes and at least 1h (or month, week, quarter)")
+    return window
+
+
+def objective_zone(value: str | None, window: Window | None) -> str | None:
+    """An objective's time zone: a known IANA name, and only for a calendar window."""
+    if value is None:
+        return value
+    zone_named(value)
+    if window is not None and window.calendar is None:
+        raise ValueError(f"timezone is for calendar windows (month, week, quarter); a "
+                         f"{format_duration(window.length)} window rolls in elapsed time")
+    return value
 
 
 class ConsumerSpec(InForce):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from monitor.contracts.model import DeclaredProperty, Objective, Owner, Port, name_refusal
 from monitor.contracts.problems import Problem, problem_at
+from monitor.contracts.spec import objective_window, objective_zone
 from monitor.contracts.yamlsource import Location, YamlDocument
+from monitor.values.durations import Window
 
 # The server types of both standards that a probe kind can watch.
 SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
@@ -40,6 +43,31 @@ class StandardContract:
             self.unmonitored.append(declared)
         else:
             self.ports.append(declared)
+
+
+def windowed(objective: Objective, document: YamlDocument,
+             read: Callable[[str], tuple[Location, object] | None]) -> tuple[Objective, list[Problem]]:
+    """`objective` with the `window` and `timezone` its standard file gives it, if any (`read`
+    says where a key's value is and what it is): `30d`, or `1M` / `P1M` / `month` for a calendar
+    month; the same rules as a native objective's, each problem at its own line."""
+    problems: list[Problem] = []
+    window: Window | None = Window(objective.window, objective.calendar)
+    given = read("window")
+    if given is not None:
+        try:
+            window = objective_window(given[1])
+        except ValueError as error:
+            problems.append(problem_at(document, given[0], str(error)))
+            window = None  # one problem is enough: the zone is not judged against it
+        else:
+            objective = replace(objective, window=window.length, calendar=window.calendar)
+    zone = read("timezone")
+    if zone is not None:
+        try:
+            objective = replace(objective, timezone=objective_zone(str(zone[1]), window))
+        except ValueError as error:
+            problems.append(problem_at(document, zone[0], str(error)))
+    return objective, problems
 
 
 def product_id_problems(document: YamlDocument, contract: StandardContract, name_at: Location

@@ -1,6 +1,7 @@
 """Pure SLO math: no I/O, no clock. The time of evaluation is always an argument."""
 
 from monitor.slo.budget import Counts, budget_lasts, burn_rate, compliance, error_budget_remaining
+from monitor.slo.calendar import Period, period_of
 from monitor.slo.conditions import ConditionName
 from monitor.slo.status import (
     STATUS_ORDER,
@@ -23,7 +24,7 @@ from monitor.slo.windows import (
 )
 
 __all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Condition",
-           "ConditionName", "Counts", "Evaluation", "Observations", "Status", "alert_windows",
-           "budget_lasts", "budget_share", "burn_rate", "compliance",
-           "error_budget_remaining", "evaluate_objective", "scaled_rules", "shortest_window",
-           "status_of", "window_budget_remaining"]
+           "ConditionName", "Counts", "Evaluation", "Observations", "Period", "Status",
+           "alert_windows", "budget_lasts", "budget_share", "burn_rate", "compliance",
+           "error_budget_remaining", "evaluate_objective", "period_of", "scaled_rules",
+           "shortest_window", "status_of", "window_budget_remaining"]

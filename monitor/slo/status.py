@@ -1,6 +1,8 @@
 """Evaluate one objective at time T from its event counts: status, budget, burn rates, conditions.
 
-Pure: the caller sums the events of each window over (T - window, T] and passes them in.
+Pure: the caller sums the events of each window over (T - window, T] and passes them in; for a
+calendar objective the objective's own window is (start of the current period, T] instead, and
+the events a full window holds are those of the whole period (`Period.length`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fractions import Fraction
 
 from monitor.contracts.severity import Severity
 from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining, exceeds
+from monitor.slo.calendar import Period
 from monitor.slo.conditions import ConditionName
 from monitor.slo.windows import (
     DEFAULT_RULES,
@@ -85,20 +88,32 @@ class Evaluation:
     # the budget left of the events a full window holds (`budget_exhausted` at 0 or less); the
     # same as error_budget_remaining once the window is full
     window_budget_remaining: float | None = None
+    period: Period | None = None  # a calendar objective's current period; None: rolling
+
+    @property
+    def budget_window(self) -> timedelta | None:
+        """The length a burn rate of 1 spends the budget over, when it is not the objective's
+        nominal window: the whole current period of a calendar objective."""
+        return self.period.length if self.period is not None else None
 
 
 def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_force: bool,
                        observations: Observations, threshold: timedelta | None = None,
-                       policy: AlertPolicy = AlertPolicy()) -> Evaluation:
+                       policy: AlertPolicy = AlertPolicy(), period: Period | None = None
+                       ) -> Evaluation:
+    """`window`: the objective's (nominal) window, the key of its counts and the length the
+    burn-rate windows are scaled from; `period`: for a calendar objective, the current period,
+    whose whole length says how many events a full window holds."""
     counts = observations.counts.get(window, Counts())
     rules = scaled_rules(window, policy.rules, observations.expected_interval)
     burn_rates = {w: burn_rate(observations.counts.get(w, Counts()), target)
                   for w in sorted({w for r in rules for w in (r.long_window, r.short_window)})}
     remaining = error_budget_remaining(counts, target)
-    window_left = window_budget_remaining(counts, target, _expected(window, observations))
+    full = period.length if period is not None else window
+    window_left = window_budget_remaining(counts, target, _expected(full, observations))
     if not in_force:
         return Evaluation(Status.NOT_IN_FORCE, counts, compliance(counts), remaining, burn_rates,
-                          (), observations.data_age, rules, window_left)
+                          (), observations.data_age, rules, window_left, period)
     conditions = [Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
                             rule.burn_rate)
                   for rule in rules if _burning(rule, observations, target, policy)]
@@ -110,7 +125,8 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
     if _no_data(at, observations, policy):
         conditions.append(Condition(ConditionName.NO_DATA, Severity.TICKET))
     return Evaluation(status_of(counts, target, conditions), counts, compliance(counts), remaining,
-                      burn_rates, tuple(conditions), observations.data_age, rules, window_left)
+                      burn_rates, tuple(conditions), observations.data_age, rules, window_left,
+                      period)
 
 
 def window_budget_remaining(counts: Counts, target: Decimal, expected: int = 0) -> float | None:
