@@ -15,7 +15,7 @@ from typing import Any
 from monitor.contracts.maintenance import describe
 from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective
 from monitor.contracts.severity import Severity
-from monitor.slo import Condition, Evaluation, budget_lasts, budget_share
+from monitor.slo import Condition, Evaluation, Period, budget_lasts, budget_share
 from monitor.values.durations import format_duration, human_duration
 from monitor.values.targets import format_target
 from monitor.values.text import iso_time, percent
@@ -72,10 +72,14 @@ class Message:
                       "delivery_id": delivery_id})
 
 
-def promised(objective: Objective, condition: Condition) -> dict[str, Any]:
-    """The promise an alert is about, in the contract's own terms, and the rule's budget share."""
+def promised(objective: Objective, condition: Condition, period: Period | None = None
+             ) -> dict[str, Any]:
+    """The promise an alert is about, in the contract's own terms, and the rule's budget share.
+    A calendar objective (`period`: its current one) also says which period, in which zone."""
     burn = condition.burn_rate_threshold
     return {
+        "calendar": objective.calendar.value if objective.calendar else None,
+        "timezone": period.timezone if period is not None else objective.timezone,
         "indicator": objective.indicator.value,
         "target": float(objective.target),
         "target_text": format_target(objective.target),
@@ -110,7 +114,8 @@ def measured(evaluation: Evaluation, condition: Condition | None,
     elif rates:
         result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
     result["window_budget_remaining"] = evaluation.window_budget_remaining
-    lasts = budget_lasts(evaluation.window_budget_remaining, result["burn_rate"], objective_window)
+    lasts = budget_lasts(evaluation.window_budget_remaining, result["burn_rate"],
+                         evaluation.budget_window or objective_window)  # a period: its whole length
     result["budget_lasts_seconds"] = lasts.total_seconds() if lasts is not None else None
     return result
 
@@ -142,11 +147,17 @@ def describe_promise(item: AlertItem) -> str:
     text = f"{p['indicator']}"
     if p.get("threshold"):
         text += f" ≤ {p['threshold']}"
-    text += f" for {p['target_text']} over {p['window']}"
+    calendar = p.get("calendar")
+    if calendar:  # `over the calendar month (Europe/Amsterdam)`, `of the month's budget`
+        zone = f" ({p['timezone']})" if p.get("timezone") else ""
+        text += f" for {p['target_text']} over the calendar {calendar}{zone}"
+    else:
+        text += f" for {p['target_text']} over {p['window']}"
     if p.get("burn_rate_threshold") is not None:
         verb = "pages" if item.severity == Severity.PAGE else "opens a ticket"
         share = p.get("budget_share")
-        at = (f" at {_share(share)} of the {_window_words(p['window'])} budget in "
+        budget = f"{calendar}'s" if calendar else _window_words(p["window"])
+        at = (f" at {_share(share)} of the {budget} budget in "
               f"{p['long_window']}" if share is not None else "")
         text += (f"; {verb}{at} (burn rate {p['burn_rate_threshold']:g} over "
                  f"{p['long_window']} and {p['short_window']})")

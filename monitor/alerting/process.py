@@ -218,7 +218,8 @@ def _record(connection: Connection, row, result, conditions: list[Condition],
     found = tuple(routes(report.product, row.objective, row.severity, at)) if notify else ()
     item = AlertItem(objective=row.objective, indicator=report.objective.indicator.value,
                      condition=name, severity=row.severity, since=iso_time(status.since or at),
-                     measured=values, promised=promised(report.objective, leading),
+                     measured=values,
+                     promised=promised(report.objective, leading, report.evaluation.period),
                      # the first message of a ticket its page spoke for is no reminder
                      reminder=result.event is EventKind.REMINDER and row.told,
                      conditions=tuple(changes["conditions"] or [name]))

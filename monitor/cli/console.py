@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rich.console import Console
 from rich.table import Table
 
-from monitor.contracts.model import DataProduct
+from monitor.contracts.model import DataProduct, describe_window
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import STATUS_ORDER
 from monitor.values.durations import format_duration
@@ -38,7 +38,9 @@ def print_evaluations(console: Console, reports: list[ObjectiveEvaluation], at) 
         indicator = objective.indicator.value + (
             f" ≤ {format_duration(objective.threshold)}" if objective.threshold else "")
         table.add_row(report.product.id, objective.name, indicator,
-                      format_target(objective.target), format_duration(objective.window),
+                      format_target(objective.target),
+                      describe_window(objective, evaluation.period.timezone
+                                      if evaluation.period else None),
                       percent(evaluation.compliance), percent(evaluation.error_budget_remaining, 1),
                       f"{evaluation.counts.good}/{evaluation.counts.total}", rates, conditions,
                       f"[{STATUS_STYLE[status]}]{status}[/]")
@@ -60,7 +62,7 @@ def print_products(console: Console, products: Iterable[DataProduct]) -> None:
             threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
             console.print(f"  objective [cyan]{objective.name}[/] {objective.indicator.value}"
                           f"{threshold} {format_target(objective.target)} over "
-                          f"{format_duration(objective.window)}"
+                          f"{describe_window(objective)}"
                           f"{f' on port {objective.port}' if objective.port else ''}")
         for consumer in product.consumers:
             agreed = ", ".join(consumer.objectives) if consumer.objectives is not None else "all"

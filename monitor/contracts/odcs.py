@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from open_data_contract_standard.model import OpenDataContractStandard
 from pydantic import ValidationError
@@ -55,8 +56,7 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
             continue
         if len(contract.objectives) > objectives:  # this property made an objective
             contract.objectives[-1], window_problems = windowed(
-                contract.objectives[-1], document, lambda key, sla=sla, at=location:
-                _custom_property(sla, key, at))
+                contract.objectives[-1], document, partial(_custom_property, sla, location))
             problems += window_problems
         freshness_element = freshness_element or element
     problems += product_id_problems(document, contract, next(
@@ -110,7 +110,7 @@ def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
     return None
 
 
-def _custom_property(sla, key: str, location: tuple) -> tuple[tuple, object] | None:
+def _custom_property(sla, location: tuple, key: str) -> tuple[tuple, object] | None:
     """The value of the SLA property's custom property `key` (`window`, `timezone`), and where
     it is: ODCS has no field for an objective's window, its custom properties carry it."""
     for position, custom in enumerate(sla.customProperties or []):

@@ -21,9 +21,11 @@ from monitor.slo import (
     Counts,
     Evaluation,
     Observations,
+    Period,
     Status,
     alert_windows,
     evaluate_objective,
+    period_of,
     status_of,
 )
 from monitor.store.events import last_event_minutes, newest_minutes, series_ids, window_sums
@@ -31,6 +33,7 @@ from monitor.store.measurements import port_states
 from monitor.store.rollups import floor_minute, minute_bucket, minute_time
 from monitor.store.tables import PortState
 from monitor.values.durations import format_duration
+from monitor.values.text import iso_time
 
 MINUTE = timedelta(minutes=1)
 
@@ -87,14 +90,25 @@ def probed_end(end: int, newest: int | None, interval: timedelta | None) -> int:
     return max(newest, end - due)
 
 
+def current_period(objective: Objective, last: int, timezone: str) -> Period | None:
+    """A calendar objective's period for windows ending at epoch minute `last`, in the
+    objective's own time zone or else `timezone`; None for a rolling window."""
+    if objective.calendar is None:
+        return None
+    return period_of(objective.calendar, minute_time(last), objective.timezone or timezone)
+
+
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy(),
-                  monitoring_since: datetime | None = None) -> list[ObjectiveEvaluation]:
+                  monitoring_since: datetime | None = None,
+                  timezone: str = "UTC") -> list[ObjectiveEvaluation]:
     """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
     (a minute-aligned `at` is exact; `now` counts everything measured so far), or earlier at the
     newest probed minute (`probed_end`). Maintenance windows are left out of the alert
     conditions always, and out of every figure where the product excludes them from its SLO.
-    `monitoring_since`: when the collector started, so no data is not claimed before it probed."""
+    `monitoring_since`: when the collector started, so no data is not claimed before it probed.
+    `timezone`: the clock of calendar windows (`window: month`) that name no zone of their own
+    (the settings' `timezone`): their own window starts at the current period's start there."""
     now = at  # data age is judged at `at` itself, not at the end of its minute
     end = minute_bucket(at)
     at = minute_time(end)
@@ -110,10 +124,11 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
         newest_minute = newest.get(series) if series is not None else None
         last = probed_end(end, newest_minute, intervals[(product.id, objective.name)])
         windows = objective_windows(product, objective, policy)
-        longest = max(windows) // MINUTE
+        period = current_period(objective, last, timezone)
+        earliest = min(_Plan.span_of(last, w, objective, period)[0] for w in windows)
         maintenance = [(floor_minute(s), floor_minute(e)) for s, e in maintenance_spans(
-            product.maintenance, minute_time(last - longest), minute_time(last))]
-        plan = _Plan(product, objective, series, last, windows, maintenance)
+            product.maintenance, minute_time(earliest), minute_time(last))]
+        plan = _Plan(product, objective, series, last, windows, maintenance, period)
         if series is not None:  # an objective without a series yet has nothing to sum
             for span in plan.spans():
                 wanted[span].add(series)
@@ -157,13 +172,15 @@ def _evaluate(plan: _Plan, observations: Observations,
     return evaluate_objective(
         target=objective.target, window=objective.window, at=at,
         in_force=plan.product.in_force(at), observations=replace(observations, counts=counts),
-        threshold=objective.threshold, policy=policy)
+        threshold=objective.threshold, policy=policy, period=plan.period)
 
 
 @dataclass(frozen=True)
 class _Plan:
     """What to sum for one objective: its windows, ending at `last`, and the maintenance
-    minutes inside the longest of them, as (start, end] epoch-minute spans."""
+    minutes inside the longest of them, as (start, end] epoch-minute spans. A calendar
+    objective's own window starts at its period's start (floored to the minute), its burn-rate
+    windows roll as any."""
 
     product: DataProduct
     objective: Objective
@@ -171,9 +188,17 @@ class _Plan:
     last: int
     windows: tuple[timedelta, ...]
     maintenance: list[tuple[int, int]]
+    period: Period | None = None
+
+    @staticmethod
+    def span_of(last: int, window: timedelta, objective: Objective, period: Period | None
+                ) -> tuple[int, int]:
+        if period is not None and window == objective.window:
+            return floor_minute(period.start), last
+        return last - window // MINUTE, last
 
     def window_span(self, window: timedelta) -> tuple[int, int]:
-        return self.last - window // MINUTE, self.last
+        return self.span_of(self.last, window, self.objective, self.period)
 
     def spans(self) -> list[tuple[int, int]]:
         found = [self.window_span(w) for w in self.windows]
@@ -205,13 +230,14 @@ def _get(sums: Mapping[tuple[int, int], Mapping[int, Counts]], span: tuple[int, 
 def objective_json(report: ObjectiveEvaluation) -> dict:
     """One objective in the documented `evaluate --json` shape."""
     evaluation, objective = report.evaluation, report.objective
+    period = evaluation.period
     return {
         "product": report.product.id,
         "objective": objective.name,
         "indicator": objective.indicator.value,
         "target": float(objective.target),
         "threshold": format_duration(objective.threshold) if objective.threshold else None,
-        "window": format_duration(objective.window),
+        "window": format_duration(window_length(report)),
         "status": evaluation.status.value,
         "compliance": evaluation.compliance,
         "error_budget_remaining": evaluation.error_budget_remaining,
@@ -225,4 +251,14 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
              "burn_rate_threshold": float(c.burn_rate_threshold)
              if c.burn_rate_threshold is not None else None}
             for c in evaluation.conditions],
+        "calendar": objective.calendar.value if objective.calendar else None,
+        "timezone": period.timezone if period else None,
+        "period_start": iso_time(period.start) if period else None,
+        "period_end": iso_time(period.end) if period else None,
     }
+
+
+def window_length(report: ObjectiveEvaluation) -> timedelta:
+    """The objective's window as evaluated: a calendar objective's whole current period (31 d in
+    December), else its rolling length."""
+    return report.evaluation.budget_window or report.objective.window

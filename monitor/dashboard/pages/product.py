@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from monitor.contracts.maintenance import describe
-from monitor.contracts.model import DataProduct, Indicator, Objective
+from monitor.contracts.model import DataProduct, Indicator, Objective, describe_window
 from monitor.dashboard import charts, frames, mesh
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.store.reads import PortResult
@@ -199,11 +200,12 @@ def show_figures(report: ObjectiveEvaluation) -> None:
     objective, evaluation = report.objective, report.evaluation
     threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
     st.subheader(f"{objective.name}: {objective.indicator.value}{threshold}, "
-                 f"{format_target(objective.target)} over {format_duration(objective.window)}")
+                 f"{format_target(objective.target)} over {window_words(report)}")
     status_metric, compliance_metric, budget_metric, events_metric = st.columns(4)
     status_metric.metric("Status", frames.STATUS_LABEL[evaluation.status])
-    compliance_metric.metric(f"Compliance ({format_duration(objective.window)})",
-                             frames.percent(evaluation.compliance))
+    so_far = f"this {objective.calendar.value}" if objective.calendar else format_duration(
+        objective.window)
+    compliance_metric.metric(f"Compliance ({so_far})", frames.percent(evaluation.compliance))
     budget_metric.metric("Error budget left", frames.percent(evaluation.error_budget_remaining, 1))
     events_metric.metric("Events good / total",
                          f"{evaluation.counts.good:,} / {evaluation.counts.total:,}")
@@ -255,14 +257,28 @@ def measurements(objective: Objective, window: ChartWindow, results: list[PortRe
     return frame
 
 
+def window_words(report: ObjectiveEvaluation) -> str:
+    """`30d`, or `the calendar month (Europe/Amsterdam)` in the zone the evaluation used."""
+    period = report.evaluation.period
+    if period is None:
+        return describe_window(report.objective)
+    return f"the calendar {period.kind.value} ({period.timezone})"
+
+
 def show_burndown(report: ObjectiveEvaluation, at: datetime) -> None:
-    """The error budget left over the objective's whole window, with its incidents."""
-    product, objective = report.product, report.objective
-    start = at - objective.window
+    """The error budget left over the objective's whole window, with its incidents; a calendar
+    objective's from the start of its current period, where its budget was reset."""
+    product, objective, period = report.product, report.objective, report.evaluation.period
+    start = period.start if period is not None else at - objective.window
     buckets = mesh.bucket_frame(((product.id, objective.name),), start, at, "hour")
     burndown = frames.burndown_series(buckets, objective, start)
     burndown["at"] = mesh.wall_times(burndown["at"])
-    st.markdown(f"**Error budget burn-down** over the {format_duration(objective.window)} window")
+    if period is not None:
+        reset = period.start.astimezone(ZoneInfo(period.timezone))
+        window = f"this {period.kind.value} (since {reset:%Y-%m-%d %H:%M} {period.timezone})"
+    else:
+        window = f"the {format_duration(objective.window)} window"
+    st.markdown(f"**Error budget burn-down** over {window}")
     if buckets.empty:
         st.caption("No events in the SLO window yet.")
     else:
