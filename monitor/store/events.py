@@ -1,4 +1,4 @@
-"""Write indicator events into the per-minute and per-hour counts; read window sums back."""
+"""Write indicator events into the per-minute, per-hour and per-day counts; read window sums back."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from monitor.slo.budget import Counts
 from monitor.store.dialect import dialect_insert
-from monitor.store.rollups import hour_bucket, minute_bucket, split_window
-from monitor.store.tables import EventHour, EventMinute, Series, core_table
+from monitor.store.rollups import Tier, day_bucket, hour_bucket, minute_bit, minute_bucket, split_window
+from monitor.store.tables import EventDay, EventHour, EventMinute, Series, TierHorizon, core_table
 
 SeriesKey = tuple[str, str]  # (product id, objective name)
 
@@ -70,7 +70,8 @@ def series_ids(connection: Connection, keys: Iterable[SeriesKey], create: bool =
 def record_events(connection: Connection, events: Iterable[Event],
                   known_ids: Mapping[SeriesKey, int] | None = None,
                   cache: SeriesCache | None = None) -> int:
-    """Add `events` to the minute and hour counts in one pass; returns how many were added."""
+    """Add `events` to the minute, hour and day counts in one pass; returns how many were added.
+    An hour also marks its minutes that held a bad event (`bad_mask`)."""
     by_key: dict[SeriesKey, list[tuple[int, int, int]]] = defaultdict(list)
     count = 0
     at, minute = None, 0
@@ -101,13 +102,21 @@ def record_events(connection: Connection, events: Iterable[Event],
             bucket[1] += total
             last = minute if minute > last else last
         newest[series] = last
-    hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for (series, minute), (good, total) in minutes.items():
         bucket = hours[(series, hour_bucket(minute))]
         bucket[0] += good
         bucket[1] += total
-    _add_counts(connection, core_table(EventMinute), "minute", minutes)
-    _add_counts(connection, core_table(EventHour), "hour", hours)
+        if good < total:
+            bucket[2] |= minute_bit(minute)
+    days: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for (series, hour), (good, total, _) in hours.items():
+        bucket = days[(series, day_bucket(hour))]
+        bucket[0] += good
+        bucket[1] += total
+    _add_counts(connection, core_table(EventMinute), Tier.MINUTE, minutes)
+    _add_counts(connection, core_table(EventHour), Tier.HOUR, hours)
+    _add_counts(connection, core_table(EventDay), Tier.DAY, days)
     if cache is not None:  # the stored minute only ever grows: skip what this writer stored already
         newest = {s: m for s, m in newest.items() if m > cache.newest.get(s, -1)}
         cache._newest.update(newest)
@@ -121,34 +130,45 @@ _UPSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # SQLite's, c
 
 def _add_counts(connection: Connection, table, bucket_column: str,
                 buckets: Mapping[tuple[int, int], list[int]]) -> None:
-    """Add the buckets' counts (upsert). The hottest write — every flush, every series — so its
-    plain integer rows skip SQLAlchemy's work per row: PostgreSQL takes them as four arrays in
-    one statement (`unnest`), SQLite as tuples for SQLAlchemy's own statement, compiled once."""
+    """Add the buckets' counts (upsert), and OR their bad minutes into an hour's `bad_mask`. The
+    hottest write — every flush, every series — so its plain integer rows skip SQLAlchemy's work
+    per row: PostgreSQL takes them as arrays in one statement (`unnest`), SQLite as tuples for
+    SQLAlchemy's own statement, compiled once."""
     if not buckets:
         return
+    masked = "bad_mask" in table.c
+    columns = ("series_id", bucket_column, "good", "total", *(("bad_mask",) if masked else ()))
     if connection.dialect.name == "postgresql":
         keys, counts = zip(*buckets.items(), strict=True)
+        arrays = {"series": [k[0] for k in keys], "buckets": [k[1] for k in keys],
+                  "good": [c[0] for c in counts], "total": [c[1] for c in counts]}
+        mask_array, mask_update = "", ""
+        if masked:
+            arrays["mask"] = [c[2] for c in counts]
+            mask_array = ", %(mask)s::bigint[]"
+            mask_update = f", bad_mask = {table.name}.bad_mask | excluded.bad_mask"
         connection.exec_driver_sql(
-            f"INSERT INTO {table.name} (series_id, {bucket_column}, good, total) "
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
             "SELECT * FROM unnest(%(series)s::integer[], %(buckets)s::bigint[], %(good)s::bigint[], "
-            f"%(total)s::bigint[]) ON CONFLICT (series_id, {bucket_column}) DO UPDATE SET "
-            f"good = {table.name}.good + excluded.good, total = {table.name}.total + excluded.total",
-            {"series": [k[0] for k in keys], "buckets": [k[1] for k in keys],
-             "good": [c[0] for c in counts], "total": [c[1] for c in counts]})
+            f"%(total)s::bigint[]{mask_array}) ON CONFLICT (series_id, {bucket_column}) DO UPDATE SET "
+            f"good = {table.name}.good + excluded.good, total = {table.name}.total + excluded.total"
+            f"{mask_update}", arrays)
         return
     key = (connection.dialect.name, table.name)
     if key not in _UPSERTS:
         insert = dialect_insert(connection)(table)
-        upsert = insert.on_conflict_do_update(
-            index_elements=["series_id", bucket_column],
-            set_={"good": table.c.good + insert.excluded.good,
-                  "total": table.c.total + insert.excluded.total})
-        compiled = upsert.compile(dialect=connection.dialect)
+        added = {"good": table.c.good + insert.excluded.good,
+                 "total": table.c.total + insert.excluded.total}
+        if masked:
+            added["bad_mask"] = table.c.bad_mask.op("|")(insert.excluded.bad_mask)
+        upsert = insert.on_conflict_do_update(index_elements=["series_id", bucket_column], set_=added)
+        compiled = upsert.compile(dialect=connection.dialect,
+                                  column_keys=list(columns))
         _UPSERTS[key] = (str(compiled), tuple(compiled.positiontup or ()))
     sql, order = _UPSERTS[key]
-    assert order == ("series_id", bucket_column, "good", "total"), order
-    connection.exec_driver_sql(sql, [(series, bucket, good, total)
-                                     for (series, bucket), (good, total) in buckets.items()])
+    assert order == columns, order
+    connection.exec_driver_sql(sql, [(series, bucket, *counts)
+                                     for (series, bucket), counts in buckets.items()])
 
 
 def _advance_last_event(connection: Connection, newest: Mapping[int, int]) -> None:
@@ -169,12 +189,17 @@ def window_counts(connection: Connection, ids: Sequence[int],
 
 def window_sums(connection: Connection, wanted: Mapping[tuple[int, int], Collection[int]]
                 ) -> dict[tuple[int, int], dict[int, Counts]]:
-    """For each window (start, end] in epoch minutes, the counts of the series it is wanted for."""
+    """For each window (start, end] in epoch minutes, the counts of the series it is wanted for:
+    whole days, then hours, then minutes at the edges. A window reaching past a pruned tier's
+    horizon starts at the hour (or day) before its start (rollups.split_window)."""
+    minutes_from, hours_from = tier_horizons(connection)
+    tables = {Tier.MINUTE: core_table(EventMinute), Tier.HOUR: core_table(EventHour),
+              Tier.DAY: core_table(EventDay)}
     result: dict[tuple[int, int], dict[int, Counts]] = {}
     for window, ids in wanted.items():
         sums: dict[int, Counts] = defaultdict(Counts)
-        for span in split_window(*window):
-            table = core_table(EventHour) if span.size == "hour" else core_table(EventMinute)
+        for span in split_window(*window, minutes_from, hours_from):
+            table = tables[Tier(span.size)]
             bucket = table.c[span.size]
             query = (select(table.c.series_id, func.sum(table.c.good), func.sum(table.c.total))
                      .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
@@ -184,6 +209,13 @@ def window_sums(connection: Connection, wanted: Mapping[tuple[int, int], Collect
                 sums[series] = sums[series] + Counts(int(good), int(total))
         result[window] = dict(sums)
     return result
+
+
+def tier_horizons(connection: Connection) -> tuple[int | None, int | None]:
+    """The oldest minute and hour bucket still kept (None: that tier was never pruned)."""
+    table = core_table(TierHorizon)
+    found = dict(connection.execute(select(table.c.tier, table.c.first)).all())
+    return found.get(Tier.MINUTE.value), found.get(Tier.HOUR.value)
 
 
 def newest_minutes(connection: Connection, ids: Sequence[int], first: int, last: int

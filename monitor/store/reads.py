@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, inspect, select
 
 from monitor.slo.budget import Counts
-from monitor.store.rollups import MINUTES_PER_HOUR, split_window
+from monitor.store.events import tier_horizons
+from monitor.store.rollups import MINUTES_PER_HOUR, aligned_start, split_hours
 from monitor.store.rollups import Span as BucketSpan
 from monitor.store.states import EventKind, State
 from monitor.store.tables import (
@@ -54,7 +55,7 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     entries is exactly the window's sum."""
     if end <= start:
         return {}
-    spans = split_window(start, end) if size == "hour" else [BucketSpan("minute", start + 1, end)]
+    spans = split_hours(start, end) if size == "hour" else [BucketSpan("minute", start + 1, end)]
     result: dict[int, list[tuple[int, Counts]]] = defaultdict(list)
     for span in spans:
         table = core_table(EventHour) if span.size == "hour" else core_table(EventMinute)
@@ -73,24 +74,40 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
 def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Sequence[int]],
                      spans_by_product: Mapping[str, Sequence[Span]]) -> dict[str, int]:
     """Per product, the minutes inside its spans in which any of its series (its availability
-    objectives) counted at least one bad event. A minute bad on two ports counts once."""
+    objectives) counted at least one bad event. A minute bad on two ports counts once. Whole
+    hours are read from the hours' bad minutes (`bad_mask`, OR-ed across the series), the edges
+    from the minutes — so the answer stays the same once those minutes are pruned."""
     products_by_spans: dict[tuple[Span, ...], list[str]] = defaultdict(list)
     for product, spans in spans_by_product.items():
         if series_by_product.get(product):
             products_by_spans[tuple(spans)].append(product)
     minutes = {product: 0 for products in products_by_spans.values() for product in products}
-    table, series = core_table(EventMinute), core_table(Series)
+    minute_table, hour_table, series = core_table(EventMinute), core_table(EventHour), core_table(Series)
+    minutes_from, _ = tier_horizons(connection)
     for spans, products in products_by_spans.items():
         ids = [i for product in products for i in series_by_product[product]]
         for start, end in spans:
-            query = (select(series.c.product, func.count(table.c.minute.distinct()))
-                     .join(series, series.c.id == table.c.series_id)
-                     .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
-                            table.c.minute.between(start + 1, end),
-                            table.c.good < table.c.total)
-                     .group_by(series.c.product))
-            for product, count in connection.execute(query, {"ids": ids}):
-                minutes[product] += int(count)
+            for span in split_hours(aligned_start(start, minutes_from), end):
+                if span.size == "hour":
+                    query = (select(series.c.product, hour_table.c.hour, hour_table.c.bad_mask)
+                             .join(series, series.c.id == hour_table.c.series_id)
+                             .where(hour_table.c.series_id.in_(bindparam("ids", expanding=True)),
+                                    hour_table.c.hour.between(span.first, span.last),
+                                    hour_table.c.bad_mask != 0))
+                    masks: dict[tuple[str, int], int] = defaultdict(int)
+                    for product, hour, mask in connection.execute(query, {"ids": ids}):
+                        masks[(product, hour)] |= int(mask)
+                    for (product, _), mask in masks.items():
+                        minutes[product] += mask.bit_count()
+                    continue
+                query = (select(series.c.product, func.count(minute_table.c.minute.distinct()))
+                         .join(series, series.c.id == minute_table.c.series_id)
+                         .where(minute_table.c.series_id.in_(bindparam("ids", expanding=True)),
+                                minute_table.c.minute.between(span.first, span.last),
+                                minute_table.c.good < minute_table.c.total)
+                         .group_by(series.c.product))
+                for product, count in connection.execute(query, {"ids": ids}):
+                    minutes[product] += int(count)
     return minutes
 
 

@@ -1,4 +1,5 @@
-"""The store's tables. Time-series counts are kept per minute and per hour (see rollups.py)."""
+"""The store's tables. Time-series counts are kept per minute, per hour and per day (see
+rollups.py); on PostgreSQL the minute and hour tables are partitioned by time (partitions.py)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,34 @@ class EventMinute(SQLModel, table=True):
 
 
 class EventHour(SQLModel, table=True):
+    """`bad_mask`: bit i set when minute 60·(hour-1) + 1 + i held a bad event (downtime)."""
+
     __tablename__ = "event_hour"
     __table_args__ = {"sqlite_with_rowid": False}
     series_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     good: int = Field(sa_column=Column(BigInteger, nullable=False))
     total: int = Field(sa_column=Column(BigInteger, nullable=False))
+    bad_mask: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class EventDay(SQLModel, table=True):
+    __tablename__ = "event_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+    series_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    day: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    good: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class TierHorizon(SQLModel, table=True):
+    """The oldest bucket a pruned tier still holds (`first`, in the tier's own buckets): a window
+    reaching further back reads the next coarser tier (rollups.split_window). No row: nothing of
+    the tier was ever pruned."""
+
+    __tablename__ = "tier_horizon"
+    tier: str = Field(primary_key=True, max_length=20)
+    first: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class ProbeRecord(SQLModel, table=True):

@@ -104,7 +104,6 @@ async def test_stop_writes_the_measurements_still_buffered(tmp_path, store, cloc
     directory = write_config(tmp_path, {"cart.yaml": HEARTBEAT_PRODUCT})
     daemon = Daemon(load_config(directory), store, clock=clock)
     await daemon.start()
-    start = clock()
     await daemon._probe(("cart/events", "pipeline"), slot=None)
     assert len(daemon.buffer) == 1
     await daemon.stop()

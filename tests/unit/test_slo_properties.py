@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from monitor.slo import Counts, burn_rate, compliance, error_budget_remaining
 from monitor.store import Event, open_store, record_events, series_ids, window_counts
-from monitor.store.rollups import MINUTES_PER_HOUR, minute_time, split_window
+from monitor.store.rollups import TIER_MINUTES, Tier, minute_time, split_window
 
 targets = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("0.99999"), places=5)
 
@@ -61,20 +61,44 @@ def test_counts_refuse_more_good_than_total_events():
 # --- rollups -------------------------------------------------------------------------------------
 
 def span_minutes(span) -> range:
-    if span.size == "minute":
-        return range(span.first, span.last + 1)
-    return range((span.first - 1) * MINUTES_PER_HOUR + 1, span.last * MINUTES_PER_HOUR + 1)
+    size = TIER_MINUTES[Tier(span.size)]
+    return range((span.first - 1) * size + 1, span.last * size + 1)
 
 
-@given(start=st.integers(min_value=0, max_value=10**8), length=st.integers(0, 20_000))
+@given(start=st.integers(min_value=0, max_value=10**8), length=st.integers(0, 200_000))
 def test_window_spans_cover_every_minute_of_the_window_exactly_once(start, length):
     end = start + length
     spans = split_window(start, end)
     covered = sorted(itertools.chain.from_iterable(span_minutes(s) for s in spans))
     assert covered == list(range(start + 1, end + 1))  # (start, end], no gap, no overlap
     assert sum(len(span_minutes(s)) for s in spans) == length
-    # whole hours where they fit: never more than 59 loose minutes at either edge
+    # whole days, then whole hours where they fit: never more than 59 loose minutes at either
+    # edge, nor 23 loose hours
     assert sum(len(span_minutes(s)) for s in spans if s.size == "minute") <= 2 * 59 + 1
+    assert sum(s.last - s.first + 1 for s in spans if s.size == "hour") <= 2 * 23 + 1
+
+
+@given(start=st.integers(min_value=0, max_value=10**8), length=st.integers(1, 200_000),
+       days_of_minutes=st.integers(1, 60), days_of_hours=st.integers(1, 800))
+def test_a_window_reaching_past_a_pruned_tier_reads_only_kept_buckets(start, length, days_of_minutes,
+                                                                       days_of_hours):
+    """Prunes keep whole days (store/retention.py): a tier's horizon is the first bucket of a
+    day, and a window ends in the kept minutes (now)."""
+    end = start + length
+    today = end // 1440
+    minutes_from = (today - days_of_minutes) * 1440 + 1
+    hours_from = (today - days_of_minutes - days_of_hours) * 24 + 1
+    spans = split_window(start, end, minutes_from, hours_from)
+    covered = sorted(itertools.chain.from_iterable(span_minutes(s) for s in spans))
+    assert covered == list(range(covered[0], end + 1))  # contiguous, up to the end
+    first = covered[0] - 1  # where the window starts in the kept tiers: never later
+    assert first <= start and start - first < 1440
+    assert all(s.first >= minutes_from for s in spans if s.size == "minute")
+    assert all(s.first >= hours_from for s in spans if s.size == "hour")
+    if start + 1 >= minutes_from:  # nothing pruned inside the window: exactly the window
+        assert first == start
+    elif -(-(start + 1) // 60) >= hours_from:  # its hour is kept: it starts at that hour
+        assert start - first < 60
 
 
 @given(start=st.integers(min_value=0, max_value=10**6), back=st.integers(0, 10**6))
