@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.cli.console import print_evaluations, print_probes, print_products
+from monitor.cli.console import print_evaluations, print_probes, print_products, print_tier_stats
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
 from monitor.contracts.model import product_json
@@ -26,9 +27,12 @@ from monitor.reports.months import Month
 from monitor.reports.reading import read_uptime_report
 from monitor.reports.render import output_format, render
 from monitor.store import StoreUnavailable, open_store
-from monitor.store.engine import StoreNotCreated, open_current_reader
+from monitor.store.engine import StoreNotCreated, open_current_reader, store_error_text
 from monitor.store.importer import import_events
+from monitor.store.partitions import ensure_ahead
+from monitor.store.retention import prune, retention_by_tier, tier_stats
 from monitor.store.rollups import floor_minute, minute_time
+from monitor.values.durations import format_duration
 from monitor.values.limits import YEARS
 from monitor.values.text import iso_time
 
@@ -296,6 +300,64 @@ def report_uptime(
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"[green]wrote[/] {output} ({kind}, {len(report.products)} product(s))")
+
+
+store_app = typer.Typer(help="What the store keeps, and pruning it to its retention.",
+                        no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("prune")
+def store_prune(dry_run: Annotated[bool, typer.Option(
+                    "--dry-run", help="Count what would be removed; remove nothing.")] = False,
+                config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """Remove what is older than each tier's retention (store.retention.*), now."""
+    config = _usable_config(config_dir)
+    engine = _store(config)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            created = ensure_ahead(connection, now)
+        pruned = prune(engine, config.settings.retention(), now, dry_run=dry_run)
+    except SQLAlchemyError as error:
+        err.print(f"[red]cannot prune the store: {escape(store_error_text(error))}[/]", highlight=False)
+        raise typer.Exit(3) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"dry_run": dry_run, "partitions_created": created,
+                                     "tiers": {p.tier: p.as_json() for p in pruned}}, indent=2) + "\n")
+        return
+    verb = "would remove" if dry_run else "removed"
+    for item in pruned:
+        rows = f"{'about ' if item.estimated else ''}{item.rows:,} row(s)"
+        dropped = f", {len(item.partitions)} partition(s)" if item.partitions else ""
+        out.print(f"{item.tier}: {verb} {rows}{dropped} before {iso_time(item.before)}",
+                  highlight=False)
+    if created:
+        out.print(f"created partition(s): {', '.join(created)}", highlight=False)
+
+
+def _kept(length: timedelta | None) -> str | None:
+    return None if length is None else format_duration(length)
+
+
+@store_app.command("stats")
+def store_stats(config_dir: ConfigDir = Path("config"), as_json: AsJson = False) -> None:
+    """Per tier: rows, oldest and newest time, size on disk, and how long it is kept."""
+    config = _usable_config(config_dir)
+    engine = _reader(config)
+    try:
+        with engine.connect() as connection:
+            stats = tier_stats(connection)
+    except SQLAlchemyError as error:
+        err.print(f"[red]cannot read the store: {escape(store_error_text(error))}[/]", highlight=False)
+        raise typer.Exit(3) from None
+    kept = retention_by_tier(config.settings.retention())
+    if as_json:
+        sys.stdout.write(json.dumps({"tiers": {
+            tier: {**item.as_json(), "retention": _kept(kept[tier])}
+            for tier, item in stats.items()}}, indent=2) + "\n")
+        return
+    print_tier_stats(out, stats, kept)
 
 
 @app.command()

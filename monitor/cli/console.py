@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 from rich.console import Console
 from rich.table import Table
@@ -10,9 +11,10 @@ from rich.table import Table
 from monitor.contracts.model import DataProduct, describe_window
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import STATUS_ORDER
+from monitor.store.retention import TierStats
 from monitor.values.durations import format_duration
 from monitor.values.targets import format_target
-from monitor.values.text import percent
+from monitor.values.text import iso_time, percent
 
 STATUS_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "no_data": "magenta",
                 "not_in_force": "dim"}
@@ -87,3 +89,27 @@ def print_probes(console: Console, results) -> None:
         table.add_row(result.product, result.port, "[green]yes[/]" if result.ok else "[red]no[/]",
                       latency, newest, error)
     console.print(table)
+
+
+def print_tier_stats(out: Console, stats: Mapping[str, TierStats],
+                     kept: Mapping[str, timedelta | None]) -> None:
+    """`meshwatch store stats`: one row per tier."""
+    table = Table("tier", "rows", "oldest", "newest", "size", "kept", box=None)
+    for tier, item in stats.items():
+        length = kept.get(tier)
+        table.add_row(tier, f"{'~' if item.rows_estimated else ''}{item.rows:,}",
+                      iso_time(item.oldest) if item.oldest else "-",
+                      iso_time(item.newest) if item.newest else "-",
+                      _size(item.bytes), format_duration(length) if length else "for ever")
+    out.print(table)
+
+
+def _size(count: int | None) -> str:
+    if count is None:
+        return "?"
+    size, unit = float(count), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            break
+        size /= 1024
+    return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"

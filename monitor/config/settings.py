@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -26,8 +27,10 @@ from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
 from monitor.slo import AlertPolicy
 from monitor.store import DEFAULT_URL
 from monitor.store.engine import url_problem
+from monitor.store.retention import DEFAULT_RETENTION, Retention
 from monitor.telemetry.settings import TelemetrySettings
 from monitor.values.addresses import HostPort, split_host_port
+from monitor.values.durations import format_duration
 
 CONFIG_ENV = "MESHWATCH_CONFIG"
 
@@ -51,12 +54,42 @@ class DaemonSettings(BaseModel):
                                      description="how often buffered measurements are written")
     reload_interval: Duration = Field(timedelta(seconds=5),
                                       description="how often contract files are checked for changes")
-    probe_history: Duration = Field(timedelta(days=14),
-                                    description="how long single probe results are kept")
+    probe_history: Duration | None = Field(
+        None, description="deprecated: how long single probe results are kept (use "
+                          "store.retention.probe_results, which this overrides when set)")
 
     @property
     def host_port(self) -> tuple[str, int]:
         return split_host_port(self.listen)
+
+
+class RetentionSettings(BaseModel):
+    """How long each tier of the store is kept (store/retention.py); the day counts stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    minutes: Duration = Field(DEFAULT_RETENTION.minutes, description="counts per minute")
+    hours: Duration = Field(DEFAULT_RETENTION.hours, description="counts per hour (about 25 months)")
+    probe_results: Duration = Field(DEFAULT_RETENTION.probe_results,
+                                    description="single probe results and heartbeats")
+    alert_history: Duration = Field(DEFAULT_RETENTION.alert_history,
+                                    description="alert events and finished notifications")
+
+    @model_validator(mode="after")
+    def _tiers_nest(self) -> RetentionSettings:
+        if self.minutes < timedelta(days=1):
+            raise ValueError("minutes must be kept at least 1d (a day is the unit of a prune)")
+        if self.hours < self.minutes:
+            raise ValueError(f"hours ({format_duration(self.hours)}) must be kept at least as "
+                             f"long as minutes ({format_duration(self.minutes)})")
+        for name in ("probe_results", "alert_history"):
+            if getattr(self, name) < timedelta(days=1):
+                raise ValueError(f"{name} must be kept at least 1d")
+        return self
+
+
+class StoreSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retention: RetentionSettings = RetentionSettings()
 
 
 if TYPE_CHECKING:
@@ -72,11 +105,19 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_URL
     timezone: str = "UTC"
     slo: SloSettings = SloSettings()
+    store: StoreSettings = StoreSettings()
     daemon: DaemonSettings = DaemonSettings()
     alerting: AlertingSettings = AlertingSettings()
     channels: dict[str, Channel] = {}
     smtp: SmtpSettings | None = None
     telemetry: TelemetrySettings = TelemetrySettings()
+
+    def retention(self) -> Retention:
+        """The store's retention; the deprecated `daemon.probe_history` still wins when set."""
+        kept = self.store.retention
+        return Retention(minutes=kept.minutes, hours=kept.hours,
+                         probe_results=self.daemon.probe_history or kept.probe_results,
+                         alert_history=kept.alert_history)
 
     @field_validator("database_url")
     @classmethod

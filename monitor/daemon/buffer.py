@@ -28,11 +28,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
+from monitor.store.engine import store_error_text
 from monitor.store.events import SeriesCache, record_events
 from monitor.store.leases import record_skipped
 from monitor.store.measurements import RunStoredBefore, record_port_states, record_probe_history
 from monitor.values.durations import human_duration
-from monitor.values.secrets import bounded, safe_text
+from monitor.values.secrets import bounded
 
 log = logging.getLogger("meshwatch.collector")
 PortKey = tuple[str, str]  # (product id, port name)
@@ -301,11 +302,3 @@ class MeasurementBuffer:
 
 def _port(result: ProbeResult) -> str:
     return bounded(f"{result.product}/{result.port}", 80)
-
-
-def store_error_text(error: BaseException) -> str:
-    """What went wrong with the store, in one redacted, bounded line (the driver's own message)."""
-    original = getattr(error, "orig", None)
-    lines = str(original or error).strip().splitlines()
-    return safe_text(lines[0] if lines else type(error).__name__, 300)
-

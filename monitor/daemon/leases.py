@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.daemon.buffer import store_error_text
+from monitor.store.engine import store_error_text
 from monitor.store.leases import (
     SHARDS,
     acquire,

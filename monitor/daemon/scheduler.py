@@ -36,6 +36,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import DaemonSettings, Settings
@@ -51,7 +52,9 @@ from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.probes.base import Probe
 from monitor.probes.factory import build_probe
 from monitor.slo import AlertPolicy
-from monitor.store.measurements import prune_probe_results
+from monitor.store.engine import store_error_text
+from monitor.store.partitions import ensure_ahead
+from monitor.store.retention import prune
 from monitor.store.rollups import minute_bucket
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
@@ -67,6 +70,7 @@ STALLED_SHARE = 0.25  # a timeout is the daemon's when stalls took this share of
 # results waiting to be written, the store being writable, beyond which runs are skipped: the
 # daemon probes faster than it writes (while the store is away the buffer keeps them all)
 WRITE_BACKLOG = 10_000
+PRUNE_AFTER_START = timedelta(minutes=1)  # then every hour
 
 
 @dataclass
@@ -160,6 +164,7 @@ class Daemon:
     async def start(self) -> None:
         if self.leases is not None:
             await asyncio.to_thread(self.leases.renew_now, self._load())
+        await asyncio.to_thread(self._partitions_ahead, self.clock())
         self._apply(self.config)
         daemon = self.settings.daemon
         jobs: list[tuple[str, float, Callable[[], Awaitable[object]]]] = [
@@ -171,9 +176,11 @@ class Daemon:
             jobs.append(("leases", RENEW.total_seconds(), self._renew_leases))
         for number, (every, action) in enumerate(self.periodic):
             jobs.append((f"periodic:{number}", every.total_seconds(), partial(self._run_periodic, action)))
+        first_prune = datetime.now(UTC) + PRUNE_AFTER_START
         for job_id, seconds, run in jobs:
             self.scheduler.add_job(self._start_job, IntervalTrigger(seconds=seconds), args=[job_id, run],
-                                   id=job_id, max_instances=1, coalesce=True)
+                                   id=job_id, max_instances=1, coalesce=True,
+                                   **({"next_run_time": first_prune} if job_id == "prune" else {}))
         self.scheduler.start()
         self._schedule_task = asyncio.get_running_loop().create_task(self._run_schedule())
         log.info("monitoring %d product(s), %d port(s)%s", len(self.owned()), len(self.probes),
@@ -573,12 +580,28 @@ class Daemon:
         return round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 4) if lags else None
 
     async def _prune(self) -> None:
-        before = self.clock() - self.settings.daemon.probe_history
-        await asyncio.to_thread(self._prune_sync, before)
+        """Every hour: partitions for the days ahead, then each tier pruned to its retention."""
+        await asyncio.to_thread(self._prune_sync, self.clock())
 
-    def _prune_sync(self, before: datetime) -> None:
-        with self.engine.begin() as connection:
-            prune_probe_results(connection, before)
+    def _partitions_ahead(self, now: datetime) -> None:
+        """PostgreSQL: the partitions of the days ahead (a write outside them waits in the
+        default partition, never lost). A store that is away is tried again at the next prune."""
+        try:
+            with self.engine.begin() as connection:
+                created = ensure_ahead(connection, now)
+        except SQLAlchemyError as error:
+            log.warning("store: partitions not created: %s", store_error_text(error))
+            return
+        if created:
+            log.info("store: created partitions %s", ", ".join(created))
+
+    def _prune_sync(self, now: datetime) -> None:
+        self._partitions_ahead(now)
+        for pruned in prune(self.engine, self.settings.retention(), now):
+            if pruned.rows or pruned.partitions:
+                log.info("store: pruned %s%s row(s) of %s before %s%s", "about " if pruned.estimated
+                         else "", f"{pruned.rows:,}", pruned.tier, pruned.before.isoformat(),
+                         f" ({len(pruned.partitions)} partition(s) dropped)" if pruned.partitions else "")
 
     def health_document(self) -> dict:
         p99 = self._lag_p99()

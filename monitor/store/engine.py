@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import create_engine
 
-from monitor.values.secrets import bounded
+from monitor.values.secrets import bounded, safe_text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///meshwatch.db"
@@ -186,3 +186,10 @@ def open_current_reader(url: str) -> Engine:
                                f"reads {head}: run `meshwatch run` or `meshwatch check` once to "
                                f"upgrade it")
     return engine
+
+
+def store_error_text(error: BaseException) -> str:
+    """What went wrong with the store, in one redacted, bounded line (the driver's own message)."""
+    original = getattr(error, "orig", None)
+    lines = str(original or error).strip().splitlines()
+    return safe_text(lines[0] if lines else type(error).__name__, 300)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, case, delete, func, select
+from sqlalchemy import Connection, bindparam, case, func, select
 
 from monitor.contracts.results import ProbeResult
 from monitor.store.dialect import dialect_insert
@@ -164,9 +164,3 @@ def latest_heartbeats(connection: Connection, product: str, port: str
     success = connection.execute(base.where(table.c.success.is_(True))).mappings().first()
     return (HeartbeatRecord(**latest) if latest else None,
             HeartbeatRecord(**success) if success else None)
-
-
-def prune_probe_results(connection: Connection, before: datetime) -> int:
-    """Drop probe history older than `before` (counts per minute/hour are kept)."""
-    table = core_table(ProbeRecord)
-    return connection.execute(delete(table).where(table.c.started_at < before)).rowcount

@@ -89,13 +89,13 @@ def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Seq
         for start, end in spans:
             for span in split_hours(aligned_start(start, minutes_from), end):
                 if span.size == "hour":
-                    query = (select(series.c.product, hour_table.c.hour, hour_table.c.bad_mask)
+                    by_hour = (select(series.c.product, hour_table.c.hour, hour_table.c.bad_mask)
                              .join(series, series.c.id == hour_table.c.series_id)
                              .where(hour_table.c.series_id.in_(bindparam("ids", expanding=True)),
                                     hour_table.c.hour.between(span.first, span.last),
                                     hour_table.c.bad_mask != 0))
                     masks: dict[tuple[str, int], int] = defaultdict(int)
-                    for product, hour, mask in connection.execute(query, {"ids": ids}):
+                    for product, hour, mask in connection.execute(by_hour, {"ids": ids}):
                         masks[(product, hour)] |= int(mask)
                     for (product, _), mask in masks.items():
                         minutes[product] += mask.bit_count()
@@ -106,8 +106,8 @@ def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Seq
                                 minute_table.c.minute.between(span.first, span.last),
                                 minute_table.c.good < minute_table.c.total)
                          .group_by(series.c.product))
-                for product, count in connection.execute(query, {"ids": ids}):
-                    minutes[product] += int(count)
+                for name, count in connection.execute(query, {"ids": ids}):
+                    minutes[name] += int(count)
     return minutes
 
 
