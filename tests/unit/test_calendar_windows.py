@@ -10,16 +10,21 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from monitor.alerting.messages import AlertItem, describe_promise, measured, promised
+from monitor.cli.console import print_evaluations
 from monitor.config.loading import KINDS
 from monitor.contracts import load_contracts
-from monitor.contracts.model import Indicator, Objective, describe_window
+from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, describe_window
+from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import Counts, Observations, evaluate_objective, period_of, scaled_rules
 from monitor.values.calendar import CalendarPeriod
 from monitor.values.durations import Window, parse_duration, parse_window
 
 AMSTERDAM = "Europe/Amsterdam"
 MONTH, WEEK, QUARTER = CalendarPeriod.MONTH, CalendarPeriod.WEEK, CalendarPeriod.QUARTER
+TARGET_99 = Decimal("0.99")
 
 
 def utc(*parts: int) -> datetime:
@@ -377,3 +382,47 @@ def test_a_dcs_window_that_cannot_be_read_is_refused_at_its_line(tmp_path):
     assert problems(path) == [f"{path}:5: servicelevels.availability.window: '2M': a window of "
                               "months is a calendar month (1M, P1M, month) or a quarter (3M, P3M, "
                               "quarter)"]
+
+
+# --- what people read ----------------------------------------------------------------------------
+
+def december_fast_burn():
+    """99 % over December in Amsterdam, one probe a minute, fast_burn holding at 1 Dec 01:00
+    local (00:00 UTC)."""
+    objective = Objective("api-availability", Indicator.AVAILABILITY, TARGET_99, calendar=MONTH,
+                          timezone=AMSTERDAM, port="api")
+    at = utc(2026, 12, 1)
+    month = MONTH.nominal
+    counts = {month: Counts(30, 60), timedelta(hours=1): Counts(30, 60),
+              timedelta(minutes=5): Counts(0, 5)}
+    evaluation = evaluate_objective(
+        target=TARGET_99, window=month, at=at, in_force=True, period=period_of(MONTH, at, AMSTERDAM),
+        observations=Observations(counts=counts, expected_interval=timedelta(minutes=1),
+                                  last_event_at=at, one_event_per_probe=True))
+    product = DataProduct("shop", "api", Owner("shop"), objectives=(objective,))
+    return ObjectiveEvaluation(product, objective, evaluation)
+
+
+def test_an_alert_on_a_calendar_month_says_so_and_times_the_budget_by_the_month():
+    report = december_fast_burn()
+    (condition,) = [c for c in report.evaluation.conditions if c.name == "fast_burn"]
+    promise = promised(report.objective, condition, report.evaluation.period)
+    assert (promise["calendar"], promise["timezone"], promise["window"]) == ("month", AMSTERDAM,
+                                                                             "30d")
+    item = AlertItem("api-availability", "availability", "fast_burn", "page",
+                     "2026-12-01T00:00:00Z", measured={}, promised=promise)
+    assert describe_promise(item) == (
+        "availability for 99% over the calendar month (Europe/Amsterdam); pages at 2% of the "
+        "month's budget in 1h (burn rate 14.4 over 1h and 5m)")
+    # 00:00 UTC is 01:00 in Amsterdam: December, 30 bad of 60 against its 31 × 1440 probes
+    values = measured(report.evaluation, condition, report.objective.window)
+    left = 1 - 30 / (0.01 * 44640)
+    assert values["window_budget_remaining"] == pytest.approx(left)
+    assert values["burn_rate"] == pytest.approx(50.0)  # over the hour: the month's budget, at 50
+    assert values["budget_lasts_seconds"] == pytest.approx(31 * 86400 * left / 50)  # × its days
+
+
+def test_the_console_shows_a_calendar_window_as_its_month_and_zone():
+    console = Console(record=True, width=300)
+    print_evaluations(console, [december_fast_burn()], utc(2026, 12, 1))
+    assert "month (Europe/Amsterdam)" in console.export_text()
