@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, Table, insert, select
+from sqlalchemy import MetaData, Table, func, insert, select
 
+from monitor.slo.budget import Counts
 from monitor.store import open_store
 from monitor.store.engine import MIGRATIONS, open_engine
-from monitor.store.tables import AlertEventRecord, AlertRecord
+from monitor.store.events import window_counts
+from monitor.store.tables import AlertEventRecord, AlertRecord, EventDay, EventHour, EventMinute
 
 T = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 ALERTS, EVENTS = AlertRecord.__table__, AlertEventRecord.__table__
@@ -60,3 +62,46 @@ def test_per_condition_alerts_fold_into_one_alert_per_objective_and_severity(sto
     assert (page.told, ticket.told) == (True, False)
     # the three page alerts' 'firing' at T collide: one is kept, on the surviving alert
     assert sorted(history) == sorted([(ids[0], "firing"), (ticket.id, "firing")])
+
+
+def test_0006_fills_the_day_tier_and_the_bad_minutes_and_keeps_every_count(store_url):
+    """Counts written by 0005 (minutes and hours), migrated: the same sums from every tier, the
+    hours' bad minutes from the minutes, the days from the hours — on PostgreSQL in partitions."""
+    engine = store_at(store_url, "0005")
+    old = open_engine(store_url)
+    metadata = MetaData()
+    series = Table("series", metadata, autoload_with=old)
+    minutes = Table("event_minute", metadata, autoload_with=old)
+    hours = Table("event_hour", metadata, autoload_with=old)
+    first = 20_139 * 1440  # the start of a UTC day in 2025, in epoch minutes
+    bad = {first + 1, first + 2, first + 61, first + 1500}
+    with old.begin() as connection:
+        connection.execute(insert(series).values(id=1, product="p/a", objective="availability"))
+        rows = [{"series_id": 1, "minute": m, "good": int(m not in bad), "total": 1}
+                for m in range(first + 1, first + 2 * 1440 + 1)]
+        connection.execute(insert(minutes), rows)
+        per_hour: dict[int, list[int]] = {}
+        for row in rows:
+            counts = per_hour.setdefault((row["minute"] + 59) // 60, [0, 0])
+            counts[0] += row["good"]
+            counts[1] += 1
+        connection.execute(insert(hours), [{"series_id": 1, "hour": h, "good": g, "total": t}
+                                           for h, (g, t) in per_hour.items()])
+    old.dispose()
+    engine.dispose()
+
+    migrated = open_store(store_url)
+    with migrated.connect() as connection:
+        masks = dict(connection.execute(select(EventHour.__table__.c.hour, EventHour.__table__.c.bad_mask)
+                                        .where(EventHour.__table__.c.bad_mask != 0)).all())
+        days = connection.execute(select(EventDay.__table__.c.day, EventDay.__table__.c.good,
+                                         EventDay.__table__.c.total).order_by("day")).all()
+        sums = window_counts(connection, [1], [(first, first + 2 * 1440), (first + 30, first + 1470)])
+        stored = connection.execute(select(func.count()).select_from(EventMinute.__table__)).scalar()
+    migrated.dispose()
+    hour = first // 60
+    assert masks == {hour + 1: 0b11, hour + 2: 0b1, hour + 25: 1 << 59}
+    assert days == [(first // 1440 + 1, 1437, 1440), (first // 1440 + 2, 1439, 1440)]
+    assert sums[(first, first + 2 * 1440)][1] == Counts(2 * 1440 - 4, 2 * 1440)
+    assert sums[(first + 30, first + 1470)][1] == Counts(1440 - 1, 1440)  # minute 61 (not 1500)
+    assert stored == 2 * 1440
