@@ -253,7 +253,7 @@ def evaluate(at: Annotated[datetime | None, typer.Option(
     engine = _reader(config)
     with engine.connect() as connection:
         reports = evaluate_mesh(connection, config.registry.products.values(), moment,
-                                config.settings.slo.policy())
+                                config.settings.slo.policy(), timezone=config.settings.timezone)
     if as_json:
         document = {"at": iso_time(window_end(moment)),
                     "objectives": [objective_json(r) for r in reports]}

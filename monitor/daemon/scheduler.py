@@ -455,7 +455,7 @@ class Daemon:
         self.buffer.flush()
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.owned(), at, self.policy,
-                                    self.health.started_at)
+                                    self.health.started_at, timezone=self.settings.timezone)
         for report in reports:
             key = (report.product.id, report.objective.name)
             status = report.evaluation.status.value

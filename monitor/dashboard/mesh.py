@@ -168,7 +168,8 @@ def _mesh_status(key: str, at: datetime, product_ids: tuple[str, ...] | None) ->
     chosen = [p for p in mesh.registry.products.values()
               if product_ids is None or p.id in product_ids]
     with _reader(mesh.settings.database_url).connect() as connection:
-        reports = evaluate_mesh(connection, chosen, at, mesh.settings.slo.policy())
+        reports = evaluate_mesh(connection, chosen, at, mesh.settings.slo.policy(),
+                                timezone=mesh.settings.timezone)
         firing = reads.firing_alerts(connection)
     return MeshStatus(at, reports, firing)
 

@@ -208,3 +208,32 @@ def test_a_month_in_kathmandu_starts_at_1815_utc(store):
     evaluation = evaluate(store, shop, utc(2026, 11, 30, 18, 20)).evaluation
     assert evaluation.period.start == utc(2026, 11, 30, 18, 15)
     assert (evaluation.counts.good, evaluation.counts.total) == (5, 5)
+
+
+def test_meshwatch_evaluate_reads_a_zoneless_calendar_window_in_the_settings_time_zone(tmp_path):
+    """The CLI passes `timezone` from the settings: December in Amsterdam starts at 23:00 UTC."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from monitor.cli.app import app
+
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "meshwatch.yaml").write_text(
+        f"database_url: sqlite:///{tmp_path / 'store.db'}\ntimezone: Europe/Amsterdam\n")
+    (tmp_path / "contracts" / "shop.yaml").write_text("""
+apiVersion: meshwatch/v1
+kind: DataProduct
+metadata: {domain: shop, name: orders}
+owner: {team: shop}
+ports:
+  - {name: api, type: http, url: "http://127.0.0.1:9/orders"}
+objectives:
+  - {name: availability, indicator: availability, target: 99%, window: month}
+""")
+    result = CliRunner().invoke(app, ["evaluate", "-c", str(tmp_path), "--json",
+                                      "--at", "2026-12-02T10:00:00Z"])
+    assert result.exit_code == 0, result.output
+    objective = json.loads(result.stdout)["objectives"][0]
+    assert (objective["calendar"], objective["timezone"]) == ("month", "Europe/Amsterdam")
+    assert objective["period_start"] == "2026-11-30T23:00:00Z"
