@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, func, inspect, select
 
 from monitor.slo.budget import Counts
 from monitor.store.events import tier_horizons
-from monitor.store.rollups import MINUTES_PER_HOUR, aligned_start, split_hours
+from monitor.store.rollups import MINUTES_PER_HOUR, aligned_end, aligned_start, split_hours
 from monitor.store.rollups import Span as BucketSpan
 from monitor.store.states import EventKind, State
 from monitor.store.tables import (
@@ -52,10 +52,15 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     """The counts of each series in (start, end] (epoch minutes), one entry per non-empty bucket,
     oldest first, each named by the epoch minute at its end. With `size="hour"`, whole hours come
     from event_hour and only the partial hours at the edges from event_minute, so the sum over the
-    entries is exactly the window's sum."""
+    entries is exactly the window's sum (once the minutes at its start are pruned: from the start
+    of that hour)."""
     if end <= start:
         return {}
-    spans = split_hours(start, end) if size == "hour" else [BucketSpan("minute", start + 1, end)]
+    if size == "hour":  # a start whose minutes are pruned moves back to its hour's start
+        minutes_from = tier_horizons(connection)[0]
+        spans = split_hours(aligned_start(start, minutes_from), aligned_end(end, minutes_from))
+    else:
+        spans = [BucketSpan("minute", start + 1, end)]
     result: dict[int, list[tuple[int, Counts]]] = defaultdict(list)
     for span in spans:
         table = core_table(EventHour) if span.size == "hour" else core_table(EventMinute)
@@ -87,7 +92,7 @@ def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Seq
     for spans, products in products_by_spans.items():
         ids = [i for product in products for i in series_by_product[product]]
         for start, end in spans:
-            for span in split_hours(aligned_start(start, minutes_from), end):
+            for span in split_hours(aligned_start(start, minutes_from), aligned_end(end, minutes_from)):
                 if span.size == "hour":
                     by_hour = (select(series.c.product, hour_table.c.hour, hour_table.c.bad_mask)
                              .join(series, series.c.id == hour_table.c.series_id)

@@ -82,18 +82,20 @@ def split_window(start_minute: int, end_minute: int, minutes_from: int | None = 
     they fit, hours at their edges, minutes at the hours' edges.
 
     `minutes_from` / `hours_from`: the oldest minute (hour) bucket each tier still holds (None:
-    all). A start whose minutes are pruned moves back to its hour's start, one whose hours are
-    pruned to its day's start, so the window reads only buckets that are kept."""
+    all). A start whose minutes are pruned moves back to its hour's start (one whose hours are
+    pruned to its day's start), an end whose minutes are pruned on to its hour's end (day's end):
+    the window reads only buckets that are kept, whole."""
     if end_minute <= start_minute:
         return []
     start = aligned_start(start_minute, minutes_from, hours_from)
+    end = aligned_end(end_minute, minutes_from, hours_from)
     first_day = -(-(start + MINUTES_PER_DAY) // MINUTES_PER_DAY)
-    last_day = end_minute // MINUTES_PER_DAY
+    last_day = end // MINUTES_PER_DAY
     if first_day > last_day:
-        return split_hours(start, end_minute)
+        return split_hours(start, end)
     return [*split_hours(start, (first_day - 1) * MINUTES_PER_DAY),
             Span(Tier.DAY, first_day, last_day),
-            *split_hours(last_day * MINUTES_PER_DAY, end_minute)]
+            *split_hours(last_day * MINUTES_PER_DAY, end)]
 
 
 def aligned_start(start_minute: int, minutes_from: int | None = None,
@@ -106,6 +108,17 @@ def aligned_start(start_minute: int, minutes_from: int | None = None,
     if hours_from is not None and hour_bucket(start + 1) < hours_from:
         start -= start % MINUTES_PER_DAY
     return start
+
+
+def aligned_end(end_minute: int, minutes_from: int | None = None,
+                hours_from: int | None = None) -> int:
+    """Where a window ending at `end_minute` ends in the tiers still kept (see `split_window`)."""
+    end = end_minute
+    if minutes_from is not None and end < minutes_from:
+        end += -end % MINUTES_PER_HOUR
+    if hours_from is not None and hour_bucket(end) < hours_from:
+        end += -end % MINUTES_PER_DAY
+    return end
 
 
 def split_hours(start_minute: int, end_minute: int) -> list[Span]:

@@ -18,9 +18,11 @@ from monitor.daemon.scheduler import Daemon
 from monitor.reports.months import Month
 from monitor.reports.render import render
 from monitor.reports.uptime import uptime_report
+from monitor.slo.budget import Counts
 from monitor.store import Event, open_store, partitions, record_events, series_ids
 from monitor.store.events import window_counts
 from monitor.store.measurements import record_heartbeat, record_probe_results
+from monitor.store.reads import bucket_counts
 from monitor.store.retention import Retention, prune
 from monitor.store.rollups import floor_minute, minute_bucket
 from monitor.store.states import NotificationState, State
@@ -85,6 +87,28 @@ def test_a_months_report_and_sums_are_the_same_after_its_minutes_are_pruned(stor
         assert count(connection, EventHour) > 0 and count(connection, EventDay) > 0
     assert reports(config, engine) == before
     assert month_sums(engine) == sums
+
+
+def test_a_window_in_pruned_minutes_reads_the_whole_hours_that_cover_it(store_url):
+    engine = open_store(store_url)
+    fill_october(engine)
+    start = floor_minute(datetime(2025, 10, 10, 12, 7, tzinfo=UTC))
+    end = floor_minute(datetime(2025, 10, 20, 8, 13, tzinfo=UTC))
+    covering = (start - 7, end + 47)  # 12:00 .. 09:00
+
+    def sums(window):
+        with engine.connect() as connection:
+            series = series_ids(connection, [("checkout/orders", "api-availability")],
+                                create=False)[("checkout/orders", "api-availability")]
+            chart = bucket_counts(connection, [series], *window, "hour")[series]
+            return (window_counts(connection, [series], [window])[window][series],
+                    sum((counts for _, counts in chart), Counts()))
+
+    whole = sums(covering)
+    assert sums((start, end))[0].total == end - start  # one event a minute, before the prune
+    prune(engine, Retention(), NOW)
+    assert sums((start, end)) == whole == (whole[0], whole[0])
+    assert whole[0].total == covering[1] - covering[0]
 
 
 def test_each_tier_is_pruned_to_its_own_retention(store_url):

@@ -101,6 +101,18 @@ def test_a_window_reaching_past_a_pruned_tier_reads_only_kept_buckets(start, len
         assert start - first < 60
 
 
+@given(start=st.integers(min_value=10**6, max_value=10**8), length=st.integers(1, 100_000),
+       past=st.integers(0, 100_000))
+def test_a_window_wholly_in_pruned_minutes_reads_the_hours_that_cover_it(start, length, past):
+    end = start + length
+    minutes_from = (end + past) // 1440 * 1440 + 1441  # the minutes up to past `end` are pruned
+    spans = split_window(start, end, minutes_from, None)
+    assert all(s.size != "minute" for s in spans)
+    covered = sorted(itertools.chain.from_iterable(span_minutes(s) for s in spans))
+    assert covered == list(range(covered[0], covered[-1] + 1))
+    assert 0 <= start - (covered[0] - 1) < 60 and 0 <= covered[-1] - end < 60
+
+
 @given(start=st.integers(min_value=0, max_value=10**6), back=st.integers(0, 10**6))
 def test_an_empty_or_reversed_window_has_no_spans(start, back):
     assert split_window(start, start - back) == []
