@@ -12,8 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -74,17 +74,21 @@ class RetentionSettings(BaseModel):
     alert_history: Duration = Field(DEFAULT_RETENTION.alert_history,
                                     description="alert events and finished notifications")
 
-    @model_validator(mode="after")
-    def _tiers_nest(self) -> RetentionSettings:
-        if self.minutes < timedelta(days=1):
-            raise ValueError("minutes must be kept at least 1d (a day is the unit of a prune)")
-        if self.hours < self.minutes:
-            raise ValueError(f"hours ({format_duration(self.hours)}) must be kept at least as "
-                             f"long as minutes ({format_duration(self.minutes)})")
-        for name in ("probe_results", "alert_history"):
-            if getattr(self, name) < timedelta(days=1):
-                raise ValueError(f"{name} must be kept at least 1d")
-        return self
+    @field_validator("minutes", "probe_results", "alert_history")
+    @classmethod
+    def _a_day_at_least(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError(f"{info.field_name} must be kept at least 1d (a day is the unit of a prune)")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_outlast_minutes(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        minutes = info.data.get("minutes")  # absent when it failed its own check
+        if minutes is not None and value < minutes:
+            raise ValueError(f"hours ({format_duration(value)}) must be kept at least as long as "
+                             f"minutes ({format_duration(minutes)})")
+        return value
 
 
 class StoreSettings(BaseModel):
