@@ -71,7 +71,7 @@ def record_events(connection: Connection, events: Iterable[Event],
                   known_ids: Mapping[SeriesKey, int] | None = None,
                   cache: SeriesCache | None = None) -> int:
     """Add `events` to the minute, hour and day counts in one pass; returns how many were added.
-    An hour also marks its minutes that held a bad event (`bad_mask`)."""
+    An hour also marks its minutes that held a bad event (`bad_mask`) and any event (`seen_mask`)."""
     by_key: dict[SeriesKey, list[tuple[int, int, int]]] = defaultdict(list)
     count = 0
     at, minute = None, 0
@@ -102,15 +102,17 @@ def record_events(connection: Connection, events: Iterable[Event],
             bucket[1] += total
             last = minute if minute > last else last
         newest[series] = last
-    hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    hours: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (series, minute), (good, total) in minutes.items():
         bucket = hours[(series, hour_bucket(minute))]
         bucket[0] += good
         bucket[1] += total
         if good < total:
             bucket[2] |= minute_bit(minute)
+        if total:
+            bucket[3] |= minute_bit(minute)
     days: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for (series, hour), (good, total, _) in hours.items():
+    for (series, hour), (good, total, _, _) in hours.items():
         bucket = days[(series, day_bucket(hour))]
         bucket[0] += good
         bucket[1] += total
@@ -126,41 +128,41 @@ def record_events(connection: Connection, events: Iterable[Event],
 
 
 _UPSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}  # SQLite's, compiled once each
+MASKS = ("bad_mask", "seen_mask")  # an hour's minutes with a bad event, with any event
 
 
 def _add_counts(connection: Connection, table, bucket_column: str,
                 buckets: Mapping[tuple[int, int], list[int]]) -> None:
-    """Add the buckets' counts (upsert), and OR their bad minutes into an hour's `bad_mask`. The
-    hottest write — every flush, every series — so its plain integer rows skip SQLAlchemy's work
-    per row: PostgreSQL takes them as arrays in one statement (`unnest`), SQLite as tuples for
-    SQLAlchemy's own statement, compiled once."""
+    """Add the buckets' counts (upsert), and OR their minutes into an hour's `bad_mask` and
+    `seen_mask`. The hottest write — every flush, every series — so its plain integer rows skip
+    SQLAlchemy's work per row: PostgreSQL takes them as arrays in one statement (`unnest`),
+    SQLite as tuples for SQLAlchemy's own statement, compiled once."""
     if not buckets:
         return
-    masked = "bad_mask" in table.c
-    columns = ("series_id", bucket_column, "good", "total", *(("bad_mask",) if masked else ()))
+    masks = MASKS if "bad_mask" in table.c else ()
+    columns = ("series_id", bucket_column, "good", "total", *masks)
     if connection.dialect.name == "postgresql":
         keys, counts = zip(*buckets.items(), strict=True)
         arrays = {"series": [k[0] for k in keys], "buckets": [k[1] for k in keys],
                   "good": [c[0] for c in counts], "total": [c[1] for c in counts]}
-        mask_array, mask_update = "", ""
-        if masked:
-            arrays["mask"] = [c[2] for c in counts]
-            mask_array = ", %(mask)s::bigint[]"
-            mask_update = f", bad_mask = {table.name}.bad_mask | excluded.bad_mask"
+        for number, mask in enumerate(masks, start=2):
+            arrays[mask] = [c[number] for c in counts]
+        mask_arrays = "".join(f", %({mask})s::bigint[]" for mask in masks)
+        mask_updates = "".join(f", {mask} = {table.name}.{mask} | excluded.{mask}" for mask in masks)
         connection.exec_driver_sql(
             f"INSERT INTO {table.name} ({', '.join(columns)}) "
             "SELECT * FROM unnest(%(series)s::integer[], %(buckets)s::bigint[], %(good)s::bigint[], "
-            f"%(total)s::bigint[]{mask_array}) ON CONFLICT (series_id, {bucket_column}) DO UPDATE SET "
+            f"%(total)s::bigint[]{mask_arrays}) ON CONFLICT (series_id, {bucket_column}) DO UPDATE SET "
             f"good = {table.name}.good + excluded.good, total = {table.name}.total + excluded.total"
-            f"{mask_update}", arrays)
+            f"{mask_updates}", arrays)
         return
     key = (connection.dialect.name, table.name)
     if key not in _UPSERTS:
         insert = dialect_insert(connection)(table)
         added = {"good": table.c.good + insert.excluded.good,
                  "total": table.c.total + insert.excluded.total}
-        if masked:
-            added["bad_mask"] = table.c.bad_mask.op("|")(insert.excluded.bad_mask)
+        for mask in masks:
+            added[mask] = table.c[mask].op("|")(insert.excluded[mask])
         upsert = insert.on_conflict_do_update(index_elements=["series_id", bucket_column], set_=added)
         compiled = upsert.compile(dialect=connection.dialect,
                                   column_keys=list(columns))

@@ -6,8 +6,9 @@ buckets (24·(d-1), 24·d] (UTC days). For minute-aligned a and T, an event at t
 exactly when its minute bucket does, so sums over buckets are exact.
 
 An hour bucket also records which of its minutes held a bad event (`bad_mask`, bit i for the
-minute 60·(h-1) + 1 + i), so downtime minutes — bad on any port of a product, counted once — are
-read exactly from hours once their minutes are pruned.
+minute 60·(h-1) + 1 + i) and which held any (`seen_mask`), so downtime minutes — bad on any port
+of a product, counted once — and measured minutes are read exactly from hours once their minutes
+are pruned.
 
 Once a tier is pruned (retention), the minutes (or hours) before its horizon are gone: a window
 reaching further back starts at the hour (or the day) before its start, so its sum is what the

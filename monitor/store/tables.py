@@ -33,7 +33,8 @@ class EventMinute(SQLModel, table=True):
 
 
 class EventHour(SQLModel, table=True):
-    """`bad_mask`: bit i set when minute 60·(hour-1) + 1 + i held a bad event (downtime)."""
+    """`bad_mask`: bit i set when minute 60·(hour-1) + 1 + i held a bad event (downtime);
+    `seen_mask`: when it held any event (measured)."""
 
     __tablename__ = "event_hour"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -42,6 +43,7 @@ class EventHour(SQLModel, table=True):
     good: int = Field(sa_column=Column(BigInteger, nullable=False))
     total: int = Field(sa_column=Column(BigInteger, nullable=False))
     bad_mask: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    seen_mask: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
 
 
 class EventDay(SQLModel, table=True):

@@ -94,6 +94,7 @@ def test_0006_fills_the_day_tier_and_the_bad_minutes_and_keeps_every_count(store
     with migrated.connect() as connection:
         masks = dict(connection.execute(select(EventHour.__table__.c.hour, EventHour.__table__.c.bad_mask)
                                         .where(EventHour.__table__.c.bad_mask != 0)).all())
+        seen = set(connection.execute(select(EventHour.__table__.c.seen_mask)).scalars())
         days = connection.execute(select(EventDay.__table__.c.day, EventDay.__table__.c.good,
                                          EventDay.__table__.c.total).order_by("day")).all()
         sums = window_counts(connection, [1], [(first, first + 2 * 1440), (first + 30, first + 1470)])
@@ -101,6 +102,7 @@ def test_0006_fills_the_day_tier_and_the_bad_minutes_and_keeps_every_count(store
     migrated.dispose()
     hour = first // 60
     assert masks == {hour + 1: 0b11, hour + 2: 0b1, hour + 25: 1 << 59}
+    assert seen == {(1 << 60) - 1}  # every minute of every hour held an event
     assert days == [(first // 1440 + 1, 1437, 1440), (first // 1440 + 2, 1439, 1440)]
     assert sums[(first, first + 2 * 1440)][1] == Counts(2 * 1440 - 4, 2 * 1440)
     assert sums[(first + 30, first + 1470)][1] == Counts(1440 - 1, 1440)  # minute 61 (not 1500)

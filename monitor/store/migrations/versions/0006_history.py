@@ -2,7 +2,8 @@
 PostgreSQL) the minute and hour counts partitioned by time.
 
 - `event_day`: the counts per UTC day, filled from the hours already stored.
-- `event_hour.bad_mask`: which minutes of the hour held a bad event, filled from the minutes.
+- `event_hour.bad_mask` / `seen_mask`: which minutes of the hour held a bad event / any event,
+  filled from the minutes.
 - `tier_horizon`: the oldest bucket a pruned tier still holds.
 - PostgreSQL: `event_minute` (per day) and `event_hour` (per month) become partitioned tables
   (store/partitions.py); their rows are copied into partitions made for them.
@@ -25,8 +26,9 @@ COUNTS = "series_id INTEGER NOT NULL, {bucket} BIGINT NOT NULL, good BIGINT NOT 
 # the bad minutes of each hour, from the minute rows: every minute is once in its series, so the
 # sum of their bits is their OR
 MASKS = ("SELECT series_id, (minute + 59) / 60 AS hour, "
-         "CAST(sum(CASE WHEN good < total THEN {one} << {shift} ELSE 0 END) AS BIGINT) "
-         "AS mask FROM {source} GROUP BY series_id, (minute + 59) / 60")
+         "CAST(sum(CASE WHEN good < total THEN {one} << {shift} ELSE 0 END) AS BIGINT) AS mask, "
+         "CAST(sum(CASE WHEN total > 0 THEN {one} << {shift} ELSE 0 END) AS BIGINT) AS seen "
+         "FROM {source} GROUP BY series_id, (minute + 59) / 60")
 
 
 def _sql(connection, statement: str):
@@ -49,10 +51,11 @@ def upgrade() -> None:
     if connection.dialect.name == "postgresql":
         _partition(connection)
     else:
-        op.add_column("event_hour", sa.Column("bad_mask", sa.BigInteger, nullable=False,
-                                              server_default="0"))
+        for mask in ("bad_mask", "seen_mask"):
+            op.add_column("event_hour", sa.Column(mask, sa.BigInteger, nullable=False,
+                                                  server_default="0"))
         _sql(connection,
-            "UPDATE event_hour SET bad_mask = m.mask FROM (" + MASKS.format(
+            "UPDATE event_hour SET bad_mask = m.mask, seen_mask = m.seen FROM (" + MASKS.format(
                 one="1", shift="((minute - 1) % 60)", source="event_minute") + ") AS m "
             "WHERE m.series_id = event_hour.series_id AND m.hour = event_hour.hour")
     _sql(connection,
@@ -69,7 +72,7 @@ def _partition(connection) -> None:
                                    f"{table.table}_pkey TO {table.table}_old_pkey")
         columns = COUNTS.format(bucket=table.column)
         if table is partitions.HOURS:
-            columns += ", bad_mask BIGINT NOT NULL DEFAULT 0"
+            columns += ", bad_mask BIGINT NOT NULL DEFAULT 0, seen_mask BIGINT NOT NULL DEFAULT 0"
         partitions.create_partitioned(connection, table, columns)
         first, last = _sql(connection,
             f"SELECT min({table.column}), max({table.column}) FROM {table.table}_old").one()
@@ -79,8 +82,9 @@ def _partition(connection) -> None:
         "INSERT INTO event_minute (series_id, minute, good, total) "
         "SELECT series_id, minute, good, total FROM event_minute_old")
     _sql(connection,
-        "INSERT INTO event_hour (series_id, hour, good, total, bad_mask) "
-        "SELECT h.series_id, h.hour, h.good, h.total, coalesce(m.mask, 0) FROM event_hour_old h "
+        "INSERT INTO event_hour (series_id, hour, good, total, bad_mask, seen_mask) "
+        "SELECT h.series_id, h.hour, h.good, h.total, coalesce(m.mask, 0), coalesce(m.seen, 0) "
+        "FROM event_hour_old h "
         "LEFT JOIN (" + MASKS.format(one="CAST(1 AS BIGINT)", shift="CAST((minute - 1) % 60 AS INTEGER)",
                                      source="event_minute_old") + ") m "
         "ON m.series_id = h.series_id AND m.hour = h.hour")
