@@ -175,7 +175,8 @@ def _delete_per_series(engine: Engine, table, column: str, first: int, dry_run: 
 
 
 def _delete_batched(engine: Engine, table, condition, key: list, dry_run: bool) -> int:
-    """Delete the rows matching `condition`, at most BATCH per transaction."""
+    """Delete the rows matching `condition`, at most BATCH per transaction (a table without a
+    time-ordered id: the skipped runs)."""
     if dry_run:
         with engine.connect() as connection:
             return connection.execute(select(func.count()).select_from(table).where(condition)
@@ -191,12 +192,36 @@ def _delete_batched(engine: Engine, table, condition, key: list, dry_run: bool) 
             return removed
 
 
+def _delete_old(engine: Engine, table, at, before: datetime, dry_run: bool, removable=None) -> int:
+    """Delete the rows of `table` whose time `at` is before `before` (and that are `removable`),
+    BATCH ids at a time, oldest ids first, each range read through the primary key. Ids grow with
+    time, so the first range that holds rows but none older than `before` ends the prune: it
+    never scans the rows it keeps."""
+    ids = table.c.id
+    with engine.connect() as connection:
+        low = connection.execute(select(func.min(ids))).scalar()
+    removed = 0
+    while low is not None:
+        within = and_(ids >= low, ids < low + BATCH)
+        old = and_(within, at < before)
+        chosen = old if removable is None else and_(old, removable)
+        with engine.begin() as connection:
+            if not connection.execute(select(select(ids).where(old).exists())).scalar():
+                return removed  # a range of rows all kept: the rest are newer still
+            if dry_run:
+                removed += connection.execute(select(func.count()).select_from(table)
+                                              .where(chosen)).scalar_one()
+            else:
+                removed += connection.execute(delete(table).where(chosen)).rowcount
+            low = connection.execute(select(func.min(ids)).where(ids >= low + BATCH)).scalar()
+    return removed
+
+
 def _probe_results(engine: Engine, before: datetime, dry_run: bool) -> Pruned:
     found = Pruned("probe_results", before)
     results, beats = core_table(ProbeRecord), core_table(HeartbeatRecord)
-    found.rows += _delete_batched(engine, results, results.c.started_at < before, [results.c.id],
-                                  dry_run)
-    found.rows += _delete_batched(engine, beats, beats.c.received_at < before, [beats.c.id], dry_run)
+    found.rows += _delete_old(engine, results, results.c.started_at, before, dry_run)
+    found.rows += _delete_old(engine, beats, beats.c.received_at, before, dry_run)
     return found
 
 
@@ -208,13 +233,10 @@ def _alert_history(engine: Engine, before: datetime, dry_run: bool) -> Pruned:
     live = select(alerts.c.id).where(alerts.c.id == events.c.alert_id,
                                      alerts.c.episode == events.c.episode,
                                      alerts.c.state.in_([s.value for s in ACTIVE_STATES]))
-    found.rows += _delete_batched(engine, events, and_(events.c.at < before, not_(live.exists())),
-                                  [events.c.id], dry_run)
+    found.rows += _delete_old(engine, events, events.c.at, before, dry_run, not_(live.exists()))
     outbox = core_table(NotificationRecord)
-    found.rows += _delete_batched(
-        engine, outbox, and_(outbox.c.created_at < before,
-                             outbox.c.status.in_([s.value for s in FINISHED])),
-        [outbox.c.id], dry_run)
+    found.rows += _delete_old(engine, outbox, outbox.c.created_at, before, dry_run,
+                              outbox.c.status.in_([s.value for s in FINISHED]))
     return found
 
 

@@ -260,3 +260,21 @@ async def test_the_daemon_prunes_on_its_own_and_says_what(store, tmp_path, clock
     with store.connect() as connection:
         assert count(connection, ProbeRecord) == 1
     assert any("pruned 1 row(s) of probe_results before" in r.getMessage() for r in caplog.records)
+
+
+def test_old_probe_results_go_in_batches_of_ids_and_the_prune_stops_at_the_kept_ones(
+        store_url, monkeypatch):
+    import monitor.store.retention as retention
+
+    monkeypatch.setattr(retention, "BATCH", 3)
+    engine = open_store(store_url)
+    with engine.begin() as connection:  # ids grow with time: 7 old results, then 5 recent ones
+        record_probe_results(connection, [
+            ProbeResult("p/a", "api", "http", NOW - timedelta(days=30 - n), ok=True) for n in range(7)]
+            + [ProbeResult("p/a", "api", "http", NOW - timedelta(hours=n), ok=True) for n in range(5)])
+    assert {p.tier: p.rows for p in prune(engine, Retention(), NOW, dry_run=True)}["probe_results"] == 7
+    assert {p.tier: p.rows for p in prune(engine, Retention(), NOW)}["probe_results"] == 7
+    with engine.connect() as connection:
+        assert count(connection, ProbeRecord) == 5
+        kept = core_table(ProbeRecord).c.started_at
+        assert count(connection, ProbeRecord, kept < NOW - timedelta(days=14)) == 0
