@@ -9,9 +9,9 @@ from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owne
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
+    DeclaredServer,
     StandardContract,
     product_id_problems,
-    server_port,
     slug,
     windowed,
 )
@@ -47,24 +47,23 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
     )
     problems: list[Problem] = []
     levels = spec.servicelevels
-    element = None
     if levels is not None:
-        element = _apply_service_levels(document, contract, levels, problems)
+        _apply_service_levels(document, contract, levels, problems)
     problems += product_id_problems(document, contract, ("id",) if spec.id else ())
+    servers = []
     for name, server in spec.servers.items():
         refusal = name_refusal(name, "a server name (a port's)")
         if refusal is not None:
             problems.append(problem_at(document, ("servers", name), refusal))
             continue
-        contract.add_server(server_port(
-            name, server.type or "", host=server.host, port=server.port,
-            database=server.database, schema=server.schema_, location=server.location,
-            element=element))
+        servers.append(DeclaredServer(
+            name, server.type or "", host=server.host, port=server.port, database=server.database,
+            schema=server.schema_, location=server.location, environment=server.environment))
+    contract.add_servers(servers)
     return contract, problems
 
 
-def _apply_service_levels(document, contract, levels, problems) -> str | None:
-    element = None
+def _apply_service_levels(document, contract, levels, problems) -> None:
 
     def reading(location, read):
         try:
@@ -89,7 +88,7 @@ def _apply_service_levels(document, contract, levels, problems) -> str | None:
             contract.objectives.append(_windowed(document, problems, key, Objective(
                 name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
                 target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description)))
-            element = element or getattr(level, field)
+            contract.measured_on[key] = getattr(level, field)
     if levels.frequency is not None:
         interval = levels.frequency.interval
         if interval:
@@ -106,7 +105,6 @@ def _apply_service_levels(document, contract, levels, problems) -> str | None:
                                 level.model_dump(exclude_none=True).items())
             contract.unmonitored.append(DeclaredProperty(
                 key, summary, "declared by the contract; meshwatch does not measure it"))
-    return element
 
 
 def _windowed(document: YamlDocument, problems: list[Problem], key: str, objective: Objective

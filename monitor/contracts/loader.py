@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,15 +37,54 @@ class Registry:
 def contract_files(paths: Iterable[Path]) -> list[Path]:
     """YAML files under `paths` (files or directories), without the settings file. Anything with
     a YAML name is listed, a FIFO or a directory named `x.yaml` too: loading refuses what is not
-    a regular file without opening it."""
+    a regular file without opening it.
+
+    Symlinked folders are followed (a Kubernetes ConfigMap mounts `x.yaml -> ..data/x.yaml` and
+    `..data -> ..2026_12_03_10_00/`), each real folder once, so a link loop ends; hidden names
+    (`.git`, `..data`) are not entered, and a file reached through two links is listed once."""
     found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
     for path in paths:
         if _is_dir(path):
-            found += sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES
-                            and p.name != SETTINGS_FILE and not _hidden(p, path))
+            candidates = _files_below(path)
         elif path.suffix in YAML_SUFFIXES and path.name != SETTINGS_FILE:
-            found.append(path)
+            candidates = [path]
+        else:
+            continue
+        for candidate in candidates:
+            identity = _identity(candidate)
+            if identity is not None and identity in seen:
+                continue  # the same file through another link
+            if identity is not None:
+                seen.add(identity)
+            found.append(candidate)
     return found
+
+
+def _files_below(root: Path) -> list[Path]:
+    """The YAML files below `root`, sorted, through symlinked folders, each real folder once."""
+    files: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    for folder, folders, names in os.walk(root, followlinks=True):
+        identity = _identity(Path(folder))
+        if identity is None or identity in visited:
+            folders[:] = []  # a link back to a folder already walked
+            continue
+        visited.add(identity)
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        files += (Path(folder) / name for name in [*names, *folders]  # a folder `x.yaml` is refused
+                  if not name.startswith(".") and Path(name).suffix in YAML_SUFFIXES
+                  and name != SETTINGS_FILE)
+    return sorted(files)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """What `path` is on disk, links followed (device, inode); None when it cannot be read."""
+    try:
+        status = path.stat()
+    except (OSError, ValueError):  # a link to nothing: loading the path reports it
+        return None
+    return status.st_dev, status.st_ino
 
 
 def _is_dir(path: Path) -> bool:
@@ -52,10 +92,6 @@ def _is_dir(path: Path) -> bool:
         return path.is_dir()
     except (OSError, ValueError):  # a name too long, say: loading the path reports it
         return False
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def load_contracts(paths: Iterable[Path], kinds: Kinds) -> Registry:

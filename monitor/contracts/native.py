@@ -19,7 +19,7 @@ from monitor.contracts.model import (
 )
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
-from monitor.contracts.standard import StandardContract
+from monitor.contracts.standard import StandardContract, bind_to_ports
 from monitor.contracts.yamlsource import Location, YamlDocument, control_character, kind_of_file
 from monitor.values.secrets import missing_variables
 
@@ -101,7 +101,10 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
     for port in spec.ports:
         options = port.model_extra or {}
         ports[port.name] = Port(port.name, port.type, port.interval, port.timeout, dict(options))
-    objectives = {objective.name: objective for objective in (standard.objectives if standard else [])}
+    # the standard's promises stay on their own ports; a native objective of the same name
+    # replaces one, port and all
+    objectives = {objective.name: objective
+                  for objective in (bind_to_ports(standard, ports.values()) if standard else [])}
     for objective in spec.objectives:
         objectives[objective.name] = Objective(
             name=objective.name, indicator=objective.indicator, target=objective.target,

@@ -12,9 +12,9 @@ from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owne
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
+    DeclaredServer,
     StandardContract,
     product_id_problems,
-    server_port,
     slug,
     windowed,
 )
@@ -45,12 +45,11 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
         description=_description(spec),
         version=spec.version,
     )
-    freshness_element = None
     for index, sla in enumerate(spec.slaProperties or []):
         location = ("slaProperties", index)
         objectives = len(contract.objectives)
         try:
-            element = _apply_sla(contract, sla, index)
+            _apply_sla(contract, sla, index, spec.slaDefaultElement)
         except ValueError as error:
             problems.append(problem_at(document, (*location, "value"), str(error)))
             continue
@@ -58,24 +57,24 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
             contract.objectives[-1], window_problems = windowed(
                 contract.objectives[-1], document, partial(_custom_property, sla, location))
             problems += window_problems
-        freshness_element = freshness_element or element
     problems += product_id_problems(document, contract, next(
         ((key,) for key in ("dataProduct", "name", "id") if getattr(spec, key)), ()))
+    servers = []
     for index, server in enumerate(spec.servers or []):
         name = server.server or f"server{index}"
         refusal = name_refusal(name, "a server name (a port's)")
         if refusal is not None:
             problems.append(problem_at(document, ("servers", index, "server"), refusal))
             continue
-        contract.add_server(server_port(
-            name, server.type or "", host=server.host,
-            port=server.port, database=server.database, schema=server.schema_,
-            location=server.location, element=freshness_element or spec.slaDefaultElement))
+        servers.append(DeclaredServer(
+            name, server.type or "", host=server.host, port=server.port, database=server.database,
+            schema=server.schema_, location=server.location, environment=server.environment))
+    contract.add_servers(servers)
     return contract, problems
 
 
-def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
-    """Map one SLA property; returns the freshness element it names, if any."""
+def _apply_sla(contract: StandardContract, sla, index: int, default_element: str | None) -> None:
+    """Map one SLA property; a freshness promise remembers the column it is about."""
     name = (sla.property or "").strip()
     key = name.lower()
     if key == "availability":
@@ -92,7 +91,7 @@ def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
         contract.objectives.append(Objective(
             name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
             target=parse_target(DEFAULT_FRESHNESS_TARGET), description=sla.description))
-        return sla.element
+        contract.measured_on[key] = sla.element or default_element
     elif key == "frequency":
         contract.update_frequency = parse_duration(sla.value, sla.unit)
     elif key == "generalavailability":
@@ -107,7 +106,6 @@ def _apply_sla(contract: StandardContract, sla, index: int) -> str | None:
         if key in {"generalavailability", "endofsupport"}:
             reason = "used as the contract's validity"
         contract.unmonitored.append(DeclaredProperty(name or f"slaProperties[{index}]", value, reason))
-    return None
 
 
 def _custom_property(sla, location: tuple, key: str) -> tuple[tuple, object] | None:

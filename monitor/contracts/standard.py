@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +18,25 @@ from monitor.values.durations import Window
 SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
                "mysql": "mysql+pymysql"}
 NEEDS_BINDING = {"sqlserver", "databricks", "snowflake", "bigquery", "redshift", "oracle"}
+SQL_KINDS = set(SQL_DRIVERS) | NEEDS_BINDING  # where a freshness column is a query's
 DEFAULT_FRESHNESS_TARGET = "99%"
+
+
+@dataclass(frozen=True)
+class DeclaredServer:
+    """One server a standard contract declares, as written (before it becomes ports)."""
+
+    name: str
+    kind: str
+    host: str | None = None
+    port: Any = None
+    database: str | None = None
+    schema: str | None = None
+    location: str | None = None
+    environment: str | None = None
+
+    def described(self) -> str:
+        return f"{self.kind} {self.location or self.host or ''}".strip()
 
 
 @dataclass
@@ -36,13 +54,99 @@ class StandardContract:
     objectives: list[Objective] = field(default_factory=list)
     update_frequency: timedelta | None = None
     unmonitored: list[DeclaredProperty] = field(default_factory=list)
+    # freshness objective → the column (`table.column`) its promise is about, None if it names none
+    measured_on: dict[str, str | None] = field(default_factory=dict)
 
-    def add_server(self, declared: Port | DeclaredProperty) -> None:
-        """A declared server becomes a port, or a property saying why it is not watched."""
-        if isinstance(declared, DeclaredProperty):
-            self.unmonitored.append(declared)
+    def add_servers(self, servers: list[DeclaredServer]) -> None:
+        """The ports of the server the promises are judged on, each objective bound to the port
+        it came from; the other servers are listed as not monitored. Call once every objective
+        is known: the freshness columns decide how many ports the server gets."""
+        judged = judged_server(servers)
+        if judged is None:
+            return  # no server: a binding's ports measure the objectives (`bind_to_ports`)
+        for server in servers:
+            if server is not judged:
+                self.unmonitored.append(DeclaredProperty(
+                    f"server {server.name}", server.described(),
+                    f"the contract's service levels are judged on server {judged.name}"))
+        columns = self.measured_on if judged.kind.lower() in SQL_KINDS else {}  # a table's
+        plan = port_plan(judged.name, self.objectives, columns)
+        self.objectives = [replace(o, port=plan.port_of[o.name]) for o in self.objectives]
+        for port_name, column in plan.columns.items():
+            declared = server_port(port_name, judged, column)
+            if isinstance(declared, DeclaredProperty):
+                self.unmonitored.append(declared)
+            else:
+                self.ports.append(declared)
+
+
+PRODUCTION = {"prod", "production", "prd"}
+
+
+def judged_server(servers: list[DeclaredServer]) -> DeclaredServer | None:
+    """The server a standard contract's service levels are about: the production one (its
+    `environment` says so), else the first declared; None when there is none."""
+    return next((s for s in servers if (s.environment or "").lower() in PRODUCTION),
+                servers[0] if servers else None)
+
+
+@dataclass(frozen=True)
+class PortPlan:
+    columns: dict[str, str | None]  # port name → the freshness column it measures
+    port_of: dict[str, str]  # objective name → its port
+
+
+def port_plan(server: str, objectives: list[Objective], measured_on: dict[str, str | None]
+              ) -> PortPlan:
+    """One port per freshness column: the server's own name measures the first column (and
+    carries availability and error rate); each further column gets `server.objective`, named
+    after the first objective promised on it — so `latency` on `src_ts` and `freshness` on
+    `updated_at` are two measurements, never one query judged against both promises."""
+    columns: dict[str, str | None] = {server: None}
+    port_of_column: dict[str, str] = {}
+    port_of: dict[str, str] = {}
+    for objective in objectives:
+        column = measured_on.get(objective.name)
+        if column is None:
+            port_of[objective.name] = server
+        elif column in port_of_column:
+            port_of[objective.name] = port_of_column[column]
         else:
-            self.ports.append(declared)
+            name = server if columns[server] is None and not port_of_column else \
+                f"{server}.{objective.name}"
+            columns[name] = column
+            port_of_column[column] = port_of[objective.name] = name
+    return PortPlan(columns, port_of)
+
+
+_MAX_QUERY = re.compile(r'select\s+max\(\s*"?(\w+)"?\s*\)\s+from\s+(?:"?\w+"?\.)?"?(\w+)"?\s*;?',
+                        re.IGNORECASE)
+
+
+def bind_to_ports(standard: StandardContract, ports: Iterable[Port]) -> list[Objective]:
+    """The standard's objectives in a product whose ports are `ports` (a binding's too). Each
+    keeps the port of the server it came from, even when the binding adds others. From a
+    standard that declares no server, a freshness promise is bound to the first SQL port whose
+    `freshness_query` reads its column (`SELECT max(updated_at) FROM [schema.]orders` for
+    `orders.updated_at`); one that finds none, and every other promise, counts every port."""
+    ports = list(ports)
+    bound = []
+    for objective in standard.objectives:
+        column = standard.measured_on.get(objective.name)
+        if objective.port is None and column is not None:
+            objective = replace(objective, port=_port_reading(ports, column))
+        bound.append(objective)
+    return bound
+
+
+def _port_reading(ports: list[Port], element: str) -> str | None:
+    wanted = tuple(part.lower() if part else part for part in reversed(split_element(element)))
+    for port in ports:
+        query = port.options.get("freshness_query") if port.type == "sql" else None
+        read = _MAX_QUERY.fullmatch(query.strip()) if isinstance(query, str) else None
+        if read is not None and (read.group(1).lower(), read.group(2).lower()) == wanted:
+            return port.name
+    return None
 
 
 def windowed(objective: Objective, document: YamlDocument,
@@ -97,25 +201,25 @@ def freshness_query(element: str | None, schema: str | None = None) -> str | Non
     return f"SELECT max({column}) FROM {qualified}"
 
 
-def server_port(name: str, kind: str, *, host: str | None, port: Any, database: str | None,
-                schema: str | None, location: str | None, element: str | None
-                ) -> Port | DeclaredProperty:
-    """A port for one declared server, probed every 5 minutes (a contract's update frequency says
-    how often data lands, not how often to look), or why it cannot be watched without a binding."""
-    kind = (kind or "").lower()
-    described = f"{kind} {location or host or ''}".strip()
+def server_port(name: str, server: DeclaredServer, element: str | None) -> Port | DeclaredProperty:
+    """Port `name` of a declared server, its freshness read from the column `element`, probed
+    every 5 minutes (a contract's update frequency says how often data lands, not how often to
+    look); or why it cannot be watched without a binding."""
+    kind = (server.kind or "").lower()
     every = timedelta(minutes=5)
     timeout = min(timedelta(seconds=10), every)
-    if kind in SQL_DRIVERS and host and database:
-        url = f"{SQL_DRIVERS[kind]}://{host}{f':{port}' if port else ''}/{database}"
-        options: dict[str, Any] = {"url": url}
-        query = freshness_query(element, schema)
+    if kind in SQL_DRIVERS and server.host and server.database:
+        port = f":{server.port}" if server.port else ""
+        options: dict[str, Any] = {"url": f"{SQL_DRIVERS[kind]}://{server.host}{port}/{server.database}"}
+        query = freshness_query(element, server.schema)
         if query:
             options["freshness_query"] = query
         return Port(name=name, type="sql", interval=every, timeout=timeout, options=options)
+    location = server.location
     if kind == "api" and location and location.startswith(("http://", "https://")):
         return Port(name=name, type="http", interval=every, timeout=timeout,
                     options={"url": location})
+    described = server.described() + (f", freshness on {element}" if element else "")
     if kind == "azure" or kind in SQL_DRIVERS or kind in NEEDS_BINDING:
         return DeclaredProperty(f"server {name}", described,
                                 "needs connection details from a meshwatch binding file")

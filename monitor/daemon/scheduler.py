@@ -186,6 +186,7 @@ class Daemon:
         log.info("monitoring %d product(s), %d port(s)%s", len(self.owned()), len(self.probes),
                  f" as worker {self.leases.id} ({len(self.leases.held)} shard(s))"
                  if self.leases is not None else "")
+        self._warn_without_contracts()
 
     async def _start_job(self, job_id: str, run: Callable[[], Awaitable[object]]) -> None:
         """What APScheduler runs: start the job as the daemon's own task (unless the last run of
@@ -479,7 +480,8 @@ class Daemon:
                 stat = file.stat()
             except OSError:
                 continue  # gone between the listing and now: the next look sees it
-            stats.append((str(file), stat.st_mtime_ns, stat.st_size))
+            # the inode too: a ConfigMap update swaps `..data` to new files, links unchanged
+            stats.append((str(file), stat.st_ino, stat.st_mtime_ns, stat.st_size))
         return tuple(sorted(stats))
 
     async def _watch_config(self) -> None:
@@ -542,6 +544,7 @@ class Daemon:
         self.config_refused = None
         log.info("configuration reloaded: %d product(s), %d port(s), %d problem(s)",
                  len(self.products), len(self.probes), len(config.problems))
+        self._warn_without_contracts()
 
     def _retime(self, before: DaemonSettings, after: DaemonSettings) -> None:
         """Follow changed intervals and probe concurrency of `daemon:` without a restart."""
@@ -603,6 +606,21 @@ class Daemon:
                          else "", f"{pruned.rows:,}", pruned.tier, pruned.before.isoformat(),
                          f" ({len(pruned.partitions)} partition(s) dropped)" if pruned.partitions else "")
 
+    def no_contract_warning(self) -> str | None:
+        """Why nothing is monitored when no contract of the configuration is valid, or None: a
+        daemon with nothing to watch must say so, not look healthy."""
+        if self.products:
+            return None
+        problems = len(self.config.problems)
+        return (f"no valid contract in {self.config.directory}: nothing is monitored ("
+                + (f"{problems} problem(s) refuse its files, see config_problems)" if problems
+                   else "add contract files, *.yaml, to it)"))
+
+    def _warn_without_contracts(self) -> None:
+        warning = self.no_contract_warning()
+        if warning is not None:
+            log.warning("%s", warning)
+
     def health_document(self) -> dict:
         p99 = self._lag_p99()
         return {
@@ -629,6 +647,8 @@ class Daemon:
             "config_problems": [str(p) for p in self.config.problems],
             "config_loaded_at": self.config_loaded_at.isoformat(),
             "config_refused": self.config_refused.as_json() if self.config_refused else None,
+            "contracts": len(self.products),
+            "warning": self.no_contract_warning(),
         }
 
 
