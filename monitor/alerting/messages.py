@@ -37,6 +37,8 @@ class AlertItem:
     promised: dict[str, Any]
     reminder: bool = False
     conditions: tuple[str, ...] = ()  # every condition holding in the alert (`condition` first)
+    # the bad objectives upstream at the time: {product, objective, status, since (ISO or null)}
+    upstream: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class Message:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], delivery_id: str | None = None) -> Message:
-        items = tuple(AlertItem(**{**item, "conditions": tuple(item.get("conditions") or ())})
+        items = tuple(AlertItem(**{**item, "conditions": tuple(item.get("conditions") or ()),
+                                   "upstream": tuple(item.get("upstream") or ())})
                       for item in payload["alerts"])
         return cls(**{**payload, "status": MessageStatus(payload["status"]), "alerts": items,
                       "delivery_id": delivery_id})
@@ -188,6 +191,19 @@ def describe_measure(item: AlertItem) -> str:
     return ", ".join(parts)
 
 
+def describe_upstream(item: AlertItem) -> str | None:
+    """`probably caused upstream: cart/events freshness breached since 2026-11-02 10:02 UTC`, or
+    None when nothing upstream is breached or at risk."""
+    if not item.upstream:
+        return None
+    parts = []
+    for upstream in item.upstream:
+        part = (f"{upstream['product']} {upstream['objective']} "
+                f"{str(upstream['status']).replace('_', ' ')}")
+        parts.append(part + (f" since {_when(upstream['since'])}" if upstream.get("since") else ""))
+    return "probably caused upstream: " + "; ".join(parts)
+
+
 def describe_conditions(item: AlertItem) -> str:
     """`fast_burn, sustained_burn` — what holds inside the alert."""
     return ", ".join(item.conditions or (item.condition,))
@@ -200,7 +216,9 @@ def text(message: Message) -> str:
         lines += [f"{item.objective}: {item.severity} alert {state} ({describe_conditions(item)}), "
                   f"since {_when(item.since)}",
                   f"  promised: {describe_promise(item)}",
-                  f"  measured: {describe_measure(item)}", ""]
+                  f"  measured: {describe_measure(item)}"]
+        cause = describe_upstream(item)
+        lines += [f"  {cause}", ""] if cause else [""]
     owner = message.owner
     lines += [f"Owner: {owner.get('team')}" + (f" <{owner['contact']}>" if owner.get("contact")
                                                 else ""),
@@ -214,7 +232,10 @@ def html_body(message: Message) -> str:
     rows = "".join(
         f"<tr><td><b>{e(i.objective)}</b></td><td>{e(describe_conditions(i))} ({e(i.severity)})</td>"
         f"<td>{e(describe_promise(i))}</td><td>{e(describe_measure(i))}</td>"
-        f"<td>{e(_when(i.since))}</td></tr>" for i in message.alerts)
+        f"<td>{e(_when(i.since))}</td></tr>"
+        + (f"<tr><td></td><td colspan=\"4\">{e(cause)}</td></tr>"
+           if (cause := describe_upstream(i)) else "")
+        for i in message.alerts)
     owner = message.owner
     contact = f" &lt;{e(owner['contact'])}&gt;" if owner.get("contact") else ""
     return (f"<html><body><h2 style=\"color:{colour}\">{e(subject(message))}</h2>"

@@ -16,6 +16,7 @@ from monitor.alerting.notifiers import INLINE_KINDS, KINDS
 from monitor.contracts.model import Consumer, DataProduct
 from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.severity import Severity
+from monitor.contracts.spec import DESTINATION_OPTIONS, HOLD_OPTION
 from monitor.contracts.yamlsource import Location, YamlError, load_yaml
 from monitor.values.secrets import redact
 
@@ -23,9 +24,15 @@ DESTINATION_KINDS = ("channel", *INLINE_KINDS)
 
 
 def destination_key(entry: Mapping[str, str]) -> str:
-    """`{email: a@b}` → `email:a@b`: the outbox's name of a destination, placeholders as written."""
-    kind, value = next(iter(entry.items()))
+    """`{email: a@b}` → `email:a@b`: the outbox's name of a destination, placeholders as written
+    (its options, such as `inhibit_when_upstream`, are not part of its name)."""
+    kind, value = next((k, v) for k, v in entry.items() if k not in DESTINATION_OPTIONS)
     return f"{kind}:{value}"
+
+
+def holds_when_upstream(entry: Mapping[str, str]) -> bool:
+    """Whoever wrote this entry holds its alerts while an upstream alert fires (docs/alerting.md)."""
+    return entry.get(HOLD_OPTION) == "true"
 
 
 def split_destination(key: str) -> tuple[str, str]:
@@ -46,6 +53,7 @@ def show_destination(key: str) -> str:
 class Route:
     destination: str
     recipients: tuple[str, ...]  # e.g. ("owner checkout", "consumer marketing")
+    hold_when_upstream: bool = False  # everyone it reaches there asked for it
 
 
 def consumer_hears(consumer: Consumer, objective: str, severity: str, at: datetime) -> bool:
@@ -81,10 +89,13 @@ def listeners(product: DataProduct, objective: str, severity: str, at: datetime)
 def routes(product: DataProduct, objective: str, severity: str, at: datetime) -> list[Route]:
     """Every destination of one alert, each once, with everyone it reaches there."""
     found: dict[str, list[str]] = {}
+    hold: dict[str, bool] = {}
     for listener in listeners(product, objective, severity, at):
         for entry in listener.notify:
-            found.setdefault(destination_key(entry), []).append(f"{listener.role} {listener.team}")
-    return [Route(key, tuple(dict.fromkeys(who))) for key, who in found.items()]
+            key = destination_key(entry)
+            found.setdefault(key, []).append(f"{listener.role} {listener.team}")
+            hold[key] = hold.get(key, True) and holds_when_upstream(entry)
+    return [Route(key, tuple(dict.fromkeys(who)), hold[key]) for key, who in found.items()]
 
 
 def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]

@@ -10,6 +10,7 @@ from monitor.alerting.routing import DESTINATION_KINDS, unknown_channel_problems
 from monitor.config.settings import Settings, load_settings
 from monitor.contracts import Problem, Registry, load_contracts
 from monitor.contracts.kinds import Kinds
+from monitor.contracts.lineage import lineage_problems
 from monitor.contracts.loader import SETTINGS_FILE
 from monitor.probes import PORT_KINDS
 
@@ -51,6 +52,8 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
     missing = [Problem(str(p), 1, "(file)", why) for p, why in unusable.items()]
     problems += settings_problems + missing + registry.problems
     problems += unknown_channel_problems(registry.products.values(), settings.channels)
+    # reported, not refused: the product is monitored, its lineage drawn without what is wrong
+    problems += lineage_problems(registry.products.values())
     return Config(directory, settings, registry, sorted(problems))
 
 

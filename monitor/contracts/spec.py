@@ -34,19 +34,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class NotifySpec(RootModel[dict[str, str]]):
+HOLD_OPTION = "inhibit_when_upstream"  # hold pages here while an upstream alert fires
+DESTINATION_OPTIONS = (HOLD_OPTION,)  # flags beside a destination's KIND: VALUE pair
+
+
+class NotifySpec(RootModel[dict[str, str | bool]]):
     """One destination, `{KIND: VALUE}`: `{channel: NAME}` or an inline kind such as
-    `{email: ADDRESS}`. Which kinds exist is checked against the notifier kinds."""
+    `{email: ADDRESS}`, with options beside it (`inhibit_when_upstream: true`). Which kinds
+    exist is checked against the notifier kinds."""
 
     @model_validator(mode="after")
     def _one_pair(self) -> NotifySpec:
-        if len(self.root) != 1 or not next(iter(self.root.values())):
+        pairs = {k: v for k, v in self.root.items() if k not in DESTINATION_OPTIONS}
+        if len(pairs) != 1 or not isinstance(value := next(iter(pairs.values())), str) or not value:
             raise ValueError("a destination is one KIND: VALUE pair, e.g. {channel: NAME} or "
-                             "{email: team@example.com}")
+                             "{email: team@example.com}, with options beside it "
+                             f"({', '.join(DESTINATION_OPTIONS)}: true)")
+        for option in DESTINATION_OPTIONS:
+            if option in self.root and not isinstance(self.root[option], bool):
+                raise ValueError(f"{option} is true or false (got {self.root[option]!r})")
         return self
 
     def as_destination(self) -> dict[str, str]:
-        return dict(self.root)
+        """The KIND: VALUE pair first, then each option that is on as `"true"` (the model keeps
+        destinations as text; `monitor.alerting.routing` reads the options)."""
+        pairs = {k: str(v) for k, v in self.root.items() if k not in DESTINATION_OPTIONS}
+        return {**pairs, **{option: "true" for option in DESTINATION_OPTIONS
+                            if self.root.get(option) is True}}
 
 
 def _storable(what: str):

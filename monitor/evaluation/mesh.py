@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from monitor.contracts.lineage import Lineage
 from monitor.contracts.maintenance import maintenance_spans
 from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.contracts.results import data_age as data_age_at
+from monitor.evaluation.lineage import UpstreamObjective, upstream_in_round
 from monitor.slo import (
     AlertPolicy,
     Counts,
@@ -43,6 +45,8 @@ class ObjectiveEvaluation:
     product: DataProduct
     objective: Objective
     evaluation: Evaluation
+    upstream: tuple[UpstreamObjective, ...] = ()  # bad objectives upstream, nearest first
+    upstream_products: tuple[str, ...] = ()  # every product it reads from, nearest first
 
 
 def objective_windows(product: DataProduct, objective: Objective, policy: AlertPolicy
@@ -101,14 +105,19 @@ def current_period(objective: Objective, last: int, timezone: str) -> Period | N
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,
                   policy: AlertPolicy = AlertPolicy(),
                   monitoring_since: datetime | None = None,
-                  timezone: str = "UTC") -> list[ObjectiveEvaluation]:
+                  timezone: str = "UTC", lineage: Lineage | None = None
+                  ) -> list[ObjectiveEvaluation]:
     """Every objective of `products` at `at`: windows end at the end of the minute holding `at`
     (a minute-aligned `at` is exact; `now` counts everything measured so far), or earlier at the
     newest probed minute (`probed_end`). Maintenance windows are left out of the alert
     conditions always, and out of every figure where the product excludes them from its SLO.
     `monitoring_since`: when the collector started, so no data is not claimed before it probed.
     `timezone`: the clock of calendar windows (`window: month`) that name no zone of their own
-    (the settings' `timezone`): their own window starts at the current period's start there."""
+    (the settings' `timezone`): their own window starts at the current period's start there.
+    `lineage`: the whole mesh's (a worker evaluating its shard passes it); each report lists the
+    objectives upstream of its product that are breached or at risk (monitor.evaluation.lineage).
+    """
+    products = list(products)
     now = at  # data age is judged at `at` itself, not at the end of its minute
     end = minute_bucket(at)
     at = minute_time(end)
@@ -161,7 +170,19 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
                          status=status_of(everything.counts, objective.target, outside.conditions)
                          if everything.status is not Status.NOT_IN_FORCE else everything.status)
         reports.append(ObjectiveEvaluation(product, objective, merged))
-    return reports
+    return with_upstream(connection, reports, lineage or Lineage.declared(products))
+
+
+def with_upstream(connection: Connection, reports: list[ObjectiveEvaluation], lineage: Lineage
+                  ) -> list[ObjectiveEvaluation]:
+    """`reports`, each with the bad objectives upstream of its product at this round."""
+    upstream = upstream_in_round(connection, lineage, [
+        (r.product.id, r.objective.name, r.evaluation.status) for r in reports])
+    ancestors = {r.product.id: tuple(lineage.ancestors(r.product.id)) for r in reports}
+    if not any(ancestors.values()):
+        return reports
+    return [replace(r, upstream=upstream.get(r.product.id, ()),
+                    upstream_products=ancestors[r.product.id]) for r in reports]
 
 
 def _evaluate(plan: _Plan, observations: Observations,
@@ -255,6 +276,7 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
         "timezone": period.timezone if period else None,
         "period_start": iso_time(period.start) if period else None,
         "period_end": iso_time(period.end) if period else None,
+        "upstream": [u.as_json() for u in report.upstream],
     }
 
 

@@ -23,6 +23,7 @@ from monitor.alerting.messages import (
     describe_conditions,
     describe_measure,
     describe_promise,
+    describe_upstream,
 )
 from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, post_json
 from monitor.contracts.spec import Duration
@@ -52,6 +53,9 @@ def _alert(message: Message, item: AlertItem, ends: str | None) -> dict[str, Any
         "startsAt": item.since,
         "generatorURL": message.dashboard_url,
     }
+    cause = describe_upstream(item)
+    if cause:  # an annotation, not a label: the alert stays one alert as its cause changes
+        alert["annotations"]["upstream"] = cause  # type: ignore[index]
     if ends:
         alert["endsAt"] = ends
     return alert
