@@ -245,7 +245,8 @@ def report_frame(report: UptimeReport) -> pd.DataFrame:
     return pd.DataFrame([{
         "product": p.product, "domain": p.domain, "owner": p.owner,
         "availability %": pct(p.availability), "uptime %": pct(p.uptime),
-        "downtime (min)": p.downtime_minutes, "period (min)": p.minutes,
+        "downtime (min)": p.downtime_minutes, "not measured (min)": p.unmeasured_minutes,
+        "period (min)": p.minutes,
         "incidents": p.incidents,
         "maintenance": ("counted" if p.maintenance_counted else "excluded")
         + (f" ({p.maintenance_minutes} min)" if p.maintenance_minutes else ""),

@@ -21,6 +21,10 @@ def _count(value: int | None) -> str:
     return MISSING if value is None else str(value)
 
 
+def _blank(value: int | None) -> int | str:
+    return "" if value is None else value
+
+
 def _maintenance(product: ProductMonth) -> str:
     return ("counted" if product.maintenance_counted else "excluded") + (
         f" ({product.maintenance_minutes} min)" if product.maintenance_minutes else "")
@@ -46,6 +50,7 @@ def report_document(report: UptimeReport) -> dict:
             "in_force": p.in_force,
             "period_minutes": p.minutes, "availability": number(p.availability),
             "uptime": number(p.uptime), "downtime_minutes": p.downtime_minutes,
+            "measured_minutes": p.measured_minutes, "unmeasured_minutes": p.unmeasured_minutes,
             "incidents": p.incidents,
             "maintenance": "counted" if p.maintenance_counted else "excluded",
             "maintenance_minutes": p.maintenance_minutes,
@@ -65,7 +70,8 @@ def render_json(report: UptimeReport) -> str:
 CSV_COLUMNS = ("month", "timezone", "product", "domain", "owner", "availability_percent",
                "uptime_percent", "downtime_minutes", "period_minutes", "incidents", "maintenance",
                "maintenance_minutes", "objectives_met", "objectives_missed",
-               "objectives_without_data", "objectives_not_in_force", "objectives")
+               "objectives_without_data", "objectives_not_in_force", "objectives",
+               "measured_minutes", "not_measured_minutes")  # added last: older readers keep their columns
 
 
 def render_csv(report: UptimeReport) -> str:
@@ -81,19 +87,18 @@ def render_csv(report: UptimeReport) -> str:
                            f"{format_target(o.target)})" for o in p.objectives)
         writer.writerow([
             report.month, report.timezone, p.product, p.domain, p.owner, number(p.availability),
-            number(p.uptime), "" if p.downtime_minutes is None else p.downtime_minutes, p.minutes,
-            "" if p.incidents is None else p.incidents,
+            number(p.uptime), _blank(p.downtime_minutes), p.minutes, _blank(p.incidents),
             "counted" if p.maintenance_counted else "excluded", p.maintenance_minutes,
             p.count("met"), p.count("missed"), p.count("no data"), p.count("not in force"),
-            detail])
+            detail, _blank(p.measured_minutes), _blank(p.unmeasured_minutes)])
     return buffer.getvalue()
 
 
 def _product_rows(report: UptimeReport) -> tuple[list[str], list[list[str]]]:
-    head = ["product", "owner", "availability", "uptime", "downtime (min)", "incidents",
-            "maintenance", "objectives met"]
+    head = ["product", "owner", "availability", "uptime", "downtime (min)", "not measured (min)",
+            "incidents", "maintenance", "objectives met"]
     rows = [[p.product, p.owner, percent(p.availability), percent(p.uptime),
-             _count(p.downtime_minutes), _count(p.incidents),
+             _count(p.downtime_minutes), _count(p.unmeasured_minutes), _count(p.incidents),
              _maintenance(p), f"{p.count('met')}/{len(p.objectives)}"] for p in report.products]
     return head, rows
 
@@ -111,8 +116,11 @@ def _notes(report: UptimeReport) -> list[str]:
     notes = [f"Period: {report.start.astimezone(ZoneInfo(report.timezone)):%Y-%m-%d %H:%M} to "
              f"{report.end.astimezone(ZoneInfo(report.timezone)):%Y-%m-%d %H:%M} "
              f"{report.timezone}, cut to each contract's validity.",
-             "Downtime minutes: minutes with at least one bad availability event; "
-             "uptime = 1 - downtime minutes / minutes in the period."]
+             "A minute is measured when an availability probe covers it (a probe covers its "
+             "port's interval), down when a failed probe covers it; a minute no probe covers is "
+             "not measured, neither up nor down.",
+             "Uptime = 1 - downtime minutes / measured minutes: not measured minutes are never "
+             "counted as up."]
     if not report.incidents_known:
         notes.append("Incidents: not known, this store has no alert history yet.")
     return notes

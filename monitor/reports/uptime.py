@@ -1,15 +1,20 @@
-"""The monthly uptime report: per calendar month, each product's availability, uptime, downtime
-minutes, incidents and objectives met or missed, computed from the store's counts.
+"""The monthly uptime report: per calendar month, each product's availability, uptime, measured,
+down and not measured minutes, incidents and objectives met or missed, from the store's counts.
 
 Definitions (docs/dashboard.md explains them to users):
 - month: a calendar month in the configured time zone (settings.timezone, UTC by default).
 - period: the minutes of the month that count for the product (see `period.py`).
 - availability: good / total availability events of the product in the period, all its
   availability objectives together.
-- downtime minute: a minute of the period (minute bucket (m-1, m]) in which at least one
-  availability event of the product was bad. A minute bad on two ports counts once; a port probed
-  every 5 minutes adds at most one minute per failed probe.
-- uptime: 1 - downtime minutes / minutes in the period; none without availability events.
+- measured minute: a minute of the period covered by a probe of one of the product's availability
+  objectives — a probe covers its port's interval, so one probe of a port probed every 5 minutes
+  measures 5 minutes (coverage.py has the rule).
+- downtime minute: a measured minute covered by a failed probe (bad on two ports counts once; a
+  failed 5-minute probe makes its 5 minutes down).
+- not measured minute: a minute of the period no probe covers (the monitor was not running, the
+  port was not probed yet): neither up nor down, its own column.
+- uptime: 1 - downtime minutes / measured minutes (up minutes over measured minutes); none
+  without a measured minute. Unmeasured minutes are never counted as up.
 - incidents: alerts of the product that started firing in the month (unknown without alerts).
 - an objective is met when good >= target x total over the period; budget spent is
   (bad / total) / (1 - target), over 100 % when missed.
@@ -26,11 +31,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from monitor.contracts.model import DataProduct, Indicator
+from monitor.reports.coverage import Coverage, objective_intervals, product_coverage
 from monitor.reports.months import Month
 from monitor.reports.period import Period, report_period
 from monitor.slo.budget import Counts, burn_rate, compliance
 from monitor.store.events import SeriesKey, series_ids, window_counts
-from monitor.store.reads import downtime_minutes, incident_counts
+from monitor.store.reads import incident_counts
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class ProductMonth:
     maintenance_minutes: int
     maintenance_counted: bool
     availability_counts: Counts | None  # None: the product has no availability objective
-    downtime_minutes: int | None
+    downtime_minutes: int | None  # the measured minutes a failed probe covers
+    measured_minutes: int | None  # the period's minutes a probe covers; None as availability
     incidents: int | None  # None: not known (no alert history in the store)
     objectives: tuple[ObjectiveMonth, ...]
     in_force: bool = True
@@ -83,10 +90,22 @@ class ProductMonth:
         return compliance(self.availability_counts) if self.availability_counts else None
 
     @property
-    def uptime(self) -> float | None:
-        if not self.minutes or not self.availability_counts or not self.availability_counts.total:
+    def unmeasured_minutes(self) -> int | None:
+        """The period's minutes no probe covers: neither up nor down."""
+        return None if self.measured_minutes is None else self.minutes - self.measured_minutes
+
+    @property
+    def up_minutes(self) -> int | None:
+        if self.measured_minutes is None:
             return None
-        return 1 - (self.downtime_minutes or 0) / self.minutes
+        return self.measured_minutes - (self.downtime_minutes or 0)
+
+    @property
+    def uptime(self) -> float | None:
+        """Up minutes over measured minutes; None without a measured minute."""
+        if not self.measured_minutes:
+            return None
+        return 1 - (self.downtime_minutes or 0) / self.measured_minutes
 
     def count(self, result: str) -> int:
         """How many objectives are `met`, `missed`, `no data` or `not in force`."""
@@ -113,10 +132,11 @@ class UptimeReport:
 
 @dataclass(frozen=True)
 class MonthFacts:
-    """What the store says about a month: counts per objective, downtime and incidents per product."""
+    """What the store says about a month: counts per objective, measured and down minutes and
+    incidents per product."""
 
     counts: Mapping[SeriesKey, Counts]
-    downtime: Mapping[str, int]
+    coverage: Mapping[str, Coverage]
     incidents: Mapping[str, int] | None
 
 
@@ -131,12 +151,10 @@ def month_facts(connection: Connection, products: Sequence[DataProduct],
         period = periods.get(key[0])
         if period is not None:
             counts[key] = sum((sums[span].get(series, Counts()) for span in period.spans), Counts())
-    availability = {p.id: [ids[(p.id, o.name)] for o in p.objectives
-                           if o.indicator is Indicator.AVAILABILITY and (p.id, o.name) in ids]
-                    for p in products}
-    downtime = downtime_minutes(connection, availability,
-                                {p.id: periods[p.id].spans for p in products})
-    return MonthFacts(counts, downtime, incident_counts(connection, start, end))
+    intervals = {p.id: {ids[(p.id, name)]: minutes for name, minutes in objective_intervals(p).items()
+                        if (p.id, name) in ids} for p in products}
+    coverage = product_coverage(connection, intervals, {p.id: periods[p.id].spans for p in products})
+    return MonthFacts(counts, coverage, incident_counts(connection, start, end))
 
 
 def product_month(product: DataProduct, period: Period, facts: MonthFacts) -> ProductMonth:
@@ -146,12 +164,14 @@ def product_month(product: DataProduct, period: Period, facts: MonthFacts) -> Pr
         for o in product.objectives)
     availability = [o.counts for o in objectives if o.indicator == Indicator.AVAILABILITY]
     has_availability = bool(availability)
+    coverage = facts.coverage.get(product.id, Coverage(0, 0))
     return ProductMonth(
         product=product.id, domain=product.domain, owner=product.owner.team,
         minutes=period.minutes, maintenance_minutes=period.maintenance_minutes,
         maintenance_counted=period.maintenance_counted,
         availability_counts=sum(availability, Counts()) if has_availability else None,
-        downtime_minutes=facts.downtime.get(product.id, 0) if has_availability else None,
+        downtime_minutes=coverage.down if has_availability else None,
+        measured_minutes=coverage.measured if has_availability else None,
         incidents=None if facts.incidents is None else facts.incidents.get(product.id, 0),
         objectives=objectives, in_force=period.in_force)
 

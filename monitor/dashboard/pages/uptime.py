@@ -1,5 +1,5 @@
 """Uptime report, for governance: one calendar month, every product — availability, uptime,
-downtime minutes, incidents, objectives met or missed — and the same report as files
+downtime and not measured minutes, incidents, objectives met or missed — and the same report as files
 (`meshwatch report uptime --month YYYY-MM` prints it too)."""
 
 from __future__ import annotations
@@ -83,10 +83,14 @@ def counting_rules(timezone: str) -> str:
 - **Month**: a calendar month in **{timezone}** (the `timezone` setting), cut to
   each contract's validity and, for the running month, to now.
 - **Availability**: good ÷ all availability events (probes) of the product in the period.
-- **Downtime minute**: a minute of the period in which at least one availability event of the
-  product was bad; a minute bad on two ports counts once. A port probed every 5 minutes adds one
-  minute per failed probe.
-- **Uptime**: 1 − downtime minutes ÷ minutes in the period.
+- **Measured minute**: a minute of the period that a probe of one of the product's availability
+  objectives covers — a probe covers its port's interval, so one probe of a port probed every
+  5 minutes measures 5 minutes.
+- **Downtime minute**: a measured minute that a failed probe covers; a minute bad on two ports
+  counts once. A failed probe of a port probed every 5 minutes is 5 downtime minutes.
+- **Not measured**: the minutes no probe covers (the monitor was not running, the port was not
+  probed yet) — neither up nor down.
+- **Uptime**: 1 − downtime minutes ÷ measured minutes; not measured minutes are never counted as up.
 - **Maintenance**: *counted* — maintenance minutes are ordinary minutes; *excluded*
   (`maintenance_in_slo: excluded` in the contract) — they leave the period, the events and the
   downtime.
