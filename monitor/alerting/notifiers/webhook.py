@@ -1,9 +1,11 @@
 """Generic JSON webhook: POST one versioned document per message, optionally HMAC-signed.
 
 Payload version "1" (see docs/alerting.md): the first (most severe) alert's fields at the top —
-status, product, objective, condition, severity, measured, promised, since, conditions — plus
-dashboard_url, owner, at, reminder, delivery_id, and `alerts`: every alert of the message in
-the same shape. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
+status, product, objective, condition, severity, measured, promised, since, conditions,
+upstream — plus dashboard_url, owner, at, reminder, delivery_id, and `alerts`: every alert of
+the message in the same shape. `upstream` (added in meshwatch's lineage release; fields are only
+ever added to version 1): the objectives upstream that are breached or at risk, each
+`{product, objective, status, since}`. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
 HMAC-SHA256 of the exact body bytes. `X-Meshwatch-Delivery` lets a receiver drop a repeat.
 """
 
@@ -28,7 +30,8 @@ def webhook_payload(message: Message) -> dict[str, Any]:
     alerts = [{"objective": a.objective, "indicator": a.indicator, "condition": a.condition,
                "severity": a.severity, "since": a.since, "reminder": a.reminder,
                "measured": a.measured, "promised": a.promised,
-               "conditions": list(a.conditions or (a.condition,))} for a in message.alerts]
+               "conditions": list(a.conditions or (a.condition,)),
+               "upstream": [dict(u) for u in a.upstream]} for a in message.alerts]
     first = alerts[0]
     return {"version": PAYLOAD_VERSION, "status": message.status, "product": message.product,
             "objective": first["objective"], "condition": first["condition"],
@@ -36,7 +39,7 @@ def webhook_payload(message: Message) -> dict[str, Any]:
             "promised": first["promised"], "since": first["since"],
             "dashboard_url": message.dashboard_url, "owner": message.owner, "at": message.at,
             "reminder": message.reminder, "delivery_id": message.delivery_id, "alerts": alerts,
-            "conditions": first["conditions"]}
+            "conditions": first["conditions"], "upstream": first["upstream"]}
 
 
 def signature(secret: str, body: bytes) -> str:
