@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datacontract_specification.model import DataContractSpecification
-from pydantic import ValidationError
+from datacontract_specification.model import DataContractSpecification, ServiceLevel
 
+from monitor.contracts.declared import (
+    NOT_MEASURED,
+    QUALITY_NOT_CHECKED,
+    SCHEDULE_NOT_CHECKED,
+    listed,
+    schema_objects,
+)
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
-from monitor.contracts.problems import Problem, problem_at, problems_from_validation
+from monitor.contracts.problems import Problem, problem_at, validate_every_field
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     DeclaredServer,
@@ -21,6 +27,8 @@ from monitor.values.targets import parse_target
 
 INTERVAL_WORDS = {"hourly": "1h", "daily": "1d", "weekly": "7d"}
 UNMONITORED_LEVELS = ("retention", "support", "backup")
+WINDOW_KEYS = {"window", "timezone"}  # meshwatch's own keys beside a service level (`_windowed`)
+UNKNOWN_FIELD = "not a field of DCS 1.x servicelevels: not read"
 
 
 def is_dcs(data: object) -> bool:
@@ -28,10 +36,9 @@ def is_dcs(data: object) -> bool:
 
 
 def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Problem]]:
-    try:
-        spec = DataContractSpecification.model_validate(document.data)
-    except ValidationError as error:
-        return None, problems_from_validation(document, error)
+    spec, problems = validate_every_field(DataContractSpecification, document)  # then map what is left
+    if spec is None:
+        return None, problems
     info = spec.info
     contact = info.contact if info else None
     reach = (contact.email or contact.url or contact.name) if contact is not None else None
@@ -45,7 +52,6 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
         version=info.version if info else None,
         terms=spec.terms.model_dump(exclude_none=True) if spec.terms else {},
     )
-    problems: list[Problem] = []
     levels = spec.servicelevels
     if levels is not None:
         _apply_service_levels(document, contract, levels, problems)
@@ -60,6 +66,7 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
             name, server.type or "", host=server.host, port=server.port, database=server.database,
             schema=server.schema_, location=server.location, environment=server.environment))
     contract.add_servers(servers)
+    contract.unmonitored += _declared_elsewhere(spec, document)
     return contract, problems
 
 
@@ -95,16 +102,53 @@ def _apply_service_levels(document, contract, levels, problems) -> None:
             contract.update_frequency = reading(
                 ("frequency", "interval"),
                 lambda: parse_duration(INTERVAL_WORDS.get(interval.lower(), interval)))
-        if levels.frequency.cron:
-            contract.unmonitored.append(DeclaredProperty(
-                "frequency.cron", levels.frequency.cron, "a delivery schedule, not measured"))
+        frequency = levels.frequency.model_dump(exclude_none=True)
+        frequency.pop("description", None)
+        if frequency:
+            contract.unmonitored.append(listed("frequency", frequency, SCHEDULE_NOT_CHECKED))
+    if levels.latency is not None and levels.latency.processedTimestampField:
+        contract.unmonitored.append(listed(
+            "latency.processedTimestampField", levels.latency.processedTimestampField,
+            "declared; latency is judged on sourceTimestampField alone"))
     for key in UNMONITORED_LEVELS:
         level = getattr(levels, key)
         if level is not None:
             summary = "; ".join(f"{name}={value}" for name, value in
                                 level.model_dump(exclude_none=True).items())
-            contract.unmonitored.append(DeclaredProperty(
-                key, summary, "declared by the contract; meshwatch does not measure it"))
+            contract.unmonitored.append(DeclaredProperty(key, summary, NOT_MEASURED))
+    contract.unmonitored += _unknown_levels(document)
+
+
+def _unknown_levels(document: YamlDocument) -> list[DeclaredProperty]:
+    """Keys of `servicelevels` that DCS 1.x does not define (its model would drop them): a
+    misspelt `freshnes` is shown, not lost. `window` and `timezone` are meshwatch's own."""
+    levels = document.data.get("servicelevels")
+    found = []
+    for key, level in (levels.items() if isinstance(levels, dict) else ()):
+        known = ServiceLevel.model_fields.get(key)
+        if known is None:
+            found.append(listed(f"servicelevels.{key}", level, UNKNOWN_FIELD))
+            continue
+        model = getattr(known.annotation, "__args__", (None,))[0]
+        fields = getattr(model, "model_fields", {})
+        for name, value in (level.items() if isinstance(level, dict) and fields else ()):
+            if name not in fields and name not in WINDOW_KEYS:
+                found.append(listed(f"servicelevels.{key}.{name}", value, UNKNOWN_FIELD))
+    return found
+
+
+def _declared_elsewhere(spec: DataContractSpecification, document: YamlDocument
+                        ) -> list[DeclaredProperty]:
+    """The models (one schema entry per model, quality rules counted) and top-level quality."""
+    found = schema_objects("fields", (
+        (name, model.type, list(model.fields), len(model.quality or []) + sum(
+            len(field.quality or []) for field in model.fields.values()))
+        for name, model in spec.models.items()))
+    quality = document.data.get("quality")  # deprecated in DCS 1.1: read as written, no warning
+    if quality is not None:
+        kind = quality.get("type") if isinstance(quality, dict) else None
+        found.append(listed("quality", kind or "rules", QUALITY_NOT_CHECKED))
+    return found
 
 
 def _windowed(document: YamlDocument, problems: list[Problem], key: str, objective: Objective

@@ -14,6 +14,9 @@ from pydantic import BaseModel
 class Kinds:
     ports: Mapping[str, Callable[[], type[BaseModel]]]  # port type → its options model, loaded on use
     destinations: tuple[str, ...]  # the keys of a `notify:` entry, e.g. ("channel", "email", …)
+    # the settings' named channels, so `{channel: NAME}` is checked in the same pass as the
+    # rest of a file (a file with other problems too); None: the caller checks channels itself
+    channels: tuple[str, ...] | None = None
 
     def port_options(self, kind: str) -> type[BaseModel] | None:
         options = self.ports.get(kind)

@@ -216,6 +216,12 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
             problems.append(problem_at(document, where,
                                        f"unknown destination kind {next(iter(entry))!r} "
                                        f"(kinds: {', '.join(map(repr, kinds.destinations))})"))
+        channel = entry.get("channel")
+        if kinds.channels is not None and isinstance(channel, str) and channel not in kinds.channels:
+            names = ", ".join(sorted(kinds.channels)) or "none are configured"
+            problems.append(problem_at(document, (*where, "channel"),
+                                       f"no channel named {channel!r} (channels in meshwatch.yaml: "
+                                       f"{names})"))
     return problems
 
 

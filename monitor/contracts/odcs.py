@@ -6,10 +6,17 @@ from datetime import date, datetime
 from functools import partial
 
 from open_data_contract_standard.model import OpenDataContractStandard
-from pydantic import ValidationError
 
+from monitor.contracts.declared import (
+    ACCESS_NOT_CHECKED,
+    DRIVER,
+    NOT_MEASURED,
+    SCHEDULE_NOT_CHECKED,
+    listed,
+    schema_objects,
+)
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
-from monitor.contracts.problems import Problem, problem_at, problems_from_validation
+from monitor.contracts.problems import Problem, problem_at, validate_every_field
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     DeclaredServer,
@@ -23,7 +30,12 @@ from monitor.values.durations import parse_duration
 from monitor.values.targets import parse_target
 
 FRESHNESS_PROPERTIES = {"latency", "freshness"}
-UNMONITORED_REASON = "declared by the contract; meshwatch does not measure it"
+UNMONITORED_REASON = NOT_MEASURED
+MAPPED = {"availability", "errorrate", "latency", "freshness"}
+OBJECTIVE_CUSTOM_PROPERTIES = {"window", "timezone"}  # read by `windowed`
+QUALIFIERS = (("driver", DRIVER), ("schedule", SCHEDULE_NOT_CHECKED),
+              ("scheduler", SCHEDULE_NOT_CHECKED),
+              ("valueExt", "declared; meshwatch judges the property's value, not valueExt"))
 
 
 def is_odcs(data: object) -> bool:
@@ -32,11 +44,9 @@ def is_odcs(data: object) -> bool:
 
 
 def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Problem]]:
-    try:
-        spec = OpenDataContractStandard.model_validate(document.data)
-    except ValidationError as error:
-        return None, problems_from_validation(document, error)
-    problems: list[Problem] = []
+    spec, problems = validate_every_field(OpenDataContractStandard, document)  # then map what is left
+    if spec is None:
+        return None, problems
     contract = StandardContract(
         format=f"odcs/{spec.apiVersion}",
         domain=slug(spec.domain or "default"),
@@ -70,6 +80,7 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
             name, server.type or "", host=server.host, port=server.port, database=server.database,
             schema=server.schema_, location=server.location, environment=server.environment))
     contract.add_servers(servers)
+    contract.unmonitored += _declared_elsewhere(spec)
     return contract, problems
 
 
@@ -98,14 +109,48 @@ def _apply_sla(contract: StandardContract, sla, index: int, default_element: str
         contract.start = _date(sla.value)
     elif key == "endofsupport":
         contract.end = _date(sla.value)
-    if key not in {"availability", "errorrate", "latency", "freshness", "frequency"}:
-        value = f"{sla.value}{' ' + sla.unit if sla.unit else ''}"
-        if sla.element:
-            value += f" on {sla.element}"
+    label = name or f"slaProperties[{index}]"
+    value = f"{sla.value}{' ' + sla.unit if sla.unit else ''}"
+    if sla.element:
+        value += f" on {sla.element}"
+    if key == "frequency":
+        contract.unmonitored.append(DeclaredProperty(label, value, SCHEDULE_NOT_CHECKED))
+    elif key not in MAPPED:
         reason = UNMONITORED_REASON
         if key in {"generalavailability", "endofsupport"}:
             reason = "used as the contract's validity"
-        contract.unmonitored.append(DeclaredProperty(name or f"slaProperties[{index}]", value, reason))
+        contract.unmonitored.append(DeclaredProperty(label, value, reason))
+    contract.unmonitored += _qualifiers(label, sla)
+
+
+def _qualifiers(label: str, sla) -> list[DeclaredProperty]:
+    """What an SLA property says beside its value: `driver`, `schedule` / `scheduler` (a cron
+    delivery schedule), `valueExt`, and custom properties other than window and timezone."""
+    found = [listed(f"{label}.{field}", getattr(sla, field), reason)
+             for field, reason in QUALIFIERS if getattr(sla, field) is not None]
+    found += [listed(f"{label}.{custom.property}", custom.value, UNMONITORED_REASON)
+              for custom in sla.customProperties or []
+              if (custom.property or "").strip().lower() not in OBJECTIVE_CUSTOM_PROPERTIES]
+    return found
+
+
+def _declared_elsewhere(spec: OpenDataContractStandard) -> list[DeclaredProperty]:
+    """The schema (one entry per object, quality rules counted), price and roles."""
+    found = schema_objects("properties", (
+        (obj.name or obj.physicalName or f"schema[{index}]", obj.physicalType,
+         [prop.name for prop in obj.properties or []], _rules(obj))
+        for index, obj in enumerate(spec.schema_ or [])))
+    if spec.price is not None:
+        found.append(listed("price", spec.price.model_dump(exclude_none=True), ACCESS_NOT_CHECKED))
+    for role in spec.roles or []:
+        found.append(listed(f"role {role.role}", role.access or "", ACCESS_NOT_CHECKED))
+    return found
+
+
+def _rules(element) -> int:
+    """The quality rules of a schema object or property and of every property inside it."""
+    inner = [*(element.properties or []), *([element.items] if getattr(element, "items", None) else [])]
+    return len(element.quality or []) + sum(_rules(child) for child in inner)
 
 
 def _custom_property(sla, location: tuple, key: str) -> tuple[tuple, object] | None:

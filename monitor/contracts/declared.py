@@ -1,0 +1,48 @@
+"""What a standard contract declares that meshwatch does not monitor (yet), listed with why, so
+that `meshwatch contracts` and the dashboard show every promise: nothing is dropped silently.
+
+Descriptive fields (names, descriptions, tags, links, authoritative definitions, status, team
+members) are the contract's words about itself, not promises, and are not listed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from monitor.contracts.model import DeclaredProperty
+
+NOT_MEASURED = "declared by the contract; meshwatch does not measure it"
+SCHEMA_NOT_CHECKED = ("declared; not monitored yet: the schema is not compared with the data "
+                      "yet")
+SCHEDULE_NOT_CHECKED = ("declared; not monitored yet: delivery schedules are not checked yet "
+                        "(a frequency is kept as the expected update cadence)")
+QUALITY_NOT_CHECKED = "declared; not monitored yet: data quality rules are not run"
+DRIVER = "the promise's importance (regulatory, analytics, operational); shown, not monitored"
+ACCESS_NOT_CHECKED = "declared by the contract; meshwatch does not check access or prices"
+
+
+def listed(name: str, value: object, reason: str) -> DeclaredProperty:
+    return DeclaredProperty(name, _text(value), reason)
+
+
+def schema_objects(kind: str, objects: Iterable[tuple[str, str | None, list[Any], int]]
+                   ) -> list[DeclaredProperty]:
+    """One entry per table (ODCS schema object, DCS model): `schema orders` = `table: order_id,
+    updated_at (2 properties)`, and its quality rules counted beside it."""
+    found = []
+    for name, physical, columns, rules in objects:
+        shown = ", ".join(str(column) for column in columns[:8]) + (", …" if len(columns) > 8 else "")
+        value = f"{physical or 'object'}: {shown or 'no properties'} ({len(columns)} {kind})"
+        found.append(DeclaredProperty(f"schema {name}", value, SCHEMA_NOT_CHECKED))
+        if rules:
+            found.append(DeclaredProperty(f"schema {name} quality", f"{rules} rule(s)",
+                                          QUALITY_NOT_CHECKED))
+    return found
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{key}={item}" for key, item in value.items() if item is not None)
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    return str(value)
