@@ -1,12 +1,17 @@
-"""Altair charts of the product page. Times arrive as naive wall-clock times of the configured
-zone (see mesh.wall_times), so the axis reads the same in every browser."""
+"""Charts: Altair charts of the product page, and the overview's picture of the mesh. Times
+arrive as naive wall-clock times of the configured zone (see mesh.wall_times), so the axis reads
+the same in every browser."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import altair as alt
 import pandas as pd
+
+from monitor.contracts.lineage import Lineage
+from monitor.contracts.model import DataProduct
+from monitor.slo import Status
 
 HEIGHT = 200
 INCIDENT_COLOR = "#d62728"
@@ -89,3 +94,56 @@ def history_chart(history: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("compliance %:Q", format=".3f"), "result:N",
                  alt.Tooltip("budget spent %:Q", format=".1f")],
     ).properties(height=max(120, 28 * history["key"].nunique()))
+
+
+# ── the mesh picture (Graphviz DOT, laid out and drawn in the browser by st.graphviz_chart) ──
+
+STATUS_FILL = {Status.BREACHED: "#d62728", Status.AT_RISK: "#ff7f0e", Status.NO_DATA: "#9e9ac8",
+               Status.OK: "#2ca02c", Status.NOT_IN_FORCE: "#d9d9d9"}
+STATUS_FONT = {Status.BREACHED: "white", Status.AT_RISK: "black", Status.NO_DATA: "black",
+               Status.OK: "white", Status.NOT_IN_FORCE: "black"}
+BAD = (Status.BREACHED, Status.AT_RISK)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def mesh_dot(products: Sequence[DataProduct], statuses: Mapping[str, Status],
+             lineage: Lineage) -> str:
+    """The mesh as a DOT graph: one cluster per domain, one node per product filled with the
+    colour of its status (worst objective), an arrow from each upstream product to the products
+    it feeds. A breached or at-risk product none of whose upstream products is bad is where a
+    breach starts: thick border, `starts here` in its label; arrows leaving a bad product take
+    its colour, so what it reaches reads along them."""
+    shown = {product.id for product in products}
+    lines = ["digraph mesh {", "  rankdir=LR; bgcolor=transparent; nodesep=0.3; ranksep=0.6;",
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12];',
+             '  edge [color="#888888", arrowsize=0.8];']
+    domains: dict[str, list[DataProduct]] = {}
+    for product in sorted(products, key=lambda p: p.id):
+        domains.setdefault(product.domain, []).append(product)
+    for domain, members in domains.items():
+        lines.append(f"  subgraph {_quoted('cluster_' + domain)} {{")
+        lines.append(f'    label={_quoted(domain)}; style="rounded,dashed"; color="#999999"; '
+                     'fontname="Helvetica";')
+        for product in members:
+            status = statuses.get(product.id, Status.NO_DATA)
+            origin = status in BAD and not any(
+                statuses.get(source) in BAD for source in lineage.ancestors(product.id))
+            label = f"{product.name}\n{status.value.replace('_', ' ')}"
+            label += "\nstarts here" if origin else ""
+            lines.append(f"    {_quoted(product.id)} [label={_quoted(label)}, "
+                         f"fillcolor={_quoted(STATUS_FILL[status])}, "
+                         f"fontcolor={_quoted(STATUS_FONT[status])}, "
+                         f"tooltip={_quoted(f'{product.id}: {status.value}')}"
+                         + (", penwidth=3" if origin else ", penwidth=1") + "];")
+        lines.append("  }")
+    for source, target in lineage.edges():
+        if source in shown and target in shown:
+            status = statuses.get(source, Status.NO_DATA)
+            style = (f' [color={_quoted(STATUS_FILL[status])}, penwidth=2.5]' if status in BAD
+                     else "")
+            lines.append(f"  {_quoted(source)} -> {_quoted(target)}{style};")
+    lines.append("}")
+    return "\n".join(lines)

@@ -9,8 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from monitor.contracts import Problem
+from monitor.contracts.lineage import Lineage
 from monitor.contracts.model import DataProduct
-from monitor.dashboard import frames, mesh
+from monitor.dashboard import charts, frames, mesh
+from monitor.evaluation.mesh import ObjectiveEvaluation
+from monitor.slo import Status
+
+PICTURE_LIMIT = 150  # products drawn; a bigger mesh draws its bad products and their lineage
 
 
 def show() -> None:
@@ -33,7 +38,8 @@ def show() -> None:
 def show_problems(problems: Sequence[Problem]) -> None:
     refused = len({p.file for p in problems})
     with st.expander(f"⚠️ {len(problems)} configuration problem(s) in {refused} file(s): "
-                     "refused contracts are not monitored until fixed", expanded=True):
+                     "refused contracts are not monitored until fixed (a lineage problem refuses "
+                     "nothing: the product is monitored, drawn without that link)", expanded=True):
         st.dataframe(frames.problems_frame(problems), hide_index=True)
 
 
@@ -75,10 +81,45 @@ def board(products: Sequence[DataProduct], timezone: str) -> None:
     st.caption(f"Evaluated at {mesh.local(status.at)} ({timezone}); "
                f"{len(shown)} of {len(table)} product(s) shown, worst first; refreshes every "
                f"{int(mesh.REFRESH.total_seconds())} s. Select a row to open its product page.")
+    show_picture(products, status.reports)
     if shown.empty:
         st.info("No product matches these filters.")
         return
     show_table(shown)
+
+
+def product_statuses(products: Sequence[DataProduct], reports: Sequence[ObjectiveEvaluation]
+                     ) -> dict[str, Status]:
+    """Each product's status: its worst objective's (no objective evaluated: no data)."""
+    found: dict[str, list[Status]] = {product.id: [] for product in products}
+    for report in reports:
+        found.setdefault(report.product.id, []).append(report.evaluation.status)
+    return {product: frames.worst(statuses) for product, statuses in found.items()}
+
+
+def show_picture(products: Sequence[DataProduct], reports: Sequence[ObjectiveEvaluation]) -> None:
+    """The whole mesh as a picture: domains, products coloured by status, lineage arrows — where
+    a breach starts and what it reaches. The filters above are the table's, not the picture's."""
+    statuses = product_statuses(products, reports)
+    lineage = Lineage.of(products)
+    drawn = list(products)
+    note = ""
+    if len(drawn) > PICTURE_LIMIT:
+        bad = {p for p, s in statuses.items() if s in charts.BAD}
+        near = bad | {a for p in bad for a in lineage.ancestors(p)} | {
+            p.id for p in products if bad & set(lineage.ancestors(p.id))}
+        drawn = [p for p in products if p.id in near][:PICTURE_LIMIT]
+        note = (f" {len(products)} products are too many to draw: shown are the {len(drawn)} "
+                "breached or at risk and those upstream and downstream of them.")
+    st.subheader("Lineage")
+    if not drawn:
+        st.caption(f"All {len(products)} products are healthy: nothing to draw.")
+        return
+    st.graphviz_chart(charts.mesh_dot(drawn, statuses, lineage), width="stretch")
+    st.caption("Each box is a product in its domain, coloured by its worst objective (red "
+               "breached, orange at risk, purple no data, green ok, grey not in force); arrows "
+               "run from a product to those that read from it. A bad product with nothing bad "
+               "upstream is marked `starts here`." + note)
 
 
 def show_monitor_load(at: datetime) -> None:
