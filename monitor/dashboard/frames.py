@@ -12,6 +12,7 @@ import pandas as pd
 from monitor.contracts import Problem
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port, describe_window
 from monitor.contracts.results import data_age
+from monitor.dashboard.teams import Agreement
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.reports.uptime import UptimeReport
 from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
@@ -232,6 +233,58 @@ def _latest_probe_row(port: Port, result: PortResult | None, local: Local) -> di
 def failed_probe_rows(failed: Iterable[PortResult], local: Local) -> pd.DataFrame:
     return pd.DataFrame([{"at": local(r.started_at), "port": r.port, "error class": r.error_class,
                           "error": r.error} for r in failed])
+
+
+# --- a team's view ------------------------------------------------------------------------------
+
+AGREEMENT_COLUMNS = ["product", "owner", "purpose", "from", "until", "agreement", "objectives agreed",
+                     "status", "notify"]
+
+
+def agreement_rows(agreements: Iterable[Agreement], reports: Iterable[ObjectiveEvaluation],
+                   at: datetime, at_parameter: str | None = None) -> pd.DataFrame:
+    """One row per agreement: the product, the consumer's purpose and dates, the objectives agreed
+    with their targets and compliance now, and the worst status among them."""
+    evaluated = {(r.product.id, r.objective.name): r.evaluation for r in reports}
+    rows = []
+    for agreement in agreements:
+        product, consumer = agreement.product, agreement.consumer
+        mine = [(o, evaluated.get((product.id, o.name))) for o in agreement.objectives]
+        rows.append({
+            "product": product_url(".", product.id, at_parameter), "owner": product.owner.team,
+            "purpose": consumer.purpose or "", "from": str(consumer.start or "…"),
+            "until": str(consumer.end or "…"), "agreement": agreement.state(at),
+            "objectives agreed": [f"{o.name}: {format_target(o.target)} {o.indicator.value}, now "
+                                  f"{percent(e.compliance if e else None)}" for o, e in mine],
+            "status": STATUS_LABEL[worst(e.status for _, e in mine if e is not None)],
+            "notify": ", ".join(f"{k}:{v}" for n in consumer.notify for k, v in redact(n).items())})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+
+
+# --- alerts (as `meshwatch alerts --json` shows them) -----------------------------------------
+
+
+def alert_rows(alerts: Iterable[Mapping], local: Local) -> pd.DataFrame:
+    def when(value: str | None) -> str:
+        return local(pd.Timestamp(value)) if value else "—"
+
+    return pd.DataFrame([{
+        "state": a["state"], "product": a["product"], "objective": a["objective"],
+        "severity": a["severity"], "conditions": ", ".join(a["conditions"]),
+        "since": when(a["since"]), "fired": when(a["fired_at"]), "resolved": when(a["resolved_at"]),
+        "deliveries": len(a["deliveries"])} for a in alerts])
+
+
+def delivery_rows(alerts: Iterable[Mapping], local: Local) -> pd.DataFrame:
+    """Every delivery of the alerts: where, whether it went out, and to whom."""
+    return pd.DataFrame([{
+        "product": a["product"], "objective": a["objective"], "severity": a["severity"],
+        "message": d["message"], "destination": d["destination"], "status": d["status"],
+        "attempts": d["attempts"], "created": local(pd.Timestamp(d["created_at"])),
+        "sent": local(pd.Timestamp(d["sent_at"])) if d["sent_at"] else "—",
+        "error": d["last_error"] or "", "muted by": d["muted_by"] or "",
+        "recipients": ", ".join(d["recipients"] or [])}
+        for a in alerts for d in a["deliveries"]])
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from monitor.alerting.lifecycle import State
-from monitor.alerting.routing import listeners
 from monitor.contracts.model import DataProduct
-from monitor.dashboard import mesh
+from monitor.dashboard import frames, mesh, teams
 
 RECENT = {"24 hours": timedelta(days=1), "7 days": timedelta(days=7),
           "30 days": timedelta(days=30)}
@@ -52,10 +51,8 @@ def show() -> None:
 
 def chosen_team_and_period(products: Products) -> tuple[str, str]:
     """The team whose alerts to show (or everyone's) and the name of the recent period."""
-    teams = sorted({c.team for p in products.values() for c in p.consumers}
-                   | {p.owner.team for p in products.values()})
     team_column, recent_column = st.columns([2, 2])
-    team = team_column.selectbox("Team", [EVERYONE, *teams],
+    team = team_column.selectbox("Team", [EVERYONE, *teams.teams(products)],
                                  help="Alerts a team hears: as the owner, all of its products'; "
                                       "as a consumer, those of the objectives it agreed on")
     recent_name = recent_column.segmented_control("Recent", list(RECENT), default="7 days",
@@ -64,13 +61,7 @@ def chosen_team_and_period(products: Products) -> tuple[str, str]:
 
 
 def hears(products: Products, team: str, alert: dict, at: datetime) -> bool:
-    if team == EVERYONE:
-        return True
-    product = products.get(alert["product"])
-    if product is None:
-        return False
-    return any(listener.team == team
-               for listener in listeners(product, alert["objective"], alert["severity"], at))
+    return team == EVERYONE or teams.hears(products, team, alert, at)
 
 
 def show_counts(shown: list[dict], broken: list[dict], recent_name: str) -> None:
@@ -83,27 +74,14 @@ def show_counts(shown: list[dict], broken: list[dict], recent_name: str) -> None
 
 
 def show_alerts(shown: list[dict]) -> None:
-    st.dataframe(pd.DataFrame([{
-        "state": a["state"], "product": a["product"], "objective": a["objective"],
-        "severity": a["severity"], "conditions": ", ".join(a["conditions"]),
-        "since": mesh.local(pd.Timestamp(a["since"])) if a["since"] else "—",
-        "fired": mesh.local(pd.Timestamp(a["fired_at"])) if a["fired_at"] else "—",
-        "resolved": mesh.local(pd.Timestamp(a["resolved_at"])) if a["resolved_at"] else "—",
-        "deliveries": len(a["deliveries"])} for a in shown]), hide_index=True)
+    st.dataframe(frames.alert_rows(shown, mesh.local), hide_index=True)
 
 
 def show_deliveries(shown: list[dict]) -> None:
-    deliveries = [{"product": a["product"], "objective": a["objective"],
-                   "severity": a["severity"], "message": d["message"],
-                   "destination": d["destination"], "status": d["status"],
-                   "attempts": d["attempts"], "created": mesh.local(pd.Timestamp(d["created_at"])),
-                   "sent": mesh.local(pd.Timestamp(d["sent_at"])) if d["sent_at"] else "—",
-                   "error": d["last_error"] or "", "muted by": d["muted_by"] or "",
-                   "recipients": ", ".join(d["recipients"] or [])}
-                  for a in shown for d in a["deliveries"]]
+    deliveries = frames.delivery_rows(shown, mesh.local)
     st.subheader("Deliveries")
-    if deliveries:
-        st.dataframe(pd.DataFrame(deliveries), hide_index=True)
+    if len(deliveries):
+        st.dataframe(deliveries, hide_index=True)
     else:
         st.caption("Nothing was sent for these alerts (yet).")
 
