@@ -120,17 +120,19 @@ def _apply_sla(contract: StandardContract, sla, index: int, default_element: str
         if key in {"generalavailability", "endofsupport"}:
             reason = "used as the contract's validity"
         contract.unmonitored.append(DeclaredProperty(label, value, reason))
-    contract.unmonitored += _qualifiers(label, sla)
+    contract.unmonitored += _qualifiers(label, sla, read=OBJECTIVE_CUSTOM_PROPERTIES
+                                        if key in MAPPED else set())
 
 
-def _qualifiers(label: str, sla) -> list[DeclaredProperty]:
+def _qualifiers(label: str, sla, read: set[str]) -> list[DeclaredProperty]:
     """What an SLA property says beside its value: `driver`, `schedule` / `scheduler` (a cron
-    delivery schedule), `valueExt`, and custom properties other than window and timezone."""
+    delivery schedule), `valueExt`, and custom properties other than those `read` (an
+    objective's window and timezone)."""
     found = [listed(f"{label}.{field}", getattr(sla, field), reason)
              for field, reason in QUALIFIERS if getattr(sla, field) is not None]
     found += [listed(f"{label}.{custom.property}", custom.value, UNMONITORED_REASON)
               for custom in sla.customProperties or []
-              if (custom.property or "").strip().lower() not in OBJECTIVE_CUSTOM_PROPERTIES]
+              if (custom.property or "").strip().lower() not in read]
     return found
 
 
