@@ -9,7 +9,7 @@ query answers None ("not known yet"), never an error.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -27,7 +27,6 @@ from monitor.store.tables import (
     EventMinute,
     PortState,
     ProbeRecord,
-    Series,
     core_table,
 )
 
@@ -74,46 +73,6 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     for entries in result.values():
         entries.sort(key=lambda entry: entry[0])
     return dict(result)
-
-
-def downtime_minutes(connection: Connection, series_by_product: Mapping[str, Sequence[int]],
-                     spans_by_product: Mapping[str, Sequence[Span]]) -> dict[str, int]:
-    """Per product, the minutes inside its spans in which any of its series (its availability
-    objectives) counted at least one bad event. A minute bad on two ports counts once. Whole
-    hours are read from the hours' bad minutes (`bad_mask`, OR-ed across the series), the edges
-    from the minutes — so the answer stays the same once those minutes are pruned."""
-    products_by_spans: dict[tuple[Span, ...], list[str]] = defaultdict(list)
-    for product, spans in spans_by_product.items():
-        if series_by_product.get(product):
-            products_by_spans[tuple(spans)].append(product)
-    minutes = {product: 0 for products in products_by_spans.values() for product in products}
-    minute_table, hour_table, series = core_table(EventMinute), core_table(EventHour), core_table(Series)
-    minutes_from, _ = tier_horizons(connection)
-    for spans, products in products_by_spans.items():
-        ids = [i for product in products for i in series_by_product[product]]
-        for start, end in spans:
-            for span in split_hours(aligned_start(start, minutes_from), aligned_end(end, minutes_from)):
-                if span.size == "hour":
-                    by_hour = (select(series.c.product, hour_table.c.hour, hour_table.c.bad_mask)
-                             .join(series, series.c.id == hour_table.c.series_id)
-                             .where(hour_table.c.series_id.in_(bindparam("ids", expanding=True)),
-                                    hour_table.c.hour.between(span.first, span.last),
-                                    hour_table.c.bad_mask != 0))
-                    masks: dict[tuple[str, int], int] = defaultdict(int)
-                    for product, hour, mask in connection.execute(by_hour, {"ids": ids}):
-                        masks[(product, hour)] |= int(mask)
-                    for (product, _), mask in masks.items():
-                        minutes[product] += mask.bit_count()
-                    continue
-                query = (select(series.c.product, func.count(minute_table.c.minute.distinct()))
-                         .join(series, series.c.id == minute_table.c.series_id)
-                         .where(minute_table.c.series_id.in_(bindparam("ids", expanding=True)),
-                                minute_table.c.minute.between(span.first, span.last),
-                                minute_table.c.good < minute_table.c.total)
-                         .group_by(series.c.product))
-                for name, count in connection.execute(query, {"ids": ids}):
-                    minutes[name] += int(count)
-    return minutes
 
 
 # --- probe results ----------------------------------------------------------------------------

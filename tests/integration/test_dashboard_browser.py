@@ -113,7 +113,7 @@ def test_every_page_renders_in_a_real_browser(dashboard_url, browser_page):
     page.goto(f"{dashboard_url}/uptime?{AT}")
     settle(page, "How these figures are counted")
     expect_metrics(page, [("Products", "3"), ("Objectives missed", "1"),
-                          ("Downtime minutes", "54"), ("Incidents", "1")])
+                          ("Downtime minutes", "90"), ("Incidents", "1")])
     assert page.get_by_text("Download CSV").count() == 1
     shoot(page, "uptime")
 
