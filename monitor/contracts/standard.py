@@ -69,7 +69,8 @@ class StandardContract:
                 self.unmonitored.append(DeclaredProperty(
                     f"server {server.name}", server.described(),
                     f"the contract's service levels are judged on server {judged.name}"))
-        columns = self.measured_on if judged.kind.lower() in SQL_KINDS else {}  # a table's
+        # a column is a SQL server's: an API or a blob container has one freshness, one port
+        columns = self.measured_on if judged.kind.lower() in SQL_KINDS else {}
         plan = port_plan(judged.name, self.objectives, columns)
         self.objectives = [replace(o, port=plan.port_of[o.name]) for o in self.objectives]
         for port_name, column in plan.columns.items():
