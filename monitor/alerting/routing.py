@@ -7,17 +7,14 @@ dates at the time of the alert — and only at or above its `min_severity` (page
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from monitor.alerting.notifiers import INLINE_KINDS, KINDS
 from monitor.contracts.model import Consumer, DataProduct
-from monitor.contracts.problems import Problem, field_name
 from monitor.contracts.severity import Severity
 from monitor.contracts.spec import DESTINATION_OPTIONS, HOLD_OPTION
-from monitor.contracts.yamlsource import Location, YamlError, load_yaml
 from monitor.values.secrets import redact
 
 DESTINATION_KINDS = ("channel", *INLINE_KINDS)
@@ -96,32 +93,3 @@ def routes(product: DataProduct, objective: str, severity: str, at: datetime) ->
             found.setdefault(key, []).append(f"{listener.role} {listener.team}")
             hold[key] = hold.get(key, True) and holds_when_upstream(entry)
     return [Route(key, tuple(dict.fromkeys(who)), hold[key]) for key, who in found.items()]
-
-
-def unknown_channel_problems(products: Iterable[DataProduct], channels: Iterable[str]
-                             ) -> list[Problem]:
-    """`{channel: NAME}` entries in contracts that name no channel of the settings."""
-    known = set(channels)
-    problems = []
-    for product in products:
-        places: list[tuple[Location, Mapping[str, str]]] = [
-            (("owner", "notify", i, "channel"), entry) for i, entry in enumerate(product.owner.notify)]
-        places += [(("consumers", c, "notify", i, "channel"), entry)
-                   for c, consumer in enumerate(product.consumers)
-                   for i, entry in enumerate(consumer.notify)]
-        wrong = [(where, entry["channel"]) for where, entry in places
-                 if "channel" in entry and entry["channel"] not in known]
-        if not wrong:
-            continue
-        try:
-            document = load_yaml(Path(product.source))
-        except (YamlError, OSError, UnicodeDecodeError):
-            document = None
-        for where, name in wrong:
-            line = document.line_of(where) if document else 1
-            names = ", ".join(sorted(known)) or "none are configured"
-            problems.append(Problem(product.source, line, field_name(where),
-                                    f"no channel named {name!r} (channels in meshwatch.yaml: "
-                                    f"{names})"))
-    return problems
-

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from monitor.alerting.routing import DESTINATION_KINDS, unknown_channel_problems
+from monitor.alerting.routing import DESTINATION_KINDS
 from monitor.config.settings import Settings, load_settings
 from monitor.contracts import Problem, Registry, load_contracts
 from monitor.contracts.kinds import Kinds
@@ -47,11 +47,12 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
     settings, settings_problems = load_settings(directory)
     # a missing path is reported once, below, rather than again by the loader
     unusable = {p: why for p in contract_paths if (why := _unusable(p)) is not None}
+    # the settings' channels too, so `{channel: NAME}` is checked in the same pass as the rest
+    kinds = replace(KINDS, channels=tuple(settings.channels))
     registry = load_contracts([p for p in contract_paths if p not in unusable] if contract_paths
-                              else [directory], KINDS)
+                              else [directory], kinds)
     missing = [Problem(str(p), 1, "(file)", why) for p, why in unusable.items()]
     problems += settings_problems + missing + registry.problems
-    problems += unknown_channel_problems(registry.products.values(), settings.channels)
     # reported, not refused: the product is monitored, its lineage drawn without what is wrong
     problems += lineage_problems(registry.products.values())
     return Config(directory, settings, registry, sorted(problems))

@@ -18,7 +18,7 @@ from monitor.contracts.model import (
     Port,
 )
 from monitor.contracts.problems import Problem, problem_at, problems_from_validation
-from monitor.contracts.spec import DataProductSpec, MaintenanceSpec, PortSpec
+from monitor.contracts.spec import DESTINATION_OPTIONS, DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract, bind_to_ports
 from monitor.contracts.yamlsource import Location, YamlDocument, control_character, kind_of_file
 from monitor.values.secrets import missing_variables
@@ -110,7 +110,7 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
             name=objective.name, indicator=objective.indicator, target=objective.target,
             window=objective.window.length, threshold=objective.threshold, port=objective.port,
             description=objective.description, calendar=objective.window.calendar,
-            timezone=objective.timezone)
+            timezone=objective.timezone, schedule=objective.schedule)
     contract = spec.contract
     return DataProduct(
         domain=spec.metadata.domain,
@@ -212,9 +212,10 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
         except ValidationError as error:
             problems += problems_from_validation(document, error, prefix=("ports", index))
     for where, entry in _destinations(document.data):
-        if len(entry) == 1 and next(iter(entry)) not in kinds.destinations:
+        pairs = [key for key in entry if key not in DESTINATION_OPTIONS]  # the KIND: VALUE pair
+        if len(pairs) == 1 and pairs[0] not in kinds.destinations:
             problems.append(problem_at(document, where,
-                                       f"unknown destination kind {next(iter(entry))!r} "
+                                       f"unknown destination kind {pairs[0]!r} "
                                        f"(kinds: {', '.join(map(repr, kinds.destinations))})"))
         channel = entry.get("channel")
         if kinds.channels is not None and isinstance(channel, str) and channel not in kinds.channels:

@@ -41,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import DaemonSettings, Settings
 from monitor.contracts import Registry
+from monitor.contracts.lineage import Lineage
 from monitor.contracts.loader import SETTINGS_FILE, contract_files
 from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ErrorClass, ProbeResult
@@ -249,7 +250,7 @@ class Daemon:
                 products[product.id] = product  # keep monitoring the last good version
         for problem in config.problems:
             if str(problem) not in self._reported_problems:
-                log.error("contract refused: %s", problem)
+                log.error("configuration problem: %s", problem)
         self._reported_problems = {str(p) for p in config.problems}
         self.products = products
         self.buffer.products = products
@@ -456,7 +457,8 @@ class Daemon:
         self.buffer.flush()
         with self.engine.connect() as connection:
             reports = evaluate_mesh(connection, self.owned(), at, self.policy,
-                                    self.health.started_at, timezone=self.settings.timezone)
+                                    self.health.started_at, timezone=self.settings.timezone,
+                                    lineage=Lineage.of(self.products.values()))
         for report in reports:
             key = (report.product.id, report.objective.name)
             status = report.evaluation.status.value

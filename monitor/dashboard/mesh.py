@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
+from monitor.contracts.lineage import Lineage
 from monitor.dashboard import daemon_status
 from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
 from monitor.reports.months import Month
@@ -169,7 +170,8 @@ def _mesh_status(key: str, at: datetime, product_ids: tuple[str, ...] | None) ->
               if product_ids is None or p.id in product_ids]
     with _reader(mesh.settings.database_url).connect() as connection:
         reports = evaluate_mesh(connection, chosen, at, mesh.settings.slo.policy(),
-                                timezone=mesh.settings.timezone)
+                                timezone=mesh.settings.timezone,
+                                lineage=Lineage.of(mesh.registry.products.values()))
         firing = reads.firing_alerts(connection)
     return MeshStatus(at, reports, firing)
 
