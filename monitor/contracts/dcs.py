@@ -5,16 +5,21 @@ from __future__ import annotations
 from datacontract_specification.model import DataContractSpecification, ServiceLevel
 
 from monitor.contracts.declared import (
+    CADENCE_ONLY,
+    DELIVERY_KIND,
     NOT_MEASURED,
     QUALITY_NOT_CHECKED,
-    SCHEDULE_NOT_CHECKED,
+    SCHEDULE_WITHOUT_PROMISE,
     listed,
     schema_objects,
 )
+from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, validate_every_field
+from monitor.contracts.schedule import Schedule, parse_schedule
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
+    DELIVERY_OBJECTIVE,
     DeclaredServer,
     StandardContract,
     product_id_problems,
@@ -86,6 +91,12 @@ def _apply_service_levels(document, contract, levels, problems) -> None:
             contract.objectives.append(_windowed(document, problems, "availability", Objective(
                 name="availability", indicator=Indicator.AVAILABILITY, target=target,
                 description=levels.availability.description)))
+    frequency = levels.frequency
+    cron = frequency.cron if frequency is not None else None
+    # the delivery schedule judges every freshness promise (DCS names no column for it)
+    schedule: Schedule | None = reading(("frequency", "cron"), lambda: parse_schedule(cron)) \
+        if cron is not None else None
+    zone = _delivery_zone(document, problems) if schedule is not None else None
     for key, level, field in (("freshness", levels.freshness, "timestampField"),
                               ("latency", levels.latency, "sourceTimestampField")):
         if level is None or level.threshold is None:
@@ -94,18 +105,16 @@ def _apply_service_levels(document, contract, levels, problems) -> None:
         if threshold is not None:
             contract.objectives.append(_windowed(document, problems, key, Objective(
                 name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
-                target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description)))
+                target=parse_target(DEFAULT_FRESHNESS_TARGET), description=level.description,
+                schedule=schedule, timezone=zone)))
             contract.measured_on[key] = getattr(level, field)
-    if levels.frequency is not None:
-        interval = levels.frequency.interval
+    if frequency is not None:
+        interval = frequency.interval
         if interval:
             contract.update_frequency = reading(
                 ("frequency", "interval"),
                 lambda: parse_duration(INTERVAL_WORDS.get(interval.lower(), interval)))
-        frequency = levels.frequency.model_dump(exclude_none=True)
-        frequency.pop("description", None)
-        if frequency:
-            contract.unmonitored.append(listed("frequency", frequency, SCHEDULE_NOT_CHECKED))
+        contract.unmonitored += _frequency(document, problems, contract, schedule, zone)
     if levels.latency is not None and levels.latency.processedTimestampField:
         contract.unmonitored.append(listed(
             "latency.processedTimestampField", levels.latency.processedTimestampField,
@@ -117,6 +126,47 @@ def _apply_service_levels(document, contract, levels, problems) -> None:
                                 level.model_dump(exclude_none=True).items())
             contract.unmonitored.append(DeclaredProperty(key, summary, NOT_MEASURED))
     contract.unmonitored += _unknown_levels(document)
+
+
+def _delivery_zone(document: YamlDocument, problems: list[Problem]) -> str | None:
+    """`servicelevels.frequency.timezone`: the clock of the delivery schedule (meshwatch's own
+    key beside the level, as `window` and `timezone` are beside the others)."""
+    levels = document.data.get("servicelevels")
+    frequency = levels.get("frequency") if isinstance(levels, dict) else None
+    if not isinstance(frequency, dict) or "timezone" not in frequency:
+        return None
+    try:
+        return zone_named(str(frequency["timezone"])).key
+    except ValueError as error:
+        problems.append(problem_at(document, ("servicelevels", "frequency", "timezone"), str(error)))
+        return None
+
+
+def _frequency(document: YamlDocument, problems: list[Problem], contract,
+               schedule: Schedule | None, zone: str | None) -> list[DeclaredProperty]:
+    """What `frequency` adds: with a cron and no freshness promise for it to judge, the
+    delivery is an objective of its own (`frequency`, a new delivery every `interval`); what is
+    not mapped is listed — the kind, an interval without a cron, a cron with nothing to judge."""
+    frequency = document.data["servicelevels"]["frequency"]  # a mapping: the model read it
+    judged = any(o.schedule is not None for o in contract.objectives)
+    if schedule is not None and not judged and contract.update_frequency is not None:
+        objective, found = windowed(Objective(
+            name=DELIVERY_OBJECTIVE, indicator=Indicator.FRESHNESS,
+            threshold=contract.update_frequency, target=parse_target(DEFAULT_FRESHNESS_TARGET),
+            description=frequency.get("description"), schedule=schedule, timezone=zone),
+            document, lambda name: (("servicelevels", "frequency", name), frequency[name])
+            if name == "window" and name in frequency else None)  # its zone is read already
+        contract.objectives.append(objective)
+        problems += found
+        judged = True
+    listing = []
+    if frequency.get("type") is not None:
+        listing.append(listed("frequency.type", frequency["type"], DELIVERY_KIND))
+    if frequency.get("interval") is not None and schedule is None:
+        listing.append(listed("frequency.interval", frequency["interval"], CADENCE_ONLY))
+    if schedule is not None and not judged:
+        listing.append(listed("frequency.cron", frequency["cron"], SCHEDULE_WITHOUT_PROMISE))
+    return listing
 
 
 def _unknown_levels(document: YamlDocument) -> list[DeclaredProperty]:

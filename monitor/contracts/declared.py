@@ -14,8 +14,13 @@ from monitor.contracts.model import DeclaredProperty
 NOT_MEASURED = "declared by the contract; meshwatch does not measure it"
 SCHEMA_NOT_CHECKED = ("declared; not monitored yet: the schema is not compared with the data "
                       "yet")
-SCHEDULE_NOT_CHECKED = ("declared; not monitored yet: delivery schedules are not checked yet "
-                        "(a frequency is kept as the expected update cadence)")
+CADENCE_ONLY = ("the expected update cadence; judged only with a delivery schedule (a cron, "
+                "e.g. schedule: 0 6 * * 1-5)")
+SCHEDULE_ELSEWHERE = "a delivery schedule judges freshness: read on latency, freshness and frequency"
+SCHEDULER_NOT_CRON = "meshwatch reads cron schedules (scheduler: cron) only; shown, not monitored"
+SCHEDULE_WITHOUT_PROMISE = ("a delivery schedule judges a freshness promise: give "
+                            "servicelevels.freshness or frequency.interval")
+DELIVERY_KIND = "the delivery's kind (batch, streaming); shown, not monitored"
 QUALITY_NOT_CHECKED = "declared; not monitored yet: data quality rules are not run"
 DRIVER = "the promise's importance (regulatory, analytics, operational); shown, not monitored"
 ACCESS_NOT_CHECKED = "declared by the contract; meshwatch does not check access or prices"

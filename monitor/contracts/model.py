@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from monitor.contracts.schedule import Schedule
 from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import control_character, describe_character
 from monitor.values.calendar import CalendarPeriod
@@ -61,7 +62,11 @@ class Objective:
 
     `calendar`: the window is the current calendar period (the budget resets at its start) on
     the clock of `timezone` (None: the settings' time zone); `window` is then its nominal length
-    (a month: 30 days), from which the burn-rate windows are scaled as for a rolling window."""
+    (a month: 30 days), from which the burn-rate windows are scaled as for a rolling window.
+
+    `schedule` (freshness only): deadlines by which a delivery lands, on the clock of `timezone`
+    (else the settings'); the data's age is then judged at the latest deadline, not at the time
+    of evaluation (monitor.slo.schedule)."""
 
     name: str
     indicator: Indicator
@@ -72,6 +77,7 @@ class Objective:
     description: str | None = None
     calendar: CalendarPeriod | None = None
     timezone: str | None = None
+    schedule: Schedule | None = None
 
 
 def describe_window(objective: Objective, timezone: str | None = None) -> str:
@@ -179,6 +185,7 @@ def product_json(product: DataProduct) -> dict[str, Any]:
                         "target": format_target(o.target), "window": format_duration(o.window),
                         "calendar": o.calendar.value if o.calendar else None,
                         "timezone": o.timezone,
+                        "schedule": o.schedule.cron if o.schedule else None,
                         "threshold": format_duration(o.threshold) if o.threshold else None,
                         "port": o.port} for o in product.objectives],
         "consumers": [{"team": c.team, "contact": c.contact, "purpose": c.purpose,

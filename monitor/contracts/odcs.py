@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 
@@ -9,17 +10,23 @@ from open_data_contract_standard.model import OpenDataContractStandard
 
 from monitor.contracts.declared import (
     ACCESS_NOT_CHECKED,
+    CADENCE_ONLY,
     DRIVER,
     NOT_MEASURED,
-    SCHEDULE_NOT_CHECKED,
+    SCHEDULE_ELSEWHERE,
+    SCHEDULER_NOT_CRON,
     listed,
     schema_objects,
 )
+from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, validate_every_field
+from monitor.contracts.schedule import Schedule, parse_schedule
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
+    DELIVERY_OBJECTIVE,
     DeclaredServer,
+    Delivery,
     StandardContract,
     product_id_problems,
     slug,
@@ -33,9 +40,34 @@ FRESHNESS_PROPERTIES = {"latency", "freshness"}
 UNMONITORED_REASON = NOT_MEASURED
 MAPPED = {"availability", "errorrate", "latency", "freshness"}
 OBJECTIVE_CUSTOM_PROPERTIES = {"window", "timezone"}  # read by `windowed`
-QUALIFIERS = (("driver", DRIVER), ("schedule", SCHEDULE_NOT_CHECKED),
-              ("scheduler", SCHEDULE_NOT_CHECKED),
+SCHEDULED = FRESHNESS_PROPERTIES | {"frequency"}  # where a cron schedule is read
+QUALIFIERS = (("driver", DRIVER),
               ("valueExt", "declared; meshwatch judges the property's value, not valueExt"))
+SCHEDULE_FIELDS = ("schedule", "scheduler")
+
+
+@dataclass
+class _Scheduling:
+    """The SLA properties' cron schedules, read before any property is mapped (a `frequency`
+    may come after the freshness promises it judges): `own` by property index; `delivery`, the
+    first `frequency` with one, and whether it is an objective of its own (`standalone`: no
+    freshness promise without a schedule of its own is on its column)."""
+
+    own: dict[int, Schedule] = field(default_factory=dict)
+    delivery: Delivery | None = None
+    delivery_index: int | None = None
+    standalone: bool = False
+
+    def of(self, index: int, element: str | None) -> tuple[Schedule | None, str | None]:
+        """The schedule and its zone for the freshness promise at `index` on `element`."""
+        if index in self.own:
+            return self.own[index], None
+        if self.delivery is not None and self.delivery.judges(element):
+            return self.delivery.schedule, self.delivery.timezone
+        return None, None
+
+    def reads(self, index: int) -> bool:
+        return index in self.own
 
 
 def is_odcs(data: object) -> bool:
@@ -55,11 +87,12 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
         description=_description(spec),
         version=spec.version,
     )
+    scheduling = _scheduling(document, spec, problems)
     for index, sla in enumerate(spec.slaProperties or []):
         location = ("slaProperties", index)
         objectives = len(contract.objectives)
         try:
-            _apply_sla(contract, sla, index, spec.slaDefaultElement)
+            _apply_sla(contract, sla, index, spec.slaDefaultElement, scheduling)
         except ValueError as error:
             problems.append(problem_at(document, (*location, "value"), str(error)))
             continue
@@ -84,8 +117,53 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
     return contract, problems
 
 
-def _apply_sla(contract: StandardContract, sla, index: int, default_element: str | None) -> None:
-    """Map one SLA property; a freshness promise remembers the column it is about."""
+def _key(sla) -> str:
+    return (sla.property or "").strip().lower()
+
+
+def _scheduling(document: YamlDocument, spec: OpenDataContractStandard, problems: list[Problem]
+                ) -> _Scheduling:
+    """Every cron `schedule` of a latency, freshness or frequency property (`scheduler: cron`
+    or none), each problem at its line; the delivery's `timezone` custom property too."""
+    slas = spec.slaProperties or []
+    scheduling = _Scheduling()
+    for index, sla in enumerate(slas):
+        if sla.schedule is None or _key(sla) not in SCHEDULED or not _cron(sla):
+            continue
+        try:
+            scheduling.own[index] = parse_schedule(sla.schedule)
+        except ValueError as error:
+            problems.append(problem_at(document, ("slaProperties", index, "schedule"), str(error)))
+    delivering = next((i for i in scheduling.own if _key(slas[i]) == "frequency"), None)
+    if delivering is None:
+        return scheduling
+    index = delivering
+    sla = slas[index]
+    zone = _custom_property(sla, ("slaProperties", index), "timezone")
+    timezone = None
+    if zone is not None:
+        try:
+            timezone = zone_named(str(zone[1])).key
+        except ValueError as error:
+            problems.append(problem_at(document, zone[0], str(error)))
+    element = sla.element or spec.slaDefaultElement
+    scheduling.delivery = Delivery(scheduling.own.pop(index), element, timezone)
+    scheduling.delivery_index = index
+    scheduling.standalone = not any(
+        _key(other) in FRESHNESS_PROPERTIES and i not in scheduling.own
+        and scheduling.delivery.judges(other.element or spec.slaDefaultElement)
+        for i, other in enumerate(slas))
+    return scheduling
+
+
+def _cron(sla) -> bool:
+    return sla.scheduler is None or sla.scheduler.strip().lower() == "cron"
+
+
+def _apply_sla(contract: StandardContract, sla, index: int, default_element: str | None,
+               scheduling: _Scheduling) -> None:
+    """Map one SLA property; a freshness promise remembers the column it is about and takes its
+    own schedule, else the delivery's on its column."""
     name = (sla.property or "").strip()
     key = name.lower()
     if key == "availability":
@@ -99,12 +177,23 @@ def _apply_sla(contract: StandardContract, sla, index: int, default_element: str
             description=sla.description or f"at most {sla.value}{sla.unit or ''} errors"))
     elif key in FRESHNESS_PROPERTIES:
         threshold = parse_duration(sla.value, sla.unit)
+        schedule, zone = scheduling.of(index, sla.element or default_element)
         contract.objectives.append(Objective(
             name=key, indicator=Indicator.FRESHNESS, threshold=threshold,
-            target=parse_target(DEFAULT_FRESHNESS_TARGET), description=sla.description))
+            target=parse_target(DEFAULT_FRESHNESS_TARGET), description=sla.description,
+            schedule=schedule, timezone=zone))
         contract.measured_on[key] = sla.element or default_element
     elif key == "frequency":
         contract.update_frequency = parse_duration(sla.value, sla.unit)
+        delivery = scheduling.delivery
+        if index == scheduling.delivery_index and scheduling.standalone and delivery is not None:
+            # no freshness promise to judge: the delivery is one, a new one every `frequency`
+            contract.objectives.append(Objective(
+                name=DELIVERY_OBJECTIVE, indicator=Indicator.FRESHNESS,
+                threshold=contract.update_frequency, target=parse_target(DEFAULT_FRESHNESS_TARGET),
+                description=sla.description, schedule=delivery.schedule,
+                timezone=delivery.timezone))
+            contract.measured_on[DELIVERY_OBJECTIVE] = delivery.element
     elif key == "generalavailability":
         contract.start = _date(sla.value)
     elif key == "endofsupport":
@@ -113,23 +202,33 @@ def _apply_sla(contract: StandardContract, sla, index: int, default_element: str
     value = f"{sla.value}{' ' + sla.unit if sla.unit else ''}"
     if sla.element:
         value += f" on {sla.element}"
-    if key == "frequency":
-        contract.unmonitored.append(DeclaredProperty(label, value, SCHEDULE_NOT_CHECKED))
-    elif key not in MAPPED:
+    delivers = index == scheduling.delivery_index
+    if key == "frequency" and not delivers:
+        contract.unmonitored.append(DeclaredProperty(label, value, CADENCE_ONLY))
+    elif key not in MAPPED and key != "frequency":
         reason = UNMONITORED_REASON
         if key in {"generalavailability", "endofsupport"}:
             reason = "used as the contract's validity"
         contract.unmonitored.append(DeclaredProperty(label, value, reason))
-    contract.unmonitored += _qualifiers(label, sla, read=OBJECTIVE_CUSTOM_PROPERTIES
-                                        if key in MAPPED else set())
+    read: set[str] = set()
+    if key in MAPPED or (delivers and scheduling.standalone):
+        read = OBJECTIVE_CUSTOM_PROPERTIES
+    elif delivers:
+        read = {"timezone"}  # the delivery's clock, for the promises it judges
+    contract.unmonitored += _qualifiers(label, sla, read, scheduled=delivers
+                                        or scheduling.reads(index))
 
 
-def _qualifiers(label: str, sla, read: set[str]) -> list[DeclaredProperty]:
-    """What an SLA property says beside its value: `driver`, `schedule` / `scheduler` (a cron
-    delivery schedule), `valueExt`, and custom properties other than those `read` (an
-    objective's window and timezone)."""
+def _qualifiers(label: str, sla, read: set[str], scheduled: bool) -> list[DeclaredProperty]:
+    """What an SLA property says beside its value: `driver`, `valueExt`, a `schedule` /
+    `scheduler` that is not read (`scheduled`: it is), and custom properties other than those
+    `read` (an objective's window and timezone)."""
     found = [listed(f"{label}.{field}", getattr(sla, field), reason)
              for field, reason in QUALIFIERS if getattr(sla, field) is not None]
+    if not scheduled:
+        reason = SCHEDULE_ELSEWHERE if _cron(sla) else SCHEDULER_NOT_CRON
+        found += [listed(f"{label}.{field}", getattr(sla, field), reason)
+                  for field in SCHEDULE_FIELDS if getattr(sla, field) is not None]
     found += [listed(f"{label}.{custom.property}", custom.value, UNMONITORED_REASON)
               for custom in sla.customProperties or []
               if (custom.property or "").strip().lower() not in read]

@@ -20,6 +20,7 @@ from pydantic import (
 
 from monitor.contracts.maintenance import rule_of, zone_named
 from monitor.contracts.model import Indicator, name_refusal
+from monitor.contracts.schedule import Schedule, parse_schedule
 from monitor.contracts.severity import Severity
 from monitor.values.durations import Window, format_duration, parse_duration, parse_window
 from monitor.values.targets import parse_target
@@ -28,6 +29,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 WindowValue = Annotated[Window, BeforeValidator(parse_window)]  # a duration or a calendar period
 MAINTENANCE_YEARS = (1970, 9000)  # a start outside them overflows its occurrences and their text
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
+ScheduleValue = Annotated[Schedule, BeforeValidator(parse_schedule)]  # crontab text
 
 
 class Strict(BaseModel):
@@ -153,7 +155,8 @@ class ObjectiveSpec(Strict):
     indicator: Indicator
     target: Target
     window: WindowValue = Window(timedelta(days=30))
-    timezone: str | None = None  # after `window`: it is only for a calendar one
+    schedule: ScheduleValue | None = None  # freshness: deadlines by which a delivery lands
+    timezone: str | None = None  # after `window` and `schedule`: the clock of either
     threshold: Duration | None = None
     port: str | None = None
     description: str | None = None
@@ -163,11 +166,22 @@ class ObjectiveSpec(Strict):
     def _whole_minutes(cls, value: Window) -> Window:
         return objective_window(value)
 
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_of_freshness(cls, value: Schedule | None, info: ValidationInfo
+                               ) -> Schedule | None:
+        indicator = info.data.get("indicator")  # absent when it failed its own check
+        if value is not None and indicator is not None and indicator is not Indicator.FRESHNESS:
+            raise ValueError(f"a schedule judges freshness; a {indicator.value} objective "
+                             "takes none")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _zone_of_a_calendar_window(cls, value: str | None, info: ValidationInfo) -> str | None:
         # the window is absent from info.data when it failed its own check
-        return objective_zone(value, info.data.get("window"))
+        return objective_zone(value, info.data.get("window"),
+                              scheduled=info.data.get("schedule") is not None)
 
     @model_validator(mode="after")
     def _threshold_when_needed(self) -> ObjectiveSpec:
@@ -188,12 +202,14 @@ def objective_window(value: object) -> Window:
     return window
 
 
-def objective_zone(value: str | None, window: Window | None) -> str | None:
-    """An objective's time zone: a known IANA name, and only for a calendar window."""
+def objective_zone(value: str | None, window: Window | None, scheduled: bool = False
+                   ) -> str | None:
+    """An objective's time zone: a known IANA name, and only for a calendar window or a
+    delivery schedule (the clock of both)."""
     if value is None:
         return value
     zone_named(value)
-    if window is not None and window.calendar is None:
+    if window is not None and window.calendar is None and not scheduled:
         raise ValueError(f"timezone is for calendar windows (month, week, quarter); a "
                          f"{format_duration(window.length)} window rolls in elapsed time")
     return value

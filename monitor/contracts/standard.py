@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.contracts.model import DeclaredProperty, Objective, Owner, Port, name_refusal
 from monitor.contracts.problems import Problem, problem_at
+from monitor.contracts.schedule import Schedule
 from monitor.contracts.spec import objective_window, objective_zone
 from monitor.contracts.yamlsource import Location, YamlDocument
 from monitor.values.durations import Window
@@ -20,6 +21,21 @@ SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psyco
 NEEDS_BINDING = {"sqlserver", "databricks", "snowflake", "bigquery", "redshift", "oracle"}
 SQL_KINDS = set(SQL_DRIVERS) | NEEDS_BINDING  # where a freshness column is a query's
 DEFAULT_FRESHNESS_TARGET = "99%"
+DELIVERY_OBJECTIVE = "frequency"  # a delivery schedule with no freshness promise to judge is one
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A standard's delivery schedule (ODCS `frequency` + `schedule`, DCS `frequency.cron`):
+    it judges the freshness promises on its column (any, when either names none) that have no
+    schedule of their own, on the clock of `timezone` when they name none."""
+
+    schedule: Schedule
+    element: str | None = None
+    timezone: str | None = None
+
+    def judges(self, element: str | None) -> bool:
+        return self.element is None or element is None or self.element == element
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,8 @@ def windowed(objective: Objective, document: YamlDocument,
              read: Callable[[str], tuple[Location, object] | None]) -> tuple[Objective, list[Problem]]:
     """`objective` with the `window` and `timezone` its standard file gives it, if any (`read`
     says where a key's value is and what it is): `30d`, or `1M` / `P1M` / `month` for a calendar
-    month; the same rules as a native objective's, each problem at its own line."""
+    month; the same rules as a native objective's (a zone is for a calendar window or a
+    delivery schedule), each problem at its own line."""
     problems: list[Problem] = []
     window: Window | None = Window(objective.window, objective.calendar)
     given = read("window")
@@ -169,7 +186,8 @@ def windowed(objective: Objective, document: YamlDocument,
     zone = read("timezone")
     if zone is not None:
         try:
-            objective = replace(objective, timezone=objective_zone(str(zone[1]), window))
+            objective = replace(objective, timezone=objective_zone(
+                str(zone[1]), window, scheduled=objective.schedule is not None))
         except ValueError as error:
             problems.append(problem_at(document, zone[0], str(error)))
     return objective, problems

@@ -2,7 +2,9 @@
 
 - availability: one event per probe; good when the port answered without error.
 - latency: one event per successful probe; good when latency <= threshold.
-- freshness: one event per probe interval (time slice); good when the data's age <= threshold.
+- freshness: one event per probe interval (time slice); good when the data's age <= threshold;
+  with a delivery schedule, when its age at the latest deadline <= threshold
+  (monitor.slo.schedule), on the clock of the objective's time zone, else `timezone`.
   A failed probe that still knows the newest data (a heartbeat's last success) counts; one that
   knows nothing says nothing: no event (availability counts the failure, and a port that stays
   silent raises the no-data condition).
@@ -16,6 +18,7 @@ from datetime import timedelta
 
 from monitor.contracts.model import DataProduct, Indicator, Objective
 from monitor.contracts.results import ProbeResult
+from monitor.slo import on_time
 from monitor.store.events import Event
 
 
@@ -23,17 +26,20 @@ def objectives_of_port(product: DataProduct, port: str) -> list[Objective]:
     return [o for o in product.objectives if o.port in (None, port)]
 
 
-def events_from_result(product: DataProduct, result: ProbeResult) -> list[Event]:
+def events_from_result(product: DataProduct, result: ProbeResult, timezone: str = "UTC"
+                       ) -> list[Event]:
+    """`timezone`: the clock of delivery schedules whose objective names no zone (the
+    settings' `timezone`, as evaluate_mesh is given)."""
     events = []
     for objective in objectives_of_port(product, result.port):
-        counted = _count(objective, result)
+        counted = _count(objective, result, timezone)
         if counted is not None:
             good, total = counted
             events.append(Event(product.id, objective.name, result.started_at, good, total))
     return events
 
 
-def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
+def _count(objective: Objective, result: ProbeResult, timezone: str) -> tuple[int, int] | None:
     match objective.indicator:
         case Indicator.AVAILABILITY:
             return int(result.ok), 1
@@ -43,6 +49,10 @@ def _count(objective: Objective, result: ProbeResult) -> tuple[int, int] | None:
             return int(result.latency <= _threshold(objective)), 1
         case Indicator.FRESHNESS:
             age = result.data_age
+            if age is not None and objective.schedule is not None:
+                assert result.newest_data_at is not None  # it has an age
+                return int(on_time(result.newest_data_at, result.started_at, _threshold(objective),
+                                   objective.schedule, objective.timezone or timezone)), 1
             if age is not None:
                 return int(age <= _threshold(objective)), 1
             return (0, 1) if result.ok else None  # reachable but holding no data: stale

@@ -3,6 +3,10 @@
 Pure: the caller sums the events of each window over (T - window, T] and passes them in; for a
 calendar objective the objective's own window is (start of the current period, T] instead, and
 the events a full window holds are those of the whole period (`Period.length`).
+
+`freshness_breach` (page) holds when the data is older than the threshold now; for an objective
+with a delivery schedule, when it was older than the threshold at the latest deadline
+(monitor.slo.schedule): between deadlines nothing new is due.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from monitor.contracts.schedule import Schedule
 from monitor.contracts.severity import Severity
 from monitor.slo.budget import Counts, burn_rate, compliance, error_budget_remaining, exceeds
 from monitor.slo.calendar import Period
 from monitor.slo.conditions import ConditionName
+from monitor.slo.schedule import age_at_deadline, latest_deadline
 from monitor.slo.windows import (
     DEFAULT_RULES,
     RESOLUTION,
@@ -69,6 +75,8 @@ class Observations:
     last_event_at: datetime | None = None
     expected_interval: timedelta | None = None  # how often the port is probed; None: unknown
     data_age: timedelta | None = None  # freshness: T - newest data timestamp, when known
+    # the moment data_age was taken (the evaluation's own, not its minute's end); None: `at`
+    data_seen_at: datetime | None = None
     monitoring_since: datetime | None = None  # when the collector began; no data is judged after
     # One event per probe (availability, latency, freshness): a full window of length w is
     # expected to hold w / expected_interval events. False for counted requests (error rate).
@@ -89,6 +97,8 @@ class Evaluation:
     # same as error_budget_remaining once the window is full
     window_budget_remaining: float | None = None
     period: Period | None = None  # a calendar objective's current period; None: rolling
+    # a scheduled freshness objective's latest deadline, the one its data was judged at
+    deadline: datetime | None = None
 
     @property
     def budget_window(self) -> timedelta | None:
@@ -99,11 +109,13 @@ class Evaluation:
 
 def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_force: bool,
                        observations: Observations, threshold: timedelta | None = None,
-                       policy: AlertPolicy = AlertPolicy(), period: Period | None = None
-                       ) -> Evaluation:
+                       policy: AlertPolicy = AlertPolicy(), period: Period | None = None,
+                       schedule: Schedule | None = None, timezone: str = "UTC") -> Evaluation:
     """`window`: the objective's (nominal) window, the key of its counts and the length the
     burn-rate windows are scaled from; `period`: for a calendar objective, the current period,
-    whose whole length says how many events a full window holds."""
+    whose whole length says how many events a full window holds; `schedule`: a freshness
+    objective's delivery schedule, on the clock of `timezone` (the objective's, else the
+    settings')."""
     counts = observations.counts.get(window, Counts())
     rules = scaled_rules(window, policy.rules, observations.expected_interval)
     burn_rates = {w: burn_rate(observations.counts.get(w, Counts()), target)
@@ -111,22 +123,34 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
     remaining = error_budget_remaining(counts, target)
     full = period.length if period is not None else window
     window_left = window_budget_remaining(counts, target, _expected(full, observations))
+    seen_at = observations.data_seen_at or at
+    deadline = latest_deadline(schedule, seen_at, timezone) if schedule is not None else None
     if not in_force:
         return Evaluation(Status.NOT_IN_FORCE, counts, compliance(counts), remaining, burn_rates,
-                          (), observations.data_age, rules, window_left, period)
+                          (), observations.data_age, rules, window_left, period, deadline)
     conditions = [Condition(rule.name, rule.severity, rule.long_window, rule.short_window,
                             rule.burn_rate)
                   for rule in rules if _burning(rule, observations, target, policy)]
     if counts.bad > 0 and window_left is not None and window_left <= 0:
         conditions.append(Condition(ConditionName.BUDGET_EXHAUSTED, Severity.TICKET))
-    if threshold is not None and observations.data_age is not None \
-            and observations.data_age > threshold:
+    if _stale(observations, threshold, schedule, seen_at, deadline):
         conditions.append(Condition(ConditionName.FRESHNESS_BREACH, Severity.PAGE))
     if _no_data(at, observations, policy):
         conditions.append(Condition(ConditionName.NO_DATA, Severity.TICKET))
     return Evaluation(status_of(counts, target, conditions), counts, compliance(counts), remaining,
                       burn_rates, tuple(conditions), observations.data_age, rules, window_left,
-                      period)
+                      period, deadline)
+
+
+def _stale(observations: Observations, threshold: timedelta | None, schedule: Schedule | None,
+           seen_at: datetime, deadline: datetime | None) -> bool:
+    """The data is older than the threshold: now, or at the latest deadline of a schedule."""
+    age = observations.data_age
+    if threshold is None or age is None:
+        return False
+    if schedule is None:
+        return age > threshold
+    return age_at_deadline(seen_at - age, deadline) > threshold
 
 
 def window_budget_remaining(counts: Counts, target: Decimal, expected: int = 0) -> float | None:

@@ -180,18 +180,12 @@ def test_every_declared_odcs_property_is_mapped_or_listed_with_why(tmp_path):
         """))
     product = only_product(tmp_path)
     assert product.update_frequency == timedelta(days=1)
+    # the frequency's cron schedule judges the freshness promise on its column (item 5)
+    assert {o.name: o.schedule and o.schedule.cron for o in product.objectives} == {
+        "availability": None, "latency": None, "freshness": "0 6 * * 1-5"}
     assert [(d.name, d.value, d.reason) for d in product.unmonitored] == [
-        ("frequency", "1 d on invoices.updated_at",
-         "declared; not monitored yet: delivery schedules are not checked yet (a frequency is "
-         "kept as the expected update cadence)"),
         ("frequency.driver", "regulatory",
          "the promise's importance (regulatory, analytics, operational); shown, not monitored"),
-        ("frequency.schedule", "0 6 * * 1-5",
-         "declared; not monitored yet: delivery schedules are not checked yet (a frequency is "
-         "kept as the expected update cadence)"),
-        ("frequency.scheduler", "cron",
-         "declared; not monitored yet: delivery schedules are not checked yet (a frequency is "
-         "kept as the expected update cadence)"),
         ("retention", "3 y", "declared by the contract; meshwatch does not measure it"),
         ("retention.window", "30d", "declared by the contract; meshwatch does not measure it"),
         ("retention.legalHold", "True", "declared by the contract; meshwatch does not measure it"),
@@ -223,10 +217,12 @@ def test_every_declared_dcs_property_is_mapped_or_listed_with_why(tmp_path):
           availability: {percentage: 99%, window: 30d, uptime: always}
         """)
     product = only_product(tmp_path)
+    # the cron judges the latency promise (item 5); the interval is the update cadence
+    assert {o.name: o.schedule and o.schedule.cron for o in product.objectives} == {
+        "availability": None, "latency": "0 6 * * *"}
+    assert product.update_frequency == timedelta(days=1)
     assert [(d.name, d.value, d.reason) for d in product.unmonitored] == [
-        ("frequency", "type=batch; interval=daily; cron=0 6 * * *",
-         "declared; not monitored yet: delivery schedules are not checked yet (a frequency is "
-         "kept as the expected update cadence)"),
+        ("frequency.type", "batch", "the delivery's kind (batch, streaming); shown, not monitored"),
         ("latency.processedTimestampField", "invoices.loaded_at",
          "declared; latency is judged on sourceTimestampField alone"),
         ("servicelevels.freshnes", "threshold=1h", "not a field of DCS 1.x servicelevels: not read"),
