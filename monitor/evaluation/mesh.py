@@ -155,13 +155,16 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             last_event_at=minute_time(last_events[series]) if series in last_events else None,
             expected_interval=intervals[(product.id, objective.name)],
             data_age=data_age(product, objective, states.get(product.id, {}), now),
+            data_seen_at=now,
             monitoring_since=monitoring_since,
             one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE)
-        everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False)
+        everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False,
+                               timezone=timezone)
         if not plan.maintenance:
             reports.append(ObjectiveEvaluation(product, objective, everything))
             continue
-        outside = _evaluate(plan, observations, sums, at, policy, without_maintenance=True)
+        outside = _evaluate(plan, observations, sums, at, policy, without_maintenance=True,
+                            timezone=timezone)
         if not product.maintenance_counts_in_slo:
             reports.append(ObjectiveEvaluation(product, objective, outside))
             continue
@@ -187,13 +190,14 @@ def with_upstream(connection: Connection, reports: list[ObjectiveEvaluation], li
 
 def _evaluate(plan: _Plan, observations: Observations,
               sums: Mapping[tuple[int, int], Mapping[int, Counts]], at: datetime,
-              policy: AlertPolicy, without_maintenance: bool) -> Evaluation:
+              policy: AlertPolicy, without_maintenance: bool, timezone: str) -> Evaluation:
     objective = plan.objective
     counts = plan.counts(sums, without_maintenance)
     return evaluate_objective(
         target=objective.target, window=objective.window, at=at,
         in_force=plan.product.in_force(at), observations=replace(observations, counts=counts),
-        threshold=objective.threshold, policy=policy, period=plan.period)
+        threshold=objective.threshold, policy=policy, period=plan.period,
+        schedule=objective.schedule, timezone=objective.timezone or timezone)
 
 
 @dataclass(frozen=True)
