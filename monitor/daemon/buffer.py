@@ -124,9 +124,10 @@ class MeasurementBuffer:
     """Results wait here until a flush writes them. A flush never raises and never loses a
     measurement silently: see the module's docstring for what happens when the store fails."""
 
-    def __init__(self, engine: Engine, capacity: int = 500_000):
+    def __init__(self, engine: Engine, capacity: int = 500_000, timezone: str = "UTC"):
         self.engine = engine
         self.products: dict[str, DataProduct] = {}
+        self.timezone = timezone  # the clock of delivery schedules that name no zone (settings)
         self._pending: deque[ProbeResult] = deque()
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
@@ -297,7 +298,7 @@ class MeasurementBuffer:
         for result in results:
             product = self.products.get(result.product)
             if product is not None:
-                yield from events_from_result(product, result)
+                yield from events_from_result(product, result, self.timezone)
 
 
 def _port(result: ProbeResult) -> str:

@@ -254,6 +254,7 @@ class Daemon:
         self._reported_problems = {str(p) for p in config.problems}
         self.products = products
         self.buffer.products = products
+        self.buffer.timezone = config.settings.timezone
         self.config = Config(config.directory, config.settings,
                              Registry(products, config.registry.problems), config.problems)
         self._reconcile()

@@ -71,9 +71,11 @@ def _failed(result: ProbeResult, error_class: ErrorClass, message: str) -> Probe
 
 def backfill(engine: Engine, products: list[DataProduct], start: datetime, end: datetime,
              live_start: datetime | None = None,
-             on_progress: Callable[[float], None] = lambda fraction: None) -> int:
+             on_progress: Callable[[float], None] = lambda fraction: None,
+             timezone: str = "UTC") -> int:
     """Write the simulated results of every port from `start` to `end` (the scenario's script
-    begins at `live_start`, default `end`); returns how many."""
+    begins at `live_start`, default `end`); returns how many. `timezone`: the settings' (the clock of
+    delivery schedules that name none)."""
     live_start = live_start or end
     written, span = 0, (end - start).total_seconds()
     day = timedelta(days=1)
@@ -87,7 +89,8 @@ def backfill(engine: Engine, products: list[DataProduct], start: datetime, end: 
             record_probe_results(connection, results)
             by_id = {product.id: product for product in products}
             record_events(connection, (event for result in results
-                                       for event in events_from_result(by_id[result.product], result)))
+                                       for event in events_from_result(by_id[result.product], result,
+                                                                      timezone)))
         written += len(results)
         moment = until
         on_progress((moment - start).total_seconds() / span)

@@ -135,7 +135,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
         task = progress.add_task(f"backfilling {options.history.days} days of history", total=1.0)
         written = await asyncio.to_thread(
             backfill, engine, products, now - options.history, now, live_start,
-            lambda fraction: progress.update(task, completed=fraction))
+            lambda fraction: progress.update(task, completed=fraction), config.settings.timezone)
     console.print(f"history: {written:,} probe results of {len(products)} products")
 
     def show(message: Delivered) -> None:

@@ -281,6 +281,8 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
         "period_start": iso_time(period.start) if period else None,
         "period_end": iso_time(period.end) if period else None,
         "upstream": [u.as_json() for u in report.upstream],
+        "schedule": objective.schedule.cron if objective.schedule else None,
+        "deadline": iso_time(evaluation.deadline) if evaluation.deadline else None,
     }
 
 

@@ -207,3 +207,38 @@ def test_a_standard_contracts_cron_schedule_judges_its_freshness_promise(store, 
     probes = (4 * 24 + 6) * 12 + 1
     assert judged(reports[objective.name]) == (
         Status.AT_RISK, [("freshness_breach", "page")], probes - 1, probes)
+
+
+async def test_the_daemon_judges_a_zoneless_schedule_on_the_settings_clock(tmp_path, store, clock):
+    """06:00 in Amsterdam is 05:00 UTC: at 05:30 UTC data from 03:00 UTC missed today's
+    deadline there (it would be on time for yesterday's 06:00 UTC)."""
+    from sqlalchemy import select
+
+    from monitor.config.loading import load_config
+    from monitor.daemon.scheduler import Daemon
+    from monitor.store.tables import EventMinute, core_table
+    from tests.support.daemon import write_config
+
+    directory = write_config(tmp_path, {"lake.yaml": """\
+        apiVersion: meshwatch/v1
+        kind: DataProduct
+        metadata: {domain: sales, name: lake}
+        owner: {team: sales}
+        ports:
+          - {name: lake, type: http, url: "http://127.0.0.1:9/lake", interval: 5m}
+        objectives:
+          - {name: lake-freshness, port: lake, indicator: freshness, threshold: 15m, target: 99%,
+             schedule: "0 6 * * *"}
+        """}, settings="timezone: Europe/Amsterdam\n")
+    daemon = Daemon(load_config(directory), store, clock=clock)
+    await daemon.start()
+    try:
+        daemon.buffer.add(ProbeResult("sales/lake", "lake", "http", utc(2026, 12, 8, 5, 30), ok=True,
+                                      newest_data_at=utc(2026, 12, 8, 3, 0)))
+        daemon.buffer.flush()
+    finally:
+        await daemon.stop()
+    with store.connect() as connection:
+        counts = connection.execute(select(core_table(EventMinute).c.good,
+                                           core_table(EventMinute).c.total)).all()
+    assert counts == [(0, 1)]
