@@ -117,6 +117,7 @@ def measured(evaluation: Evaluation, condition: Condition | None,
     elif rates:
         result["burn_rate"] = rates[min(rates)]  # the shortest window: what is happening now
     result["window_budget_remaining"] = evaluation.window_budget_remaining
+    result["schema_mismatch"] = list(evaluation.schema_mismatch)
     lasts = budget_lasts(evaluation.window_budget_remaining, result["burn_rate"],
                          evaluation.budget_window or objective_window)  # a period: its whole length
     result["budget_lasts_seconds"] = lasts.total_seconds() if lasts is not None else None
@@ -188,6 +189,8 @@ def describe_measure(item: AlertItem) -> str:
         age = timedelta(seconds=m["freshness_age_seconds"])
         parts.append(f"newest data {human_duration(age)} old")
     parts.append(f"{m.get('good', 0)}/{m.get('total', 0)} good events")
+    if m.get("schema_mismatch"):
+        parts.append("schema differs from the contract: " + "; ".join(m["schema_mismatch"]))
     return ", ".join(parts)
 
 

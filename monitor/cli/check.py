@@ -63,4 +63,4 @@ def probe_json(result: ProbeResult) -> dict:
             "latency_ms": None if result.latency_ms is None else round(result.latency_ms, 3),
             "newest_data_at": result.newest_data_at.isoformat() if result.newest_data_at else None,
             "error_class": str(result.error_class) if result.error_class else None,
-            "error": result.error}
+            "error": result.error, "schema_mismatch": result.details.get("schema_mismatch")}

@@ -89,6 +89,10 @@ class StateThrottle:
                     continue
                 if result.newest_data_at is None and before.newest_data_at is not None:
                     result = replace(result, newest_data_at=before.newest_data_at)
+                if "schema_mismatch" in before.details and "schema_mismatch" not in result.details:
+                    # a look that could not compare the schema keeps the findings of the last one
+                    result = replace(result, details={
+                        **result.details, "schema_mismatch": before.details["schema_mismatch"]})
             waiting[key] = result
         now = time.monotonic()
         due = []

@@ -77,6 +77,21 @@ def data_age(product: DataProduct, objective: Objective,
     return None if age is None else max(timedelta(0), age)
 
 
+def schema_mismatch(product: DataProduct, objective: Objective,
+                    states: Mapping[tuple[str, str], PortState], at: datetime) -> tuple[str, ...]:
+    """What the latest look at the objective's port(s) found of their declared schema missing or
+    retyped, at `at`: every objective judged on a port holds its schema mismatch, since each
+    consumer agreed to objectives, not to ports. Only ports that still declare a schema speak."""
+    declaring = {p.name for p in product.ports if p.options.get("schema")
+                 and objective.port in (None, p.name)}
+    found: list[str] = []
+    for (product_id, port), state in sorted(states.items()):
+        if product_id == product.id and port in declaring and state.schema_mismatch \
+                and state.last_started_at < at + timedelta(minutes=1):
+            found += state.schema_mismatch
+    return tuple(found)
+
+
 def window_end(at: datetime) -> datetime:
     """Where the windows of an evaluation at `at` end: the end of the minute holding `at`."""
     return minute_time(minute_bucket(at))
@@ -157,7 +172,8 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             data_age=data_age(product, objective, states.get(product.id, {}), now),
             data_seen_at=now,
             monitoring_since=monitoring_since,
-            one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE)
+            one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE,
+            schema_mismatch=schema_mismatch(product, objective, states.get(product.id, {}), now))
         everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False,
                                timezone=timezone)
         if not plan.maintenance:
@@ -283,6 +299,7 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
         "upstream": [u.as_json() for u in report.upstream],
         "schedule": objective.schedule.cron if objective.schedule else None,
         "deadline": iso_time(evaluation.deadline) if evaluation.deadline else None,
+        "schema_mismatch": list(evaluation.schema_mismatch),
     }
 
 

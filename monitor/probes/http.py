@@ -1,7 +1,10 @@
 """HTTP(S) ports: available when the URL answers with an expected status within the timeout.
 
 The newest data comes from a JSON field of the body (`freshness: {json_path: a.b.c}`) or from a
-response header (`freshness: {header: Last-Modified}`). Each probe keeps one client session
+response header (`freshness: {header: Last-Modified}`). A declared `schema` (`{json_path: items,
+fields: {id: integer, amount: number}}`) is compared with the JSON body: each field missing, or of
+another JSON type, is a line of `details["schema_mismatch"]` (empty when all match) — never a
+failure of the port, a condition of its own (monitor.contracts.schema). Each probe keeps one client session
 (keep-alive) for its whole life, created inside the running loop on first use.
 
 What the peer sends is bounded: the body is streamed and at most `max_body` bytes of it (decoded:
@@ -46,6 +49,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass
+from monitor.contracts.schema import PayloadSchema, TypeFamily, matches, mismatch
 from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
 from monitor.probes.timestamps import as_utc
 from monitor.values.clock import Clock, utc_now
@@ -99,6 +103,7 @@ class HttpOptions(ProbeOptions):
     verify_tls: bool = True
     max_connections: int = Field(default=4, ge=1, le=100)  # per host, kept alive between rounds
     max_body: ByteSize = Field(default=MAX_BODY, ge=1, le=GIB, strict=True)  # decoded body bytes read
+    declared_schema: PayloadSchema | None = Field(default=None, alias="schema")
 
     @field_validator("url")
     @classmethod
@@ -146,7 +151,8 @@ class HttpProbe(Probe):
         async with self._client().request(options.method, self._url) as response:
             expected = self._expected(response.status)
             needed = expected and options.freshness is not None and options.freshness.json_path is not None
-            body, complete = await self._read_body(response, keep=needed)
+            body, complete = await self._read_body(
+                response, keep=needed or (expected and options.declared_schema is not None))
         if not expected:
             error_class = ErrorClass.AUTH if response.status in AUTH_STATUSES else ErrorClass.HTTP_STATUS
             raise ProbeFailure(error_class, f"HTTP {response.status} {_printable(response.reason or '')}"
@@ -158,6 +164,8 @@ class HttpProbe(Probe):
         details: dict[str, Any] = {"status": response.status}
         if not complete:
             details["body_truncated"] = True
+        elif options.declared_schema is not None:  # part of a body says nothing of its fields
+            details["schema_mismatch"] = payload_mismatch(options.declared_schema, body)
         return Observation(newest_data_at=self._newest_data_at(response, body), details=details)
 
     async def _read_body(self, response: aiohttp.ClientResponse, keep: bool) -> tuple[bytes, bool]:
@@ -250,6 +258,62 @@ class HttpProbe(Probe):
             raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the JSON body is nested too deep to read") from None
         assert freshness.json_path is not None  # FreshnessSource holds exactly one of header, json_path
         return _timestamp(_field(document, freshness.json_path), f"field {freshness.json_path}")
+
+
+MAX_RECORDS = 1000  # records of an array compared with the declared fields
+
+
+def payload_mismatch(schema: PayloadSchema, body: bytes) -> list[str]:
+    """Each declared field missing from a record of the body, or of another JSON type (the first
+    record that differs speaks for the field); `null` is no type and matches any."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return [mismatch(schema.json_path or "body", "JSON", "not JSON")]
+    if schema.json_path is not None:
+        try:
+            document = _field(document, schema.json_path)
+        except ProbeFailure:
+            return [mismatch(schema.json_path, "", None)]
+    records = document[:MAX_RECORDS] if isinstance(document, list) else [document]
+    found = []
+    for name, declared in schema.fields.items():
+        for record in records:
+            try:
+                value = _field(record, name)
+            except ProbeFailure:
+                found.append(mismatch(name, declared, None))
+                break
+            kind = _json_type(value)
+            if kind != "null" and not matches(declared, _JSON_FAMILIES[kind], kind):
+                found.append(mismatch(name, declared, kind))
+                break
+    return found
+
+
+_JSON_FAMILIES = {
+    "boolean": {TypeFamily.BOOLEAN}, "integer": {TypeFamily.INTEGER, TypeFamily.NUMBER},
+    "number": {TypeFamily.NUMBER}, "object": {TypeFamily.OBJECT}, "array": {TypeFamily.ARRAY},
+    # JSON has no dates: a date or a timestamp travels as a string
+    "string": {TypeFamily.STRING, TypeFamily.DATE, TypeFamily.TIMESTAMP, TypeFamily.TIME},
+}
+
+
+def _json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "boolean"
+        case int():
+            return "integer"
+        case float():
+            return "number"
+        case str():
+            return "string"
+        case dict():
+            return "object"
+    return "array"
 
 
 def _field(document: Any, path: str) -> Any:

@@ -2,9 +2,13 @@
 
 `query` (default `SELECT 1`) checks liveness; `freshness_query` returns one timestamp, the newest
 data (naive values are UTC; ISO strings, dates and epoch seconds are read too); `row_count_query`
-returns one integer, kept as `details["row_count"]`. The blocking work runs in a thread with one
-small engine per probe; drivers get connect and statement timeouts a second longer than the
-port's, so the thread is freed soon after `Probe.measure` gave up on it.
+returns one integer, kept as `details["row_count"]`; `schema` (one table or a list: `{table:
+sales.invoices, columns: {id: integer, amount: decimal}}`) is compared with the table's columns
+through SQLAlchemy's inspector, by type family (monitor.contracts.schema), and every missing or
+retyped column is a line of `details["schema_mismatch"]` (empty when all match): a schema
+mismatch never makes the port unavailable, it is a condition of its own. The blocking work runs
+in a thread with one small engine per probe; drivers get connect and statement timeouts a second
+longer than the port's, so the thread is freed soon after `Probe.measure` gave up on it.
 
 A freshness query that finds nothing (NULL, no row: an empty table) leaves the port available with
 no newest data, which the freshness objective counts as stale; NULL while `row_count_query`
@@ -27,19 +31,22 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import field_validator
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from pydantic import Field, field_validator
+from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, text
 from sqlalchemy import exc as sa
+from sqlalchemy import types as sql_types
 from sqlalchemy.engine import URL
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass
+from monitor.contracts.schema import TableSchema, TableSchemas, TypeFamily, family_of, matches, mismatch
 from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
 from monitor.probes.timestamps import as_utc
 from monitor.values.clock import Clock, utc_now
@@ -76,6 +83,7 @@ class SqlOptions(ProbeOptions):
     query: str = "SELECT 1"
     freshness_query: str | None = None
     row_count_query: str | None = None
+    declared_schema: TableSchemas | None = Field(default=None, alias="schema")
 
     @field_validator("url")
     @classmethod
@@ -147,12 +155,44 @@ class SqlProbe(Probe):
         with connection:
             self._first_value(connection, "query")
             details: dict[str, Any] = {}
-            if self.options.row_count_query:
-                details["row_count"] = _row_count(self._first_value(connection, "row_count_query"))
-            newest = None
-            if self.options.freshness_query:
-                newest = _newest(self._first_value(connection, "freshness_query"), details.get("row_count"))
+            if self.options.declared_schema:  # first: a dropped freshness column still gets named
+                details["schema_mismatch"] = self._schema_mismatch(connection)
+            try:
+                if self.options.row_count_query:
+                    details["row_count"] = _row_count(self._first_value(connection, "row_count_query"))
+                newest = None
+                if self.options.freshness_query:
+                    newest = _newest(self._first_value(connection, "freshness_query"),
+                                     details.get("row_count"))
+            except ProbeFailure as failure:
+                failure.seen = Observation(details=details)
+                raise
         return Observation(newest_data_at=newest, details=details)
+
+    def _schema_mismatch(self, connection: Connection) -> list[str]:
+        """Each declared column that is missing or of another type family, in declared order."""
+        inspector = inspect(connection)
+        found: list[str] = []
+        for table in self.options.declared_schema or []:
+            try:
+                columns = _columns(inspector, table)
+            except (sa.DBAPIError, sa.ResourceClosedError) as error:
+                error_class, message = self.classify(error)
+                raise ProbeFailure(error_class, f"reading the columns of {table.table} failed: "
+                                                f"{message}") from None
+            if columns is None:
+                found.append(f"{table.label}: table missing")
+                continue
+            for name, declared in table.columns.items():
+                column_type = columns.get(name.lower())
+                label = f"{table.label}.{name}"
+                if column_type is None:
+                    found.append(mismatch(label, declared, None))
+                    continue
+                shown = _type_name(column_type, connection)
+                if not matches(declared, _families(column_type, shown), shown):
+                    found.append(mismatch(label, declared, shown))
+        return found
 
     def _first_value(self, connection: Connection, option: str) -> Any:
         try:
@@ -173,6 +213,49 @@ class SqlProbe(Probe):
             if url.password:
                 message = message.replace(url.password, "***")
         return message.replace(self.options.password, "***") if self.options.password else message
+
+
+def _columns(inspector: Any, table: TableSchema) -> dict[str, Any] | None:
+    """The table's columns (lower-case name → SQLAlchemy type), None when there is no such table."""
+    schema, name = table.split()
+    try:
+        columns = inspector.get_columns(name, schema=schema)
+    except sa.NoSuchTableError:
+        return None
+    return {column["name"].lower(): column["type"] for column in columns} or None
+
+
+# SQLAlchemy's generic types → families, whatever the dialect calls them
+_GENERIC: tuple[tuple[type, TypeFamily], ...] = (
+    (sql_types.Boolean, TypeFamily.BOOLEAN), (sql_types.Integer, TypeFamily.INTEGER),
+    (sql_types.Numeric, TypeFamily.NUMBER), (sql_types.String, TypeFamily.STRING),
+    (sql_types.DateTime, TypeFamily.TIMESTAMP), (sql_types.Date, TypeFamily.DATE),
+    (sql_types.Time, TypeFamily.TIME), (sql_types.JSON, TypeFamily.OBJECT),
+    (sql_types.ARRAY, TypeFamily.ARRAY))
+_CHARSET = re.compile(r"\s+(character set|charset|collate)\s.*$", re.IGNORECASE)
+
+
+def _families(column_type: Any, shown: str) -> set[TypeFamily]:
+    """The families a column's type belongs to: an integer is a number too, and MariaDB's
+    `tinyint(1)` is how it stores a boolean."""
+    families = {family for generic, family in _GENERIC if isinstance(column_type, generic)}
+    named = family_of(shown)
+    if named is not None:
+        families.add(named)
+    if TypeFamily.INTEGER in families:
+        families.add(TypeFamily.NUMBER)
+    if shown.replace(" ", "") == "tinyint(1)":
+        families.add(TypeFamily.BOOLEAN)
+    return families
+
+
+def _type_name(column_type: Any, connection: Connection) -> str:
+    """The column's type as the database names it, in lower case, without its character set."""
+    try:
+        name = column_type.compile(dialect=connection.dialect)
+    except Exception:  # noqa: BLE001 - a type the dialect cannot render is still named
+        name = type(column_type).__name__
+    return _CHARSET.sub("", str(name)).lower()
 
 
 def _require_sqlite_file(url: URL) -> None:

@@ -14,6 +14,7 @@ class ConditionName(StrEnum):
     BUDGET_EXHAUSTED = "budget_exhausted"
     FRESHNESS_BREACH = "freshness_breach"
     NO_DATA = "no_data"
+    SCHEMA_MISMATCH = "schema_mismatch"  # the port's data no longer has the declared schema
 
     @property
     def severity(self) -> Severity:
@@ -28,4 +29,5 @@ _SEVERITY = {
     ConditionName.SLOW_BURN: Severity.TICKET,
     ConditionName.BUDGET_EXHAUSTED: Severity.TICKET,
     ConditionName.NO_DATA: Severity.TICKET,
+    ConditionName.SCHEMA_MISMATCH: Severity.TICKET,
 }

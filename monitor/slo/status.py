@@ -7,6 +7,10 @@ the events a full window holds are those of the whole period (`Period.length`).
 `freshness_breach` (page) holds when the data is older than the threshold now; for an objective
 with a delivery schedule, when it was older than the threshold at the latest deadline
 (monitor.slo.schedule): between deadlines nothing new is due.
+
+`schema_mismatch` (ticket) holds while the latest look at the objective's port found declared
+columns missing or retyped (`Observations.schema_mismatch`, each finding a line naming the
+column); it is not an event: availability and the budgets do not count it.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class Observations:
     # One event per probe (availability, latency, freshness): a full window of length w is
     # expected to hold w / expected_interval events. False for counted requests (error rate).
     one_event_per_probe: bool = False
+    # the port's latest schema findings (`invoices.amount: declared decimal, found text`)
+    schema_mismatch: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class Evaluation:
     period: Period | None = None  # a calendar objective's current period; None: rolling
     # a scheduled freshness objective's latest deadline, the one its data was judged at
     deadline: datetime | None = None
+    schema_mismatch: tuple[str, ...] = ()  # the findings `schema_mismatch` holds on
 
     @property
     def budget_window(self) -> timedelta | None:
@@ -137,9 +144,11 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
         conditions.append(Condition(ConditionName.FRESHNESS_BREACH, Severity.PAGE))
     if _no_data(at, observations, policy):
         conditions.append(Condition(ConditionName.NO_DATA, Severity.TICKET))
+    if observations.schema_mismatch:
+        conditions.append(Condition(ConditionName.SCHEMA_MISMATCH, Severity.TICKET))
     return Evaluation(status_of(counts, target, conditions), counts, compliance(counts), remaining,
                       burn_rates, tuple(conditions), observations.data_age, rules, window_left,
-                      period, deadline)
+                      period, deadline, observations.schema_mismatch)
 
 
 def _stale(observations: Observations, threshold: timedelta | None, schedule: Schedule | None,

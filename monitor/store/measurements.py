@@ -105,7 +105,10 @@ def record_port_states(connection: Connection, results: Iterable[ProbeResult]) -
               "newest_data_at": func.coalesce(insert.excluded.newest_data_at,
                                               table.c.newest_data_at),
               "error_class": insert.excluded.error_class, "error": insert.excluded.error,
-              "failing_since": _keep_streak(table.c.failing_since, failing_since)},
+              "failing_since": _keep_streak(table.c.failing_since, failing_since),
+              # a result that did not compare the schema (the port failed) keeps the findings
+              "schema_mismatch": func.coalesce(insert.excluded.schema_mismatch,
+                                               table.c.schema_mismatch)},
         where=table.c.last_started_at <= insert.excluded.last_started_at)
     connection.execute(upsert, [_state_row(r) for r in latest.values()])
 
@@ -132,7 +135,8 @@ def _state_row(result: ProbeResult) -> dict:
             "last_started_at": result.started_at, "ok": result.ok,
             "latency_ms": result.latency_ms, "newest_data_at": result.newest_data_at,
             "error_class": result.error_class and str(result.error_class), "error": result.error,
-            "failing_since": None if result.ok else result.started_at}
+            "failing_since": None if result.ok else result.started_at,
+            "schema_mismatch": result.details.get("schema_mismatch")}
 
 
 def port_states(connection: Connection, products: Iterable[str] | None = None

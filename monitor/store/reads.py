@@ -92,6 +92,7 @@ class PortResult:
     error_class: str | None
     error: str | None
     failing_since: datetime | None = None
+    schema_mismatch: list[str] | None = None  # the latest schema findings; None: none compared
 
 
 def latest_port_results(connection: Connection, product: str) -> dict[str, PortResult]:
@@ -103,7 +104,7 @@ def latest_port_results(connection: Connection, product: str) -> dict[str, PortR
         return {row["port"]: PortResult(
             row["product"], row["port"], row["kind"], row["last_started_at"], row["ok"],
             row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"],
-            row["failing_since"]) for row in rows}
+            row["failing_since"], row["schema_mismatch"]) for row in rows}
     if "probe_result" not in names:
         return {}
     table = core_table(ProbeRecord)
@@ -139,7 +140,8 @@ def recent_failures(connection: Connection, product: str, limit: int = 20) -> li
 
 def _port_result(row) -> PortResult:
     return PortResult(row["product"], row["port"], row["kind"], row["started_at"], row["ok"],
-                      row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"])
+                      row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"],
+                      schema_mismatch=(row["details"] or {}).get("schema_mismatch"))
 
 
 # --- alerts (the alert engine's tables, migration 0003) ---------------------------------------

@@ -152,6 +152,9 @@ class PortState(SQLModel, table=True):
     error_class: str | None = Field(default=None, max_length=40)
     error: str | None = Field(default=None, sa_column=Column(Text))
     failing_since: datetime | None = Field(default=None, sa_column=Column(UtcDateTime))
+    # the latest schema findings (monitor.contracts.schema): [] when the schema matched, NULL
+    # when no result compared one; a result that could not look keeps the previous findings
+    schema_mismatch: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 
 
 class AlertRecord(SQLModel, table=True):
