@@ -171,4 +171,4 @@ def drop(connection: Connection, partitions: list[Partition]) -> None:
         return
     connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
     for partition in partitions:
-        connection.execute(text(f"DROP TABLE {partition.name}"))
+        connection.execute(text(f"DROP TABLE IF EXISTS {partition.name}"))  # another worker's prune

@@ -114,35 +114,40 @@ def prune(engine: Engine, retention: Retention, now: datetime, dry_run: bool = F
 def _counts(engine: Engine, table: partitions.Partitioned, tier: Tier, first: int,
             before: datetime, dry_run: bool, extra: tuple | None = None) -> Pruned:
     """Prune the buckets of a count tier older than `first` (and of `extra`, a table with the
-    same bucket column), then record the tier's horizon."""
+    same bucket column). The tier's horizon moves first, so windows read the coarser tier for
+    what is about to go; on PostgreSQL each partition is then dropped in a transaction of its
+    own, so the lock a drop takes on the table is held for one partition at a time."""
     found = Pruned(tier.value, before)
+    if not dry_run:
+        with engine.begin() as connection:
+            _advance_horizon(connection, tier, first)
     with engine.begin() as connection:
         partitioned = partitions.is_partitioned(connection)
-        if partitioned:
-            partitions.lock(connection)
-            old = partitions.droppable(connection, table, first)
-            found.partitions = [p.name for p in old]
-            found.rows += sum(_estimated_rows(connection, p.name) for p in old)
-            found.estimated = bool(old)
-            default = f"{table.table}_default"
+        old = partitions.droppable(connection, table, first) if partitioned else []
+        found.partitions = [p.name for p in old]
+        found.rows += sum(_estimated_rows(connection, p.name) for p in old)
+        found.estimated = bool(old)
+    if partitioned:
+        default = f"{table.table}_default"
+        with engine.begin() as connection:
             if dry_run:
                 found.rows += connection.execute(text(
                     f"SELECT count(*) FROM {default} WHERE {table.column} < :first"),
                     {"first": first}).scalar_one()
             else:
-                partitions.drop(connection, old)
                 found.rows += connection.execute(text(
                     f"DELETE FROM {default} WHERE {table.column} < :first"), {"first": first}).rowcount
-    if not partitioned:
+        for partition in [] if dry_run else old:
+            with engine.begin() as connection:
+                partitions.lock(connection)
+                partitions.drop(connection, [partition])
+    else:
         core = core_table(EventMinute if tier is Tier.MINUTE else EventHour)
         found.rows += _delete_per_series(engine, core, table.column, first, dry_run)
     if extra is not None:
         extra_table, column = extra
         key = [extra_table.c[c.name] for c in extra_table.primary_key.columns]
         found.rows += _delete_batched(engine, extra_table, extra_table.c[column] < first, key, dry_run)
-    if not dry_run:
-        with engine.begin() as connection:
-            _advance_horizon(connection, tier, first)
     return found
 
 
@@ -318,10 +323,10 @@ def _rows(connection: Connection, name: str) -> tuple[int, bool]:
 
 def _bytes(connection: Connection, name: str) -> int | None:
     """The table's size with its indexes (and its partitions'); None when the database will not say."""
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":  # a partitioned table's size is its partitions'
         return int(connection.execute(text(
-            "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(:name)"),
-            {"name": name}).scalar_one())
+            "SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree(:name)), "
+            "pg_total_relation_size(CAST(:name AS regclass)))"), {"name": name}).scalar_one())
     try:  # the dbstat table (SQLITE_ENABLE_DBSTAT_VTAB): the table's pages and its indexes'
         return int(connection.execute(text(
             "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = :name OR name IN "

@@ -214,6 +214,7 @@ def test_store_prune_and_stats_say_what_they_did(store_url, tmp_path, monkeypatc
     minute = stats["tiers"]["minute"]
     assert set(stats["tiers"]) == {"minute", "hour", "day", "probe_results", "alert_history"}
     assert minute["retention"] == "40d" and stats["tiers"]["day"]["retention"] is None
+    assert all(tier["bytes"] > 0 for tier in stats["tiers"].values())  # partitioned or not
     assert minute["oldest"] == (datetime.fromtimestamp((minute_bucket(old) - 1) * 60, UTC)
                                 .isoformat().replace("+00:00", "Z"))
     if not minute["rows_estimated"]:
