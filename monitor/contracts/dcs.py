@@ -17,10 +17,12 @@ from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, validate_every_field
 from monitor.contracts.schedule import Schedule, parse_schedule
+from monitor.contracts.schema import family_of
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     DELIVERY_OBJECTIVE,
     DeclaredServer,
+    DeclaredTable,
     StandardContract,
     product_id_problems,
     slug,
@@ -70,8 +72,12 @@ def load_dcs(document: YamlDocument) -> tuple[StandardContract | None, list[Prob
         servers.append(DeclaredServer(
             name, server.type or "", host=server.host, port=server.port, database=server.database,
             schema=server.schema_, location=server.location, environment=server.environment))
+    contract.tables = [DeclaredTable(name, name, {field: f.type for field, f in model.fields.items()},
+                                     {field: f.type if f.type and family_of(f.type) else None
+                                      for field, f in model.fields.items()})
+                       for name, model in spec.models.items()]
     contract.add_servers(servers)
-    contract.unmonitored += _declared_elsewhere(spec, document)
+    contract.unmonitored += _declared_elsewhere(spec, document, contract.schema_checked)
     return contract, problems
 
 
@@ -187,13 +193,14 @@ def _unknown_levels(document: YamlDocument) -> list[DeclaredProperty]:
     return found
 
 
-def _declared_elsewhere(spec: DataContractSpecification, document: YamlDocument
-                        ) -> list[DeclaredProperty]:
-    """The models (one schema entry per model, quality rules counted) and top-level quality."""
+def _declared_elsewhere(spec: DataContractSpecification, document: YamlDocument,
+                        checked: set[str]) -> list[DeclaredProperty]:
+    """The models not compared on a port (one schema entry each; quality rules counted for
+    all) and top-level quality."""
     found = schema_objects("fields", (
         (name, model.type, list(model.fields), len(model.quality or []) + sum(
             len(field.quality or []) for field in model.fields.values()))
-        for name, model in spec.models.items()))
+        for name, model in spec.models.items()), checked)
     quality = document.data.get("quality")  # deprecated in DCS 1.1: read as written, no warning
     if quality is not None:
         kind = quality.get("type") if isinstance(quality, dict) else None

@@ -6,14 +6,15 @@ members) are the contract's words about itself, not promises, and are not listed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from monitor.contracts.model import DeclaredProperty
 
 NOT_MEASURED = "declared by the contract; meshwatch does not measure it"
-SCHEMA_NOT_CHECKED = ("declared; not monitored yet: the schema is not compared with the data "
-                      "yet")
+SCHEMA_NOT_CHECKED = ("declared; not compared: a schema is compared on the judged server's SQL "
+                      "port, or on its API port when one schema object is declared, and this "
+                      "contract has neither (declare schema: on a binding's port)")
 CADENCE_ONLY = ("the expected update cadence; judged only with a delivery schedule (a cron, "
                 "e.g. schedule: 0 6 * * 1-5)")
 SCHEDULE_ELSEWHERE = "a delivery schedule judges freshness: read on latency, freshness and frequency"
@@ -30,15 +31,17 @@ def listed(name: str, value: object, reason: str) -> DeclaredProperty:
     return DeclaredProperty(name, _text(value), reason)
 
 
-def schema_objects(kind: str, objects: Iterable[tuple[str, str | None, list[Any], int]]
-                   ) -> list[DeclaredProperty]:
-    """One entry per table (ODCS schema object, DCS model): `schema orders` = `table: order_id,
-    updated_at (2 properties)`, and its quality rules counted beside it."""
+def schema_objects(kind: str, objects: Iterable[tuple[str, str | None, list[Any], int]],
+                   checked: Collection[str] = ()) -> list[DeclaredProperty]:
+    """One entry per table (ODCS schema object, DCS model) not compared on a port (`checked`):
+    `schema orders` = `table: order_id, updated_at (2 properties)`, and its quality rules
+    counted beside it (compared or not: quality rules are not run)."""
     found = []
     for name, physical, columns, rules in objects:
         shown = ", ".join(str(column) for column in columns[:8]) + (", …" if len(columns) > 8 else "")
         value = f"{physical or 'object'}: {shown or 'no properties'} ({len(columns)} {kind})"
-        found.append(DeclaredProperty(f"schema {name}", value, SCHEMA_NOT_CHECKED))
+        if name not in checked:
+            found.append(DeclaredProperty(f"schema {name}", value, SCHEMA_NOT_CHECKED))
         if rules:
             found.append(DeclaredProperty(f"schema {name} quality", f"{rules} rule(s)",
                                           QUALITY_NOT_CHECKED))

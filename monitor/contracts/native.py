@@ -97,10 +97,15 @@ def source_path(native: Path, source: str) -> tuple[Path | None, str]:
 
 def _product(spec: DataProductSpec, standard: StandardContract | None,
              document: YamlDocument) -> DataProduct:
-    ports = {port.name: port for port in (standard.ports if standard else [])}
+    declared = {port.name: port for port in (standard.ports if standard else [])}
+    ports = dict(declared)
     for port in spec.ports:
-        options = port.model_extra or {}
-        ports[port.name] = Port(port.name, port.type, port.interval, port.timeout, dict(options))
+        options = dict(port.model_extra or {})
+        server = declared.get(port.name)
+        if server is not None and server.type == port.type and "schema" in server.options:
+            # a binding gives the server's connection details; the standard's schema stays
+            options.setdefault("schema", server.options["schema"])
+        ports[port.name] = Port(port.name, port.type, port.interval, port.timeout, options)
     # the standard's promises stay on their own ports; a native objective of the same name
     # replaces one, port and all
     objectives = {objective.name: objective

@@ -22,10 +22,12 @@ from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import DeclaredProperty, Indicator, Objective, Owner, name_refusal
 from monitor.contracts.problems import Problem, problem_at, validate_every_field
 from monitor.contracts.schedule import Schedule, parse_schedule
+from monitor.contracts.schema import family_of
 from monitor.contracts.standard import (
     DEFAULT_FRESHNESS_TARGET,
     DELIVERY_OBJECTIVE,
     DeclaredServer,
+    DeclaredTable,
     Delivery,
     StandardContract,
     product_id_problems,
@@ -112,9 +114,30 @@ def load_odcs(document: YamlDocument) -> tuple[StandardContract | None, list[Pro
         servers.append(DeclaredServer(
             name, server.type or "", host=server.host, port=server.port, database=server.database,
             schema=server.schema_, location=server.location, environment=server.environment))
+    contract.tables = _tables(spec)
     contract.add_servers(servers)
-    contract.unmonitored += _declared_elsewhere(spec)
+    contract.unmonitored += _declared_elsewhere(spec, contract.schema_checked)
     return contract, problems
+
+
+def _tables(spec: OpenDataContractStandard) -> list[DeclaredTable]:
+    """The schema objects as tables: a column by its physicalName, its type the physicalType
+    (compared by family, or by name when of no known family) else the logicalType; in a JSON
+    payload a field by its name, its type the logicalType."""
+    tables = []
+    for index, obj in enumerate(spec.schema_ or []):
+        properties = [p for p in obj.properties or [] if p.physicalName or p.name]
+        tables.append(DeclaredTable(
+            obj.name or obj.physicalName or f"schema[{index}]",
+            obj.physicalName or obj.name or f"schema[{index}]",
+            {str(p.physicalName or p.name): p.physicalType or p.logicalType for p in properties},
+            {str(p.name or p.physicalName): _json_type(p.logicalType, p.physicalType)
+             for p in properties}))
+    return tables
+
+
+def _json_type(*candidates: str | None) -> str | None:
+    return next((c for c in candidates if c and family_of(c) is not None), None)
 
 
 def _key(sla) -> str:
@@ -235,12 +258,13 @@ def _qualifiers(label: str, sla, read: set[str], scheduled: bool) -> list[Declar
     return found
 
 
-def _declared_elsewhere(spec: OpenDataContractStandard) -> list[DeclaredProperty]:
-    """The schema (one entry per object, quality rules counted), price and roles."""
+def _declared_elsewhere(spec: OpenDataContractStandard, checked: set[str]) -> list[DeclaredProperty]:
+    """The schema objects not compared on a port (one entry each; quality rules counted for
+    all), price and roles."""
     found = schema_objects("properties", (
         (obj.name or obj.physicalName or f"schema[{index}]", obj.physicalType,
          [prop.name for prop in obj.properties or []], _rules(obj))
-        for index, obj in enumerate(spec.schema_ or [])))
+        for index, obj in enumerate(spec.schema_ or [])), checked)
     if spec.price is not None:
         found.append(listed("price", spec.price.model_dump(exclude_none=True), ACCESS_NOT_CHECKED))
     for role in spec.roles or []:

@@ -25,6 +25,7 @@ class TypeFamily(StrEnum):
     TIME = "time"
     OBJECT = "object"
     ARRAY = "array"
+    BINARY = "binary"
 
 
 # a declared type's base name (lower case, before any `(`) → its family
@@ -45,6 +46,8 @@ _FAMILIES: dict[str, TypeFamily] = {
                     TypeFamily.TIME),
     **dict.fromkeys(("object", "record", "struct", "map", "json", "jsonb"), TypeFamily.OBJECT),
     **dict.fromkeys(("array", "list"), TypeFamily.ARRAY),
+    **dict.fromkeys(("bytes", "binary", "varbinary", "blob", "bytea", "tinyblob", "mediumblob",
+                     "longblob", "image"), TypeFamily.BINARY),
 }
 _BASE = re.compile(r"\s*([a-z_][a-z0-9_ ]*?)\s*(?:\(.*)?$")
 
@@ -62,9 +65,12 @@ def family_of(type_name: str) -> TypeFamily | None:
     return _FAMILIES.get(base_name(type_name))
 
 
-def matches(declared: str, found_families: set[TypeFamily], found_name: str) -> bool:
+def matches(declared: str | None, found_families: set[TypeFamily], found_name: str) -> bool:
     """A declared type holds when its family is one the found type belongs to; a declared type
-    of no known family (`uuid`) when the found type has the same base name."""
+    of no known family (`uuid`) when the found type has the same base name; no declared type
+    (None) whatever the column holds."""
+    if declared is None:
+        return True
     family = family_of(declared)
     if family is None:
         return base_name(declared) == base_name(found_name)
@@ -86,7 +92,7 @@ class TableSchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     table: str = Field(min_length=1)
-    columns: dict[str, DeclaredType] = Field(min_length=1)
+    columns: dict[str, DeclaredType | None] = Field(min_length=1)  # None: any type
 
     @property
     def label(self) -> str:
@@ -112,19 +118,19 @@ class PayloadSchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     json_path: str | None = Field(default=None, min_length=1)
-    fields: dict[str, DeclaredType] = Field(min_length=1)
+    fields: dict[str, DeclaredType | None] = Field(min_length=1)  # None: any type
 
     @field_validator("fields")
     @classmethod
-    def _json_types(cls, fields: dict[str, str]) -> dict[str, str]:
+    def _json_types(cls, fields: dict[str, str | None]) -> dict[str, str | None]:
         for name, declared in fields.items():
-            if family_of(declared) is None:
+            if declared is not None and family_of(declared) is None:
                 raise ValueError(f"{name}: {declared!r} is not a JSON type family (integer, number, "
                                  "string, boolean, date, timestamp, object, array)")
         return fields
 
 
-def mismatch(label: str, declared: str, found: str | None) -> str:
+def mismatch(label: str, declared: str | None, found: str | None) -> str:
     """One finding, as every output shows it: `invoices.amount: declared decimal, found text`,
     `invoices.updated_at: missing`."""
     return f"{label}: missing" if found is None else f"{label}: declared {declared}, found {found}"

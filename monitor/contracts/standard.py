@@ -55,6 +55,18 @@ class DeclaredServer:
         return f"{self.kind} {self.location or self.host or ''}".strip()
 
 
+@dataclass(frozen=True)
+class DeclaredTable:
+    """One table a standard contract declares (ODCS schema object, DCS model), as written:
+    `columns` map the column's name to its declared type (None: any type), in declared order;
+    `json_types` the same columns by JSON family (ODCS logicalType), for an API's payload."""
+
+    name: str
+    table: str  # the physical table name
+    columns: dict[str, str | None]
+    json_types: dict[str, str | None] = field(default_factory=dict)
+
+
 @dataclass
 class StandardContract:
     format: str
@@ -72,6 +84,8 @@ class StandardContract:
     unmonitored: list[DeclaredProperty] = field(default_factory=list)
     # freshness objective → the column (`table.column`) its promise is about, None if it names none
     measured_on: dict[str, str | None] = field(default_factory=dict)
+    tables: list[DeclaredTable] = field(default_factory=list)
+    schema_checked: set[str] = field(default_factory=set)  # tables compared on a port
 
     def add_servers(self, servers: list[DeclaredServer]) -> None:
         """The ports of the server the promises are judged on, each objective bound to the port
@@ -93,8 +107,25 @@ class StandardContract:
             declared = server_port(port_name, judged, column)
             if isinstance(declared, DeclaredProperty):
                 self.unmonitored.append(declared)
+            elif port_name == judged.name:  # the server's own port compares the schema
+                self.ports.append(self._with_schema(declared, judged))
             else:
                 self.ports.append(declared)
+
+    def _with_schema(self, port: Port, server: DeclaredServer) -> Port:
+        """`port` comparing the declared tables with its data: a SQL port every table, qualified
+        by the server's schema; an API the one table its payload can be (records under no
+        path) — with several, which one an answer holds is unknown, and none is compared."""
+        tables = [t for t in self.tables if t.columns]
+        if port.type == "sql" and tables:
+            self.schema_checked |= {t.name for t in tables}
+            schema = [{"table": t.table if "." in t.table or not server.schema
+                       else f"{server.schema}.{t.table}", "columns": t.columns} for t in tables]
+            return replace(port, options={**port.options, "schema": schema})
+        if port.type == "http" and len(tables) == 1:
+            self.schema_checked.add(tables[0].name)
+            return replace(port, options={**port.options, "schema": {"fields": tables[0].json_types}})
+        return port
 
 
 PRODUCTION = {"prod", "production", "prd"}

@@ -231,7 +231,7 @@ _GENERIC: tuple[tuple[type, TypeFamily], ...] = (
     (sql_types.Numeric, TypeFamily.NUMBER), (sql_types.String, TypeFamily.STRING),
     (sql_types.DateTime, TypeFamily.TIMESTAMP), (sql_types.Date, TypeFamily.DATE),
     (sql_types.Time, TypeFamily.TIME), (sql_types.JSON, TypeFamily.OBJECT),
-    (sql_types.ARRAY, TypeFamily.ARRAY))
+    (sql_types.ARRAY, TypeFamily.ARRAY), (sql_types._Binary, TypeFamily.BINARY))
 _CHARSET = re.compile(r"\s+(character set|charset|collate)\s.*$", re.IGNORECASE)
 
 

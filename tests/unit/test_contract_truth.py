@@ -189,14 +189,15 @@ def test_every_declared_odcs_property_is_mapped_or_listed_with_why(tmp_path):
         ("retention", "3 y", "declared by the contract; meshwatch does not measure it"),
         ("retention.window", "30d", "declared by the contract; meshwatch does not measure it"),
         ("retention.legalHold", "True", "declared by the contract; meshwatch does not measure it"),
-        ("schema invoices", "table: invoice_id, updated_at (2 properties)",
-         "declared; not monitored yet: the schema is not compared with the data yet"),
+        # the schema itself is compared on the server's SQL port (item 3), its rules are not run
         ("schema invoices quality", "1 rule(s)",
          "declared; not monitored yet: data quality rules are not run"),
         ("price", "priceAmount=1; priceCurrency=EUR; priceUnit=month",
          "declared by the contract; meshwatch does not check access or prices"),
         ("role analyst", "read", "declared by the contract; meshwatch does not check access or prices"),
     ]
+    assert product.port("db").options["schema"] == [
+        {"table": "sales.invoices", "columns": {"invoice_id": "string", "updated_at": "timestamp"}}]
 
 
 def test_every_declared_dcs_property_is_mapped_or_listed_with_why(tmp_path):
@@ -228,8 +229,10 @@ def test_every_declared_dcs_property_is_mapped_or_listed_with_why(tmp_path):
         ("servicelevels.freshnes", "threshold=1h", "not a field of DCS 1.x servicelevels: not read"),
         ("servicelevels.availability.uptime", "always",
          "not a field of DCS 1.x servicelevels: not read"),
-        ("schema invoices", "table: invoice_id (1 fields)",
-         "declared; not monitored yet: the schema is not compared with the data yet"),
+        ("schema invoices", "table: invoice_id (1 fields)",  # no server to compare it on
+         "declared; not compared: a schema is compared on the judged server's SQL port, or on "
+         "its API port when one schema object is declared, and this contract has neither "
+         "(declare schema: on a binding's port)"),
         ("schema invoices quality", "1 rule(s)",
          "declared; not monitored yet: data quality rules are not run"),
     ]

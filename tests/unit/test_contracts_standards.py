@@ -53,7 +53,14 @@ def test_odcs_full_example_becomes_seller_my_quantum_with_a_sql_port():
     assert (port.name, port.type) == ("my-postgres", "sql")
     assert port.options == {
         "url": "postgresql+psycopg://localhost:5432/pypl-edw",
-        "freshness_query": "SELECT max(txn_ref_dt) FROM pp_access_views.tab1"}
+        "freshness_query": "SELECT max(txn_ref_dt) FROM pp_access_views.tab1",
+        # its two schema objects, compared with the tables of the server's schema (item 3)
+        "schema": [
+            {"table": "pp_access_views.tbl_1", "columns": {
+                "txn_ref_dt": "date", "rcvr_id": "varchar(18)", "rcvr_cntry_code": "varchar(2)"}},
+            {"table": "pp_access_views.receivers_master", "columns": {
+                "id": "varchar(18)", "country_code": "varchar(2)", "receiver_name": "varchar(255)",
+                "receiver_type": "varchar(20)"}}]}
 
 
 def test_odcs_full_example_latency_becomes_a_4_day_freshness_objective():
