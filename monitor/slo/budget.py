@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -39,24 +40,48 @@ def compliance(counts: Counts) -> float | None:
 def burn_rate_exact(counts: Counts, target: Decimal) -> Fraction | None:
     """(bad / total) / (1 - target): 1 spends the budget exactly over the window."""
     fraction = bad_fraction(counts)
-    return None if fraction is None else fraction / (1 - Fraction(target))
+    return None if fraction is None else fraction / _budget(target)
+
+
+@lru_cache(maxsize=256)
+def _budget(target: Decimal) -> Fraction:
+    """1 - target, exactly: a mesh has a handful of targets, its objectives thousands."""
+    return 1 - Fraction(target)
+
+
+@lru_cache(maxsize=256)
+def _fraction(value: Decimal) -> Fraction:
+    return Fraction(value)
+
+
+# The three below run for every window of every objective in each evaluation round, so they
+# work in integers: with 1 - target = p / q, the burn rate is (bad · q) / (total · p). Python's
+# int / int is correctly rounded, so each float is exactly float(burn_rate_exact(...)).
 
 
 def burn_rate(counts: Counts, target: Decimal) -> float | None:
-    exact = burn_rate_exact(counts, target)
-    return None if exact is None else float(exact)
+    if not counts.total:
+        return None
+    budget = _budget(target)
+    return (counts.bad * budget.denominator) / (counts.total * budget.numerator)
 
 
 def error_budget_remaining(counts: Counts, target: Decimal) -> float | None:
     """1 - (bad / total) / (1 - target); negative once the objective is missed."""
-    exact = burn_rate_exact(counts, target)
-    return None if exact is None else float(1 - exact)
+    if not counts.total:
+        return None
+    budget = _budget(target)
+    spendable = counts.total * budget.numerator
+    return (spendable - counts.bad * budget.denominator) / spendable
 
 
 def exceeds(counts: Counts, target: Decimal, burn_rate_threshold: Decimal) -> bool:
     """Whether the bad fraction is above `burn_rate_threshold × (1 - target)`."""
-    exact = burn_rate_exact(counts, target)
-    return exact is not None and exact > Fraction(burn_rate_threshold)
+    if not counts.total:
+        return False
+    budget, threshold = _budget(target), _fraction(burn_rate_threshold)
+    return (counts.bad * budget.denominator * threshold.denominator
+            > threshold.numerator * budget.numerator * counts.total)
 
 
 def budget_lasts(remaining: float | None, rate: float | None, window: timedelta

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 
 from monitor.contracts.schedule import Schedule
 from monitor.contracts.severity import Severity
@@ -169,7 +168,7 @@ def window_budget_remaining(counts: Counts, target: Decimal, expected: int = 0) 
     basis = max(counts.total, expected)
     if not basis:
         return None
-    return float(1 - Fraction(counts.bad) / ((1 - Fraction(target)) * basis))
+    return error_budget_remaining(Counts(basis - counts.bad, basis), target)
 
 
 def _expected(window: timedelta, observations: Observations) -> int:

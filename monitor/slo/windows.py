@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from monitor.contracts.severity import Severity
 from monitor.slo.conditions import ConditionName
@@ -53,6 +54,7 @@ def scale_window(window: timedelta, objective_window: timedelta,
     return max(minutes * RESOLUTION, shortest_window(interval))
 
 
+@lru_cache(maxsize=1024)  # a mesh has a few windows, intervals and policies; objectives by the thousand
 def scaled_rules(objective_window: timedelta, rules: tuple[BurnRateRule, ...] = DEFAULT_RULES,
                  interval: timedelta | None = None) -> tuple[BurnRateRule, ...]:
     """The rules for an objective's window: windows shrink or grow, burn-rate thresholds stay."""
@@ -62,6 +64,7 @@ def scaled_rules(objective_window: timedelta, rules: tuple[BurnRateRule, ...] = 
         for rule in rules)
 
 
+@lru_cache(maxsize=1024)
 def alert_windows(objective_window: timedelta, rules: tuple[BurnRateRule, ...] = DEFAULT_RULES,
                   interval: timedelta | None = None) -> tuple[timedelta, ...]:
     """Every distinct window the rules look at, shortest first (5m, 30m, 1h, 6h, 3d for 30 d)."""

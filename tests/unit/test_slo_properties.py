@@ -157,3 +157,27 @@ def test_rollup_sums_equal_the_sum_of_the_raw_events_in_every_window(sqlite_stor
         expected = Counts(sum(e.good for e in inside), sum(e.total for e in inside))
         got = sums[(start, end)].get(ids.get((product, "o")), Counts())
         assert got == expected, (start - BASE_MINUTE, end - BASE_MINUTE)
+
+
+@given(total=st.integers(1, 10**12), share=st.fractions(0, 1), expected=st.integers(0, 10**12),
+       target=st.sampled_from(["0.5", "0.9", "0.99", "0.999", "0.9995", "0.99999", "0.123"]),
+       burn=st.sampled_from(["14.4", "6", "1", "0.5", "3"]))
+def test_integer_budget_arithmetic_is_the_exact_fractions_rounded_once(total, share, expected,
+                                                                       target, burn):
+    """burn rate, budget left and `exceeds` work in integers for speed (an evaluation round
+    computes them for every window of every objective): the same floats as the exact
+    Fractions, rounded once, and the same comparison."""
+    from fractions import Fraction
+
+    from monitor.slo.budget import exceeds
+    from monitor.slo.status import window_budget_remaining
+
+    bad = int(total * share)
+    counts, goal = Counts(total - bad, total), Decimal(target)
+    exact = Fraction(bad, total) / (1 - Fraction(goal))
+    assert burn_rate(counts, goal) == float(exact)
+    assert error_budget_remaining(counts, goal) == float(1 - exact)
+    assert exceeds(counts, goal, Decimal(burn)) is (exact > Fraction(Decimal(burn)))
+    basis = max(total, expected)
+    assert window_budget_remaining(counts, goal, expected) == float(
+        1 - Fraction(bad) / ((1 - Fraction(goal)) * basis))
