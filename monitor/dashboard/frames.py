@@ -230,6 +230,16 @@ def _latest_probe_row(port: Port, result: PortResult | None, local: Local) -> di
         "failing since": local(result.failing_since) if result.failing_since else ""}
 
 
+def schema_mismatch_rows(product: DataProduct, latest: Mapping[str, PortResult]) -> pd.DataFrame:
+    """One row per difference the latest look at a port found between its declared schema and
+    its data (`invoices.amount: declared decimal, found text`), ports in the contract's order."""
+    rows = [{"port": port.name, "column": finding.partition(": ")[0],
+             "difference": finding.partition(": ")[2]}
+            for port in product.ports if port.options.get("schema") and port.name in latest
+            for finding in latest[port.name].schema_mismatch or []]
+    return pd.DataFrame(rows, columns=["port", "column", "difference"])
+
+
 def failed_probe_rows(failed: Iterable[PortResult], local: Local) -> pd.DataFrame:
     return pd.DataFrame([{"at": local(r.started_at), "port": r.port, "error class": r.error_class,
                           "error": r.error} for r in failed])

@@ -212,6 +212,9 @@ def show_figures(report: ObjectiveEvaluation) -> None:
     if evaluation.conditions:
         st.warning("Holding now: " + ", ".join(f"{c.name} ({c.severity})"
                                                for c in evaluation.conditions))
+    if evaluation.schema_mismatch:
+        st.error("The port's schema differs from the contract: "
+                 + "; ".join(evaluation.schema_mismatch))
 
 
 def show_indicator_chart(objective: Objective, window: ChartWindow, buckets: pd.DataFrame,
@@ -307,6 +310,10 @@ def show_ports(product: DataProduct, latest: Mapping[str, PortResult],
                failed: list[PortResult]) -> None:
     st.header("Ports: latest probe results")
     st.table(frames.latest_probe_rows(product, latest, mesh.local), hide_index=True)
+    mismatch = frames.schema_mismatch_rows(product, latest)
+    if not mismatch.empty:
+        st.markdown("**Schema differs from the contract** (the latest look at each port)")
+        st.table(mismatch, hide_index=True)
     if failed:
         with st.expander(f"Recent failed probes ({len(failed)})"):
             st.table(frames.failed_probe_rows(failed, mesh.local), hide_index=True)
