@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ from monitor.contracts.schedule import Schedule
 from monitor.contracts.spec import objective_window, objective_zone
 from monitor.contracts.yamlsource import Location, YamlDocument
 from monitor.values.durations import Window
+from monitor.values.limits import NAME_LENGTH
 
 # The server types of both standards that a probe kind can watch.
 SQL_DRIVERS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
@@ -161,10 +163,21 @@ def port_plan(server: str, objectives: list[Objective], measured_on: dict[str, s
             port_of[objective.name] = port_of_column[column]
         else:
             name = server if columns[server] is None and not port_of_column else \
-                f"{server}.{objective.name}"
+                column_port_name(server, objective.name)
             columns[name] = column
             port_of_column[column] = port_of[objective.name] = name
     return PortPlan(columns, port_of)
+
+
+def column_port_name(server: str, objective: str) -> str:
+    """`server.objective`, the port of a further freshness column; when that is longer than the
+    store holds (NAME_LENGTH), cut and ended by a digest of the whole name, so it stays the same
+    at every load and unique."""
+    name = f"{server}.{objective}"
+    if len(name) <= NAME_LENGTH:
+        return name
+    digest = hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
+    return f"{name[:NAME_LENGTH - len(digest) - 1]}~{digest}"
 
 
 _MAX_QUERY = re.compile(r'select\s+max\(\s*"?(\w+)"?\s*\)\s+from\s+(?:"?\w+"?\.)?"?(\w+)"?\s*;?',

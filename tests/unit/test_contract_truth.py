@@ -315,3 +315,15 @@ def test_an_unknown_channel_is_reported_beside_the_files_other_problems(tmp_path
         "shop.yaml:6: ports[0].interval: 'soon' is not a duration (e.g. 300ms, 5m, 1h30m, 30d, PT1H)",
         "shop.yaml:9: consumers[0].notify[1].channel: no channel named 'pager' (channels in "
         "meshwatch.yaml: ops-hook)"]
+
+
+def test_a_further_columns_port_name_is_cut_to_what_the_store_holds_and_stays_unique():
+    from monitor.contracts.model import name_refusal
+    from monitor.contracts.standard import column_port_name
+    from monitor.values.limits import NAME_LENGTH
+
+    assert column_port_name("db", "freshness") == "db.freshness"
+    long_a, long_b = column_port_name("db", "f" * 250), column_port_name("db", "f" * 249 + "g")
+    assert len(long_a) == len(long_b) == NAME_LENGTH
+    assert long_a != long_b and long_a == column_port_name("db", "f" * 250)  # stable, distinct
+    assert name_refusal(long_a, "a port name") is None
