@@ -19,19 +19,14 @@ are pruned (store/retention.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from monitor.contracts.model import DataProduct, Indicator
-from monitor.store.reads import Span
-from monitor.store.rollups import MINUTES_PER_HOUR, hour_bucket
-from monitor.store.tables import EventHour, core_table
-
-MinuteSet = int  # bit k set: minute bucket `first + k` of the range it was read for
+from monitor.store.reads import MinuteSet, Span, minute_marks
 
 
 @dataclass(frozen=True)
@@ -71,30 +66,6 @@ def product_coverage(connection: Connection, intervals: Mapping[str, Mapping[int
         period = period_mask(spans[product], first)
         coverage[product] = Coverage((measured & period).bit_count(), (down & period).bit_count())
     return coverage
-
-
-def minute_marks(connection: Connection, ids: Sequence[int], first: int, last: int
-                 ) -> tuple[dict[int, MinuteSet], dict[int, MinuteSet]]:
-    """Per series, the minutes first..last that held an event, and those that held a bad one,
-    read from the hours' masks (exact to the minute, whatever tier still holds the minutes)."""
-    table = core_table(EventHour)
-    first_hour, last_hour = hour_bucket(first), hour_bucket(last)
-    query = (select(table.c.series_id, table.c.hour, table.c.seen_mask, table.c.bad_mask)
-             .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
-                    table.c.hour.between(first_hour, last_hour)))
-    hours: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for series, hour, seen_mask, bad_mask in connection.execute(query, {"ids": list(ids)}):
-        hours[series][int(hour)] = (int(seen_mask), int(bad_mask))
-    base = MINUTES_PER_HOUR * (first_hour - 1) + 1  # the first minute of the first hour
-    skip, width = first - base, last - first + 1
-    seen: dict[int, MinuteSet] = {}
-    bad: dict[int, MinuteSet] = {}
-    for series, masks in hours.items():
-        for found, column in ((seen, 0), (bad, 1)):
-            chunks = (format(masks.get(hour, (0, 0))[column], "060b")
-                      for hour in range(last_hour, first_hour - 1, -1))  # the newest hour is the top bits
-            found[series] = (int("".join(chunks), 2) >> skip) & ((1 << width) - 1)
-    return seen, bad
 
 
 def spread(minutes: MinuteSet, interval: int) -> MinuteSet:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, func, inspect, select
 
 from monitor.slo.budget import Counts
 from monitor.store.events import tier_horizons
-from monitor.store.rollups import MINUTES_PER_HOUR, aligned_end, aligned_start, split_hours
+from monitor.store.rollups import MINUTES_PER_HOUR, aligned_end, aligned_start, hour_bucket, split_hours
 from monitor.store.rollups import Span as BucketSpan
 from monitor.store.states import EventKind, State
 from monitor.store.tables import (
@@ -73,6 +73,33 @@ def bucket_counts(connection: Connection, ids: Sequence[int], start: int, end: i
     for entries in result.values():
         entries.sort(key=lambda entry: entry[0])
     return dict(result)
+
+
+MinuteSet = int  # bit k set: minute bucket `first + k` of the range it was read for
+
+
+def minute_marks(connection: Connection, ids: Sequence[int], first: int, last: int
+                 ) -> tuple[dict[int, MinuteSet], dict[int, MinuteSet]]:
+    """Per series, the minutes first..last that held an event, and those that held a bad one,
+    read from the hours' masks (exact to the minute, whatever tier still holds the minutes)."""
+    table = core_table(EventHour)
+    first_hour, last_hour = hour_bucket(first), hour_bucket(last)
+    query = (select(table.c.series_id, table.c.hour, table.c.seen_mask, table.c.bad_mask)
+             .where(table.c.series_id.in_(bindparam("ids", expanding=True)),
+                    table.c.hour.between(first_hour, last_hour)))
+    hours: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for series, hour, seen_mask, bad_mask in connection.execute(query, {"ids": list(ids)}):
+        hours[series][int(hour)] = (int(seen_mask), int(bad_mask))
+    base = MINUTES_PER_HOUR * (first_hour - 1) + 1  # the first minute of the first hour
+    skip, width = first - base, last - first + 1
+    seen: dict[int, MinuteSet] = {}
+    bad: dict[int, MinuteSet] = {}
+    for series, masks in hours.items():
+        for found, column in ((seen, 0), (bad, 1)):
+            chunks = (format(masks.get(hour, (0, 0))[column], "060b")
+                      for hour in range(last_hour, first_hour - 1, -1))  # the newest hour is the top bits
+            found[series] = (int("".join(chunks), 2) >> skip) & ((1 << width) - 1)
+    return seen, bad
 
 
 # --- probe results ----------------------------------------------------------------------------

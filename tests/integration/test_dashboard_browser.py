@@ -4,16 +4,12 @@ Chromium over a store of known measurements (tests/support/report_mesh.py) looke
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, stop_process_group, wait_until_healthy
-from tests.support.ports import free_port
+from tests.support.browser import CHROMIUM, chromium_page, served_dashboard, settle
 from tests.support.report_mesh import fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
 
@@ -31,30 +27,14 @@ def dashboard_url(tmp_path_factory) -> Iterator[str]:
     url = f"sqlite:///{directory / 'meshwatch.db'}"
     fill_dashboard_mesh(url)
     config_dir = write_config(directory / "config", url)
-    port = free_port()
-    meshwatch = Path(sys.executable).with_name("meshwatch")
-    command = [str(meshwatch)] if meshwatch.exists() else [sys.executable, "-m", "monitor"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MESHWATCH_")}
-    process = subprocess.Popen([*command, "dashboard", "--port", str(port), "--config",
-                                str(config_dir)], env=environment, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process)
+    with served_dashboard(config_dir) as base:
         yield base
-    finally:
-        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
 def browser_page(dashboard_url):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(30_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def expect_metrics(page, expected: list[tuple[str, str]]) -> None:

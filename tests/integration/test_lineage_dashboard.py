@@ -5,10 +5,7 @@ streamlit.testing (the DOT the page sends) and in headless Chromium (the SVG a p
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +17,7 @@ from monitor.contracts.lineage import Lineage
 from monitor.contracts.model import DataProduct, Owner
 from monitor.dashboard.charts import mesh_dot
 from monitor.slo import Status
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, stop_process_group, wait_until_healthy
-from tests.support.ports import free_port
+from tests.support.browser import CHROMIUM, chromium_page, served_dashboard, settle
 from tests.support.report_mesh import fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
 
@@ -98,28 +94,13 @@ def test_the_overview_sends_the_mesh_picture_with_each_product_in_its_status_col
 
 @pytest.fixture(scope="module")
 def dashboard_url(mesh_dir) -> Iterator[str]:
-    port = free_port()
-    meshwatch = Path(sys.executable).with_name("meshwatch")
-    command = [str(meshwatch)] if meshwatch.exists() else [sys.executable, "-m", "monitor"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MESHWATCH_")}
-    process = subprocess.Popen([*command, "dashboard", "--port", str(port), "--config",
-                                str(mesh_dir)], env=environment, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process)
+    with served_dashboard(mesh_dir) as base:
         yield base
-    finally:
-        stop_process_group(process)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium is needed at {CHROMIUM}")
 def test_the_browser_draws_each_product_in_its_domain_with_its_status_colour(dashboard_url):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1400})
-        page.set_default_timeout(30_000)
+    with chromium_page(height=1400) as page:
         page.goto(f"{dashboard_url}/?at={AT}")
         settle(page, "Evaluated at 2025-11-10 12:00")
         page.locator('[data-testid="stGraphVizChart"] svg g.node').nth(2).wait_for()
@@ -136,7 +117,6 @@ def test_the_browser_draws_each_product_in_its_domain_with_its_status_colour(das
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
         page.locator('[data-testid="stGraphVizChart"]').screenshot(
             path=str(ROOT / "test-artifacts" / "dashboard-lineage.png"))
-        browser.close()
     assert sorted((n["title"], n["texts"], n["fill"]) for n in nodes) == sorted(
         (product, label, fill) for product, (_, label, fill) in EXPECTED.items())
     assert sorted(clusters) == [["cart"], ["checkout"], ["marketing"]]

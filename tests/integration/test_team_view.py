@@ -9,9 +9,6 @@ cart/events (ended on 1 Nov 2025, so the cart alert firing since 9 Nov is not ma
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, settle, stop_process_group, wait_until_healthy
-from tests.support.ports import free_port
+from tests.support.browser import CHROMIUM, chromium_page, served_dashboard, settle
 from tests.support.report_mesh import CONTRACTS, fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
 
@@ -140,30 +136,14 @@ def test_an_unknown_team_in_the_address_is_said_and_the_first_team_shown(team_pa
 def dashboard_url(mesh_dir) -> Iterator[str]:
     if not CHROMIUM.exists():
         pytest.skip(f"headless Chromium is needed at {CHROMIUM} (apt install chromium)")
-    port = free_port()
-    meshwatch = Path(sys.executable).with_name("meshwatch")
-    command = [str(meshwatch)] if meshwatch.exists() else [sys.executable, "-m", "monitor"]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("MESHWATCH_")}
-    process = subprocess.Popen([*command, "dashboard", "--port", str(port), "--config",
-                                str(mesh_dir)], env=environment, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process)
+    with served_dashboard(mesh_dir) as base:
         yield base
-    finally:
-        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
 def browser_page(dashboard_url):
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(30_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def test_the_team_page_in_a_browser_shows_marketings_products_and_agreements(dashboard_url,
