@@ -7,10 +7,19 @@ the message in the same shape. `upstream` (added in meshwatch's lineage release;
 ever added to version 1): the objectives upstream that are breached or at risk, each
 `{product, objective, status, since}`. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
 HMAC-SHA256 of the exact body bytes. `X-Meshwatch-Delivery` lets a receiver drop a repeat.
+
+Every request also carries the Standard Webhooks headers (https://www.standardwebhooks.com/):
+`webhook-id` (the outbox notification's id, the same on every retry), `webhook-timestamp` (unix
+seconds at send) and, with a secret, `webhook-signature: v1,<base64 HMAC-SHA256 of
+"{id}.{timestamp}.{body}">`, which a receiver rejects once the timestamp is older than its
+tolerance (5 minutes) — a replayed request no longer verifies. The key is the base64 after
+`whsec_` when the secret is written so, else the secret's UTF-8 bytes.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -20,10 +29,12 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, SecretStr
 
 from monitor.alerting.messages import Message
-from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, post_json
+from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, TransportError, post_json
 from monitor.contracts.spec import Duration
+from monitor.values.clock import Clock, utc_now
 
 PAYLOAD_VERSION = "1"
+SECRET_PREFIX = "whsec_"  # a Standard Webhooks secret: the key follows in base64
 
 
 def webhook_payload(message: Message) -> dict[str, Any]:
@@ -43,13 +54,35 @@ def webhook_payload(message: Message) -> dict[str, Any]:
 
 
 def signature(secret: str, body: bytes) -> str:
+    """`X-Meshwatch-Signature`: the HMAC-SHA256 of the body under the secret's UTF-8 bytes."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signing_key(secret: str) -> bytes:
+    """The Standard Webhooks key of `secret`: the bytes of the base64 after `whsec_`, else the
+    secret's UTF-8 bytes. ValueError when a `whsec_` secret is not base64."""
+    if not secret.startswith(SECRET_PREFIX):
+        return secret.encode()
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ValueError("the secret starts with whsec_ but the rest is not base64") from None
+    if not key:
+        raise ValueError("the secret is whsec_ with no key after it")
+    return key
+
+
+def standard_signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature`: `v1,` and the base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 class WebhookSettings(ChannelSettings):
     type: Literal["webhook"]
     url: str
-    secret: SecretStr | None = Field(None, description="signs the body: X-Meshwatch-Signature")
+    secret: SecretStr | None = Field(None, description="signs each request: webhook-signature "
+                                     "(Standard Webhooks) and X-Meshwatch-Signature")
     headers: dict[str, str] = {}
     timeout: Duration = timedelta(seconds=10)
     inline: ClassVar[str | None] = "url"
@@ -67,14 +100,24 @@ class WebhookNotifier(Notifier):
                    timeout=settings.timeout)
 
     def __init__(self, url: str, secret: str | None = None, headers: dict[str, str] | None = None,
-                 timeout: timedelta = timedelta(seconds=10)):
+                 timeout: timedelta = timedelta(seconds=10), clock: Clock = utc_now):
         self.url, self.secret, self.headers, self.timeout = url, secret, headers or {}, timeout
+        self.clock = clock  # the time `webhook-timestamp` says the request was sent
+        try:
+            self.key = signing_key(secret) if secret else None
+        except ValueError as error:
+            raise TransportError(f"webhook secret: {error}", permanent=True) from None
 
     def send(self, message: Message) -> None:
         body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
-        headers = dict(self.headers)
+        # the outbox row's id keeps one id across retries; a message sent outside the outbox
+        # is named by its body
+        webhook_id = message.delivery_id or hashlib.sha256(body).hexdigest()[:32]
+        timestamp = int(self.clock().timestamp())
+        headers = {**self.headers, "webhook-id": webhook_id, "webhook-timestamp": str(timestamp)}
         if message.delivery_id:
             headers["X-Meshwatch-Delivery"] = message.delivery_id
-        if self.secret:
+        if self.secret and self.key:
+            headers["webhook-signature"] = standard_signature(self.key, webhook_id, timestamp, body)
             headers["X-Meshwatch-Signature"] = signature(self.secret, body)
         post_json(self.url, None, headers, self.timeout, data=body)
