@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -63,6 +64,14 @@ class DaemonSettings(BaseModel):
         return split_host_port(self.listen)
 
 
+class ApiSettings(BaseModel):
+    """The daemon's HTTP API (docs/api.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: SecretStr | None = Field(None, description="bearer token of the silences API; unset or "
+                                    "empty: it answers 403")
+
+
 class RetentionSettings(BaseModel):
     """How long each tier of the store is kept (store/retention.py); the day counts stay."""
 
@@ -111,6 +120,7 @@ class Settings(BaseSettings):
     slo: SloSettings = SloSettings()
     store: StoreSettings = StoreSettings()
     daemon: DaemonSettings = DaemonSettings()
+    api: ApiSettings = ApiSettings()
     alerting: AlertingSettings = AlertingSettings()
     channels: dict[str, Channel] = {}
     smtp: SmtpSettings | None = None
