@@ -57,6 +57,7 @@ from monitor.store.engine import store_error_text
 from monitor.store.partitions import ensure_ahead
 from monitor.store.retention import prune
 from monitor.store.rollups import minute_bucket
+from monitor.telemetry import LatestEvaluation
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
 
@@ -126,6 +127,7 @@ class Daemon:
         self.probes: dict[PortKey, Probe] = {}  # the ports of the products this worker holds
         self.buffer = MeasurementBuffer(engine)
         self.health = Health(started_at=clock())
+        self.latest = LatestEvaluation()  # the reports of the latest round, replaced whole by each
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._in_flight = 0
         self._running: set[asyncio.Task] = set()  # probes in flight
@@ -466,6 +468,7 @@ class Daemon:
             if self._statuses.get(key, "ok") != status and status in ("breached", "at_risk"):
                 log.warning("objective %s/%s is %s", *key, status)
             self._statuses[key] = status
+        self.latest = LatestEvaluation(tuple(reports), at)
         for hook in self.after_evaluation:
             if self._stopping:
                 break  # no alert round once the stop began
