@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -29,7 +29,7 @@ from monitor.contracts.model import DataProduct
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.indicators import events_from_result
 from monitor.store.engine import store_error_text
-from monitor.store.events import SeriesCache, record_events
+from monitor.store.events import Event, SeriesCache, record_events
 from monitor.store.leases import record_skipped
 from monitor.store.measurements import RunStoredBefore, record_port_states, record_probe_history
 from monitor.values.durations import human_duration
@@ -146,6 +146,8 @@ class MeasurementBuffer:
         self._series = SeriesCache()
         self._states = StateThrottle()
         self._every_state = True  # this flush writes the state of every port (see flush)
+        # told of the events of each committed write, once each (telemetry's event counters)
+        self.on_stored: list[Callable[[Sequence[Event]], None]] = []
 
     @property
     def last_error(self) -> str | None:
@@ -248,18 +250,27 @@ class MeasurementBuffer:
                     stored = record_probe_history(connection, rows, fast)
                     states, waiting = self._states.due(stored, self._every_state)
                     record_port_states(connection, states)
-                    record_events(connection, self._events(stored), cache=self._series)
+                    events = list(self._events(stored))  # only runs no other worker stored
+                    record_events(connection, events, cache=self._series)
             except BaseException:
                 self._series.discard()
                 raise
             self._series.commit()
             self._states.wrote(states, waiting)
+            self._tell_stored(events)
         except (OperationalError, InterfaceError, PoolTimeout, OSError) as error:
             raise StoreAway(store_error_text(error)) from error
         except DBAPIError as error:
             if error.connection_invalidated:
                 raise StoreAway(store_error_text(error)) from error
             raise
+
+    def _tell_stored(self, events: Sequence[Event]) -> None:
+        for observer in self.on_stored:
+            try:
+                observer(events)
+            except Exception:  # noqa: BLE001 - the write committed; an observer cannot undo it
+                log.exception("an observer of stored events failed")
 
     def _refuse(self, result: ProbeResult, before: Quarantined | None, error: str) -> None:
         attempts = 1 if before is None else before.attempts + 1

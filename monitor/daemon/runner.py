@@ -50,6 +50,7 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
                     if service else [],
                     load=load, leases=Leases(engine, clock))
     if telemetry:
+        daemon.buffer.on_stored.append(telemetry.on_events)  # the events the store recorded
         telemetry.watch(daemon)
     return Parts(daemon, service, telemetry)
 

@@ -3,6 +3,7 @@
     telemetry = start_telemetry(settings)          # None when no exporter is configured
     daemon = Daemon(..., after_evaluation=[telemetry.after_evaluation],
                     on_result=[telemetry.on_result])
+    daemon.buffer.on_stored.append(telemetry.on_events)
     telemetry.watch(daemon)
     ...
     telemetry.shutdown()
@@ -14,7 +15,7 @@ daemons in one process) each get their own.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -27,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.contracts.results import ProbeResult
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import AlertPolicy
+from monitor.store.events import Event
 from monitor.store.outbox import count_failed_notifications
 from monitor.telemetry.exporters import export_targets
 from monitor.telemetry.instruments import HealthSource, LatestEvaluation, MeshInstruments
@@ -62,11 +64,16 @@ class Telemetry:
     # ---- the daemon's hooks -----------------------------------------------------------------
     def after_evaluation(self, reports: Sequence[ObjectiveEvaluation], at: datetime) -> None:
         self.latest = LatestEvaluation(tuple(reports), at, self._failed_notifications())
+        self.instruments.start_event_series(reports)
         self.instruments.sample_health()
 
     def on_result(self, result: ProbeResult) -> None:
         self.instruments.record_probe(result)
         self.instruments.sample_health()
+
+    def on_events(self, events: Iterable[Event]) -> None:
+        """The events of one write the store committed (MeasurementBuffer.on_stored)."""
+        self.instruments.record_events(events)
 
     def _failed_notifications(self) -> int | None:
         engine = getattr(self.daemon, "engine", None)

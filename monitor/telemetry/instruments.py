@@ -1,13 +1,17 @@
-"""The metrics meshwatch exports: SLO gauges from the latest evaluation, probe histograms and
-counters, and the daemon's own health.
+"""The metrics meshwatch exports: SLO gauges from the latest evaluation, the SLO event counter,
+probe histograms and counters, and the daemon's own health.
 
 SLO values are observable gauges read from the latest round (`LatestEvaluation`), so an exporter
-sees the state as of its own collection and nothing is pushed per round."""
+sees the state as of its own collection and nothing is pushed per round. `meshwatch.slo.events`
+counts the events the store recorded, as it recorded them (`record_events`, told by the write
+buffer after each committed write), so another engine can compute the same SLOs from it
+(`meshwatch export prometheus-rules`)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +24,7 @@ from monitor.contracts.model import DataProduct, Indicator, Objective, Port
 from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import AlertPolicy, ConditionName, Status, scaled_rules
+from monitor.store.events import Event, SeriesKey
 from monitor.values.durations import format_duration
 from monitor.values.secrets import has_placeholder
 
@@ -106,6 +111,7 @@ class MeshInstruments:
         self._seen = _Seen()
         self._failing_callbacks: set[str] = set()
         self._slo_gauges(meter)
+        self._event_counter(meter)
         self._probe_instruments(meter)
         self._health_instruments(meter)
 
@@ -172,6 +178,51 @@ class MeshInstruments:
         if objective.indicator is Indicator.FRESHNESS:
             names.update(FRESHNESS_CONDITIONS)
         return names
+
+    # ---- the events SLOs count --------------------------------------------------------------
+    def _event_counter(self, meter: Meter) -> None:
+        self._slo_events = meter.create_counter(
+            "meshwatch.slo.events", unit="{event}",
+            description="Indicator events the store recorded per objective, by outcome (good, bad)")
+        # the attributes of each objective whose two outcome series exist
+        self._started: dict[SeriesKey, dict[str, str]] = {}
+        self._started_lock = threading.Lock()
+
+    def record_events(self, events: Iterable[Event]) -> None:
+        """Count events the store recorded (each once: the buffer tells only committed writes
+        of runs no other worker stored)."""
+        good: Counter[SeriesKey] = Counter()
+        bad: Counter[SeriesKey] = Counter()
+        for event in events:
+            good[(event.product, event.objective)] += event.good
+            bad[(event.product, event.objective)] += event.total - event.good
+        for key in good.keys() | bad.keys():
+            with self._started_lock:
+                attributes = self._started.get(key) or self._event_attributes(*key)
+                self._started[key] = attributes
+            self._slo_events.add(good[key], {**attributes, "outcome": "good"})
+            self._slo_events.add(bad[key], {**attributes, "outcome": "bad"})
+
+    def start_event_series(self, reports: Iterable[ObjectiveEvaluation]) -> None:
+        """Both outcome series of each evaluated objective, at 0 before its first event: a rate
+        over a counter (Prometheus' increase) counts from a series' first sample, so a series
+        that first appears holding events would lose them."""
+        with self._started_lock:
+            new = {(r.product.id, r.objective.name): objective_attributes(r.product, r.objective)
+                   for r in reports if (r.product.id, r.objective.name) not in self._started}
+            self._started.update(new)
+        for attributes in new.values():
+            for outcome in ("good", "bad"):
+                self._slo_events.add(0, {**attributes, "outcome": outcome})
+
+    def _event_attributes(self, product_id: str, objective_name: str) -> dict[str, str]:
+        daemon = self._daemon()
+        product = daemon.products.get(product_id) if daemon is not None else None
+        objective = next((o for o in product.objectives if o.name == objective_name), None) \
+            if product is not None else None
+        if product is None or objective is None:  # a reload dropped it since: no indicator known
+            return {"product": product_id, "objective": objective_name}
+        return objective_attributes(product, objective)
 
     # ---- probes -----------------------------------------------------------------------------
     def _probe_instruments(self, meter: Meter) -> None:

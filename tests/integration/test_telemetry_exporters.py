@@ -22,12 +22,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.config.settings import Settings
 from monitor.demo.webhooks import Received, WebhookReceiver
+from monitor.store.events import Event
 from monitor.telemetry import start_telemetry
 from monitor.telemetry.exporters import AZURE_PHONE_HOME_OFF, otlp_endpoint
 from tests.support.ports import free_port
 from tests.support.telemetry import AT, at_risk_report, probe_results
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SLO_EVENTS = [Event("checkout/orders", "api-availability", AT, 2, 4),
+              Event("checkout/orders", "api-availability", AT, 1, 1)]
 CONNECTION_STRING = ("InstrumentationKey=00000000-0000-0000-0000-000000000000;"
                      "IngestionEndpoint=http://127.0.0.1:{port}/")
 
@@ -60,6 +63,7 @@ def _feed(telemetry) -> None:
     telemetry.after_evaluation([at_risk_report()], AT)
     for result in probe_results():
         telemetry.on_result(result)
+    telemetry.on_events(SLO_EVENTS)  # as the write buffer tells them (test_telemetry_slo_events)
 
 
 def _track_answer(received: Received) -> web.Response:
@@ -117,6 +121,8 @@ async def test_azure_monitor_receives_the_slo_and_probe_metrics_and_no_other_hos
     ok = [m for m, p in metrics["meshwatch.probe.duration"] if "error.type" not in p]
     assert [(m["count"], m["value"]) for m in ok] == [(2, pytest.approx(0.34))]
     assert sum(m["value"] for m, _ in metrics["meshwatch.probe.results"]) == 4
+    assert {p["outcome"]: (m["value"], p["indicator"]) for m, p in metrics["meshwatch.slo.events"]} \
+        == {"good": (3, "availability"), "bad": (2, "availability")}
     assert set(looked_up) <= LOOPBACK
 
 
@@ -145,6 +151,10 @@ async def test_otlp_http_delivers_protobuf_metrics_to_the_collector(looked_up):
             "meshwatch.probe.results"} <= set(found)
     [compliance] = found["meshwatch.slo.compliance"].gauge.data_points
     assert compliance.as_double == 0.995
+    events = found["meshwatch.slo.events"]
+    assert (events.unit, events.sum.is_monotonic) == ("{event}", True)
+    assert {next(a.value.string_value for a in p.attributes if a.key == "outcome"): p.as_int
+            for p in events.sum.data_points} == {"good": 3, "bad": 2}
     assert found["meshwatch.probe.duration"].unit == "s"
     ok = [p for p in found["meshwatch.probe.duration"].histogram.data_points
           if not any(a.key == "error.type" for a in p.attributes)]
@@ -173,6 +183,14 @@ async def test_prometheus_serves_the_metrics_for_a_scrape(looked_up):
     assert statuses == {"ok": 0, "at_risk": 1, "breached": 0, "no_data": 0, "not_in_force": 0}
     burn = {s.labels["slo_window"]: s.value for s in families["meshwatch_slo_burn_rate"].samples}
     assert burn == {"5m": 100.0, "1h": 50.0}
+    events = families["meshwatch_slo_events"]
+    assert events.type == "counter"
+    assert {(s.name, s.labels["product"], s.labels["objective"], s.labels["indicator"],
+             s.labels["outcome"], s.value) for s in events.samples} == {
+        ("meshwatch_slo_events_total", "checkout/orders", "api-availability", "availability",
+         "good", 3.0),
+        ("meshwatch_slo_events_total", "checkout/orders", "api-availability", "availability",
+         "bad", 2.0)}
     results = families["meshwatch_probe_results"]
     assert results.type == "counter"
     assert sorted((s.labels["error_type"], s.value) for s in results.samples
