@@ -14,6 +14,7 @@ from monitor.slo.status import (
     evaluate_objective,
     status_of,
     window_budget_remaining,
+    worst_status,
 )
 from monitor.slo.windows import (
     DEFAULT_RULES,
@@ -29,4 +30,4 @@ __all__ = ["DEFAULT_RULES", "STATUS_ORDER", "AlertPolicy", "BurnRateRule", "Cond
            "age_at_deadline", "alert_windows", "budget_lasts", "budget_share", "burn_rate",
            "compliance", "error_budget_remaining", "evaluate_objective", "latest_deadline",
            "on_time", "period_of", "scaled_rules", "shortest_window", "status_of",
-           "window_budget_remaining"]
+           "window_budget_remaining", "worst_status"]

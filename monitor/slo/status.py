@@ -15,7 +15,7 @@ column); it is not an event: availability and the budgets do not count it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -46,6 +46,11 @@ class Status(StrEnum):
 
 # Worst first: how a list of objectives or products is sorted for people.
 STATUS_ORDER = (Status.BREACHED, Status.AT_RISK, Status.NO_DATA, Status.OK, Status.NOT_IN_FORCE)
+
+
+def worst_status(statuses: Iterable[Status]) -> Status:
+    """The worst of some statuses (none at all: no data), e.g. a product's of its objectives."""
+    return min(statuses, key=STATUS_ORDER.index, default=Status.NO_DATA)
 
 
 @dataclass(frozen=True)
