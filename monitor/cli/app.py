@@ -405,17 +405,11 @@ def silence_add(
     import getpass
 
     from monitor.alerting import add_silence
+    from monitor.alerting.silences import target_problem
     from monitor.values.durations import format_duration, parse_duration
 
     config = _usable_config(config_dir)
-    known = config.registry.products.get(product)
-    problem = None
-    if known is None:
-        problem = (f"no product {product!r} (products: "
-                   f"{', '.join(sorted(config.registry.products)) or 'none'})")
-    elif objective is not None and objective not in {o.name for o in known.objectives}:
-        problem = (f"{product} has no objective {objective!r} (objectives: "
-                   f"{', '.join(o.name for o in known.objectives) or 'none'})")
+    problem = target_problem(config.registry.products, product, [objective] if objective else [])
     try:
         length = parse_duration(duration)
     except ValueError as error:
