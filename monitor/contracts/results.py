@@ -19,6 +19,8 @@ class ErrorClass(StrEnum):
     PROTOCOL = "protocol"  # not the protocol at all: junk, a bad status line, a lying length, bad encoding
     TOO_LARGE = "too_large"  # an answer (body, header) over the bound the probe reads
     AUTH = "auth"
+    THROTTLED = "throttled"  # the service asked to be asked later (429) beyond the probe's timeout
+    REPORTED_UNAVAILABLE = "reported_unavailable"  # the resource's own metric says so (below a bound)
     QUERY_ERROR = "query_error"
     CONFIG = "config"  # e.g. a secret that is not set
     INTERNAL = "internal"  # a bug in a probe: reported, never raised

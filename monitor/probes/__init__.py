@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from monitor.probes.base import Observation, Probe, ProbeFailure
 
-MODULES = ("http", "sql", "azure_blob", "azure_monitor_logs", "heartbeat")
+MODULES = ("http", "sql", "azure_blob", "azure_monitor_logs", "azure_monitor_metrics", "heartbeat")
 
 
 @cache

@@ -8,6 +8,7 @@ import socket
 import ssl
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from azure.core.exceptions import (
@@ -21,7 +22,7 @@ from azure.core.exceptions import (
 
 from monitor.contracts.model import Port
 from monitor.contracts.results import ErrorClass
-from monitor.probes.base import Probe, ProbeOptions
+from monitor.probes.base import Probe, ProbeFailure, ProbeOptions
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redacted, remember
 
@@ -55,6 +56,19 @@ class AzureProbe(Probe):
 
 
 _BEARER_OVER_HTTP = "Bearer token authentication is not permitted"
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def bearer_over_plain_http(endpoint: str) -> bool:
+    """Whether a bearer token may go to `endpoint` over plain http: only to this machine (a local
+    stand-in or tunnel); http to anywhere else is a config failure, https is False."""
+    address = urlsplit(endpoint)
+    if address.scheme != "http":
+        return False
+    if address.hostname not in _LOOPBACK:
+        raise ProbeFailure(ErrorClass.CONFIG,
+                           f"endpoint {address.hostname} is plain http; bearer tokens need https")
+    return True
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:

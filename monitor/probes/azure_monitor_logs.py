@@ -11,7 +11,6 @@ import json
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from azure.core.exceptions import ClientAuthenticationError, DecodeError, HttpResponseError
 from azure.monitor.query import LogsQueryError, LogsQueryPartialResult
@@ -21,6 +20,7 @@ from pydantic import BeforeValidator, Field
 from monitor.contracts.results import ErrorClass
 from monitor.probes.azure import (
     AzureProbe,
+    bearer_over_plain_http,
     causes,
     first_line,
     scrub,
@@ -32,13 +32,13 @@ from monitor.values.durations import format_duration, parse_duration
 PUBLIC_ENDPOINT = "https://api.loganalytics.io/v1"
 COUNTS = ("total", "failed")
 LATENCIES = ("latency_p95", "latency_ms")
-_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
 class AzureMonitorLogsProbe(AzureProbe):
     kind = "azure_monitor_logs"
+    samples = False  # the query counts every request of its timespan
 
     class Options(ProbeOptions):
         workspace_id: str = Field(min_length=1)
@@ -80,14 +80,7 @@ class AzureMonitorLogsProbe(AzureProbe):
         return seen
 
     def _plain_http_allowed(self) -> bool:
-        """A bearer token goes over plain http only to this machine (a local stand-in or tunnel)."""
-        address = urlsplit(self.options.endpoint)
-        if address.scheme != "http":
-            return False
-        if address.hostname not in _LOOPBACK:
-            raise ProbeFailure(ErrorClass.CONFIG,
-                               f"endpoint {address.hostname} is plain http; bearer tokens need https")
-        return True
+        return bearer_over_plain_http(self.options.endpoint)
 
     def _logs_client(self) -> LogsQueryClient:
         if self._client is None:
