@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from monitor.contracts.maintenance import describe
-from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective
+from monitor.contracts.model import DataProduct, MaintenanceWindow, Objective, describe_bound
 from monitor.contracts.severity import Severity
 from monitor.slo import Condition, Evaluation, Period, budget_lasts, budget_share
 from monitor.values.durations import format_duration, human_duration
@@ -88,6 +88,7 @@ def promised(objective: Objective, condition: Condition, period: Period | None =
         "target_text": format_target(objective.target),
         "window": format_duration(objective.window),
         "threshold": format_duration(objective.threshold) if objective.threshold else None,
+        "bound": describe_bound(objective).strip() or None,
         "burn_rate_threshold": float(burn) if burn is not None else None,
         "long_window": format_duration(condition.long_window) if condition.long_window else None,
         "short_window": format_duration(condition.short_window) if condition.short_window else None,
@@ -149,7 +150,9 @@ def describe_promise(item: AlertItem) -> str:
     14.4 over 1h and 5m)`."""
     p = item.promised
     text = f"{p['indicator']}"
-    if p.get("threshold"):
+    if p.get("bound"):
+        text += f" {p['bound']}"
+    elif p.get("threshold"):
         text += f" ≤ {p['threshold']}"
     calendar = p.get("calendar")
     if calendar:  # `over the calendar month (Europe/Amsterdam)`, `of the month's budget`

@@ -8,7 +8,7 @@ from datetime import timedelta
 from rich.console import Console
 from rich.table import Table
 
-from monitor.contracts.model import DataProduct, describe_window
+from monitor.contracts.model import DataProduct, describe_bound, describe_window
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import STATUS_ORDER
 from monitor.store.retention import TierStats
@@ -37,8 +37,7 @@ def print_evaluations(console: Console, reports: list[ObjectiveEvaluation], at) 
                f" > {c.burn_rate_threshold}" if c.long_window and c.short_window else "") + ")"
             for c in evaluation.conditions) or "—"
         status = evaluation.status.value
-        indicator = objective.indicator.value + (
-            f" ≤ {format_duration(objective.threshold)}" if objective.threshold else "")
+        indicator = objective.indicator.value + describe_bound(objective)
         table.add_row(report.product.id, objective.name, indicator,
                       format_target(objective.target),
                       describe_window(objective, evaluation.period.timezone
@@ -61,9 +60,8 @@ def print_products(console: Console, products: Iterable[DataProduct]) -> None:
             console.print(f"  port [cyan]{port.name}[/] {port.type} every "
                           f"{format_duration(port.interval)} (timeout {format_duration(port.timeout)})")
         for objective in product.objectives:
-            threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
             console.print(f"  objective [cyan]{objective.name}[/] {objective.indicator.value}"
-                          f"{threshold} {format_target(objective.target)} over "
+                          f"{describe_bound(objective)} {format_target(objective.target)} over "
                           f"{describe_window(objective)}"
                           f"{f' on port {objective.port}' if objective.port else ''}")
         for consumer in product.consumers:

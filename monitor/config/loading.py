@@ -12,7 +12,8 @@ from monitor.contracts import Problem, Registry, load_contracts
 from monitor.contracts.kinds import Kinds
 from monitor.contracts.lineage import lineage_problems
 from monitor.contracts.loader import SETTINGS_FILE
-from monitor.probes import PORT_KINDS
+from monitor.contracts.terms import terms_problems
+from monitor.probes import PORT_KINDS, probe_class
 
 KINDS = Kinds(ports=PORT_KINDS, destinations=DESTINATION_KINDS)  # what contracts may name
 
@@ -55,6 +56,7 @@ def load_config(directory: Path, contract_paths: Sequence[Path] = ()) -> Config:
     problems += settings_problems + missing + registry.problems
     # reported, not refused: the product is monitored, its lineage drawn without what is wrong
     problems += lineage_problems(registry.products.values())
+    problems += terms_problems(registry.products.values(), lambda kind: probe_class(kind).samples)
     return Config(directory, settings, registry, sorted(problems))
 
 

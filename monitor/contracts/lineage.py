@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from monitor.contracts.model import DataProduct
 from monitor.contracts.problems import Problem, field_name
-from monitor.contracts.yamlsource import YamlDocument, YamlError, load_yaml
+from monitor.contracts.yamlsource import YamlDocument, reread
 
 UPSTREAM_FIELD = ("contract", "lineage", "upstream")
 
@@ -140,17 +139,9 @@ def lineage_problems(products: Iterable[DataProduct]) -> list[Problem]:
     problems = []
     for product, position, message in found:
         if product.source not in documents:
-            documents[product.source] = _document(product.source)
+            documents[product.source] = reread(product.source)
         location = (*UPSTREAM_FIELD, position)
         document = documents[product.source]
         line = document.line_of(location) if document is not None else 1
         problems.append(Problem(product.source, line, field_name(location), message))
     return sorted(problems)
-
-
-def _document(source: str) -> YamlDocument | None:
-    """The file a product came from, read again for its lines (it loaded a moment ago)."""
-    try:
-        return load_yaml(Path(source))
-    except (YamlError, OSError):
-        return None

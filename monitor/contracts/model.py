@@ -13,6 +13,7 @@ from monitor.contracts.severity import Severity
 from monitor.contracts.yamlsource import control_character, describe_character
 from monitor.values.calendar import CalendarPeriod
 from monitor.values.limits import NAME_LENGTH
+from monitor.values.volumes import Amount
 
 
 class Indicator(StrEnum):
@@ -20,6 +21,7 @@ class Indicator(StrEnum):
     LATENCY = "latency"
     FRESHNESS = "freshness"
     ERROR_RATE = "error_rate"
+    VOLUME = "volume"
 
 
 def name_refusal(name: str, what: str) -> str | None:
@@ -78,6 +80,26 @@ class Objective:
     calendar: CalendarPeriod | None = None
     timezone: str | None = None
     schedule: Schedule | None = None
+    minimum: Amount | None = None  # volume: at least this much per the port's `per`
+    maximum: Amount | None = None  # volume: at most this much (or the terms' max_daily_volume)
+
+
+def describe_bound(objective: Objective) -> str:
+    """What a good event is, after the indicator: ` ≤ 300ms` (latency, freshness), ` ≥ 1,000 rows`,
+    ` ≤ 10 GB`, ` 1,000–5,000` (volume); empty for availability and error rate."""
+    from monitor.values.durations import format_duration
+    from monitor.values.volumes import format_amount
+
+    if objective.threshold is not None:
+        return f" ≤ {format_duration(objective.threshold)}"
+    low, high = objective.minimum, objective.maximum
+    if low is not None and high is not None:
+        return f" {format_amount(low.value, low.unit)}–{format_amount(high.value, high.unit)}"
+    if low is not None:
+        return f" ≥ {format_amount(low.value, low.unit)}"
+    if high is not None:
+        return f" ≤ {format_amount(high.value, high.unit)}"
+    return ""
 
 
 def describe_window(objective: Objective, timezone: str | None = None) -> str:
@@ -143,6 +165,7 @@ class DataProduct:
     maintenance: tuple[MaintenanceWindow, ...] = ()
     maintenance_counts_in_slo: bool = True
     update_frequency: timedelta | None = None
+    query_interval: timedelta | None = None  # terms: consumers may query this often
     unmonitored: tuple[DeclaredProperty, ...] = ()
     source: str = ""  # the file(s) the product was read from
     format: str = "meshwatch/v1"
@@ -187,7 +210,7 @@ def product_json(product: DataProduct) -> dict[str, Any]:
                         "timezone": o.timezone,
                         "schedule": o.schedule.cron if o.schedule else None,
                         "threshold": format_duration(o.threshold) if o.threshold else None,
-                        "port": o.port} for o in product.objectives],
+                        **_bounds(o), "port": o.port} for o in product.objectives],
         "consumers": [{"team": c.team, "contact": c.contact, "purpose": c.purpose,
                        "start": day(c.start), "end": day(c.end),
                        "objectives": list(c.objectives) if c.objectives is not None else None}
@@ -200,3 +223,11 @@ def product_json(product: DataProduct) -> dict[str, Any]:
         "not_monitored": [{"name": d.name, "value": d.value, "reason": d.reason}
                           for d in product.unmonitored],
     }
+
+
+def _bounds(objective: Objective) -> dict[str, Any]:
+    """A volume objective's `min` and `max` as numbers; nothing for the other indicators."""
+    if objective.indicator is not Indicator.VOLUME:
+        return {}
+    return {"min": objective.minimum.value if objective.minimum else None,
+            "max": objective.maximum.value if objective.maximum else None}

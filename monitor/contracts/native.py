@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -12,6 +14,8 @@ from monitor.contracts.maintenance import zone_named
 from monitor.contracts.model import (
     Consumer,
     DataProduct,
+    DeclaredProperty,
+    Indicator,
     MaintenanceWindow,
     Objective,
     Owner,
@@ -21,7 +25,9 @@ from monitor.contracts.problems import Problem, problem_at, problems_from_valida
 from monitor.contracts.spec import DESTINATION_OPTIONS, DataProductSpec, MaintenanceSpec, PortSpec
 from monitor.contracts.standard import StandardContract, bind_to_ports
 from monitor.contracts.yamlsource import Location, YamlDocument, control_character, kind_of_file
+from monitor.values.durations import format_duration
 from monitor.values.secrets import missing_variables
+from monitor.values.volumes import VolumeUnit, parse_amount
 
 MAX_PATH = 1024  # characters of a contract.source path (Linux allows 4096, and 255 per name)
 MAX_PATH_PART = 255
@@ -110,13 +116,20 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
     # replaces one, port and all
     objectives = {objective.name: objective
                   for objective in (bind_to_ports(standard, ports.values()) if standard else [])}
+    contract = spec.contract
+    daily = contract.terms.max_daily_volume
     for objective in spec.objectives:
+        unbounded = objective.indicator is Indicator.VOLUME and not (objective.minimum or
+                                                                    objective.maximum)
         objectives[objective.name] = Objective(
             name=objective.name, indicator=objective.indicator, target=objective.target,
             window=objective.window.length, threshold=objective.threshold, port=objective.port,
             description=objective.description, calendar=objective.window.calendar,
-            timezone=objective.timezone, schedule=objective.schedule)
-    contract = spec.contract
+            timezone=objective.timezone, schedule=objective.schedule,
+            minimum=objective.minimum, maximum=daily if unbounded else objective.maximum)
+    raw_terms = document.data.get("contract", {}).get("terms") or {}
+    unused_daily = daily is not None and not any(
+        o.indicator is Indicator.VOLUME and o.maximum is daily for o in objectives.values())
     return DataProduct(
         domain=spec.metadata.domain,
         name=spec.metadata.name,
@@ -126,7 +139,8 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
         version=contract.version or (standard.version if standard else None),
         start=contract.start or (standard.start if standard else None),
         end=contract.end or (standard.end if standard else None),
-        terms={**(standard.terms if standard else {}), **contract.terms},
+        terms={**(standard.terms if standard else {}), **raw_terms},
+        query_interval=contract.terms.query_interval,
         upstream=tuple(contract.lineage.upstream),
         ports=tuple(ports.values()),
         objectives=tuple(objectives.values()),
@@ -140,7 +154,10 @@ def _product(spec: DataProductSpec, standard: StandardContract | None,
         maintenance_counts_in_slo=spec.maintenance_in_slo == "counted",
         update_frequency=standard.update_frequency if standard else None,
         unmonitored=tuple(declared for declared in (standard.unmonitored if standard else ())
-                          if declared.name not in {f"server {name}" for name in ports}),  # bound
+                          if declared.name not in {f"server {name}" for name in ports})  # bound
+        + ((DeclaredProperty("terms.max_daily_volume", str(raw_terms.get("max_daily_volume")),
+                             "no volume objective takes it: add {indicator: volume, port: …} "
+                             "on a port that counts a day's volume"),) if unused_daily else ()),
         source=str(document.path),
         format="meshwatch/v1" + (f" + {standard.format}" if standard else ""),
     )
@@ -201,6 +218,7 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
     """Each port's type is a known kind that checks its own settings (`${ENV}` placeholders are
     still text here), and each destination names a known kind."""
     problems: list[Problem] = []
+    counted: dict[str, VolumeCount | None] = {}  # port name → its `volume:` block, when it counts
     for index, port in _entries(document.data, "ports"):
         kind = port.get("type")
         if not isinstance(kind, str):
@@ -213,9 +231,13 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
             continue
         options = {key: value for key, value in port.items() if key not in PortSpec.model_fields}
         try:
-            options_model.model_validate(options)
+            checked = options_model.model_validate(options)
         except ValidationError as error:
             problems += problems_from_validation(document, error, prefix=("ports", index))
+            continue
+        if isinstance(port.get("name"), str):
+            counted[port["name"]] = getattr(checked, "volume", None)
+    problems += _volume_problems(document, counted)
     for where, entry in _destinations(document.data):
         pairs = [key for key in entry if key not in DESTINATION_OPTIONS]  # the KIND: VALUE pair
         if len(pairs) == 1 and pairs[0] not in kinds.destinations:
@@ -229,6 +251,59 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
                                        f"no channel named {channel!r} (channels in meshwatch.yaml: "
                                        f"{names})"))
     return problems
+
+
+class VolumeCount(Protocol):
+    """What a kind's `volume:` block says (monitor.probes.base.VolumeOptions and its kinds')."""
+
+    per: timedelta
+    unit: str
+
+
+def _volume_problems(document: YamlDocument, counted: dict[str, VolumeCount | None]
+                     ) -> list[Problem]:
+    """Each volume objective bounds a port that counts volume, in its unit; with neither min nor
+    max, the terms' max_daily_volume is its max, which needs a port counting per day."""
+    problems = []
+    contract = document.data.get("contract")
+    terms = contract.get("terms") if isinstance(contract, dict) else None
+    daily = terms.get("max_daily_volume") if isinstance(terms, dict) else None
+    for index, objective in _entries(document.data, "objectives"):
+        port = objective.get("port")
+        if objective.get("indicator") != Indicator.VOLUME.value or not isinstance(port, str):
+            continue
+        if port not in counted:
+            continue  # no such port, or its settings are wrong: reported where they are
+        volume = counted[port]
+        if volume is None:
+            problems.append(problem_at(document, ("objectives", index, "port"),
+                                       f"port {port!r} counts no volume: give it a `volume:` "
+                                       f"block (docs/contracts.md, Volume)"))
+            continue
+        bounds = [(key, objective[key]) for key in ("min", "max") if key in objective]
+        if not bounds and daily is None:
+            problems.append(problem_at(document, ("objectives", index, "indicator"),
+                                       "a volume objective needs min or max (or the contract's "
+                                       "terms.max_daily_volume)"))
+        elif not bounds and volume.per != timedelta(days=1):
+            problems.append(problem_at(document, ("objectives", index, "indicator"),
+                                       f"terms.max_daily_volume is a day's volume, and port "
+                                       f"{port!r} counts per {format_duration(volume.per)}: "
+                                       f"give max"))
+        for key, value in bounds or [("indicator", daily)]:
+            unit = _unit_of(value)
+            if unit is not None and unit.value != volume.unit:
+                problems.append(problem_at(document, ("objectives", index, key),
+                                           f"{value} is {unit.value}, and port {port!r} counts "
+                                           f"{volume.unit}"))
+    return problems
+
+
+def _unit_of(value: object) -> VolumeUnit | None:
+    try:
+        return parse_amount(value).unit
+    except ValueError:
+        return None  # reported by the field's own check
 
 
 def _destinations(data: dict) -> list[tuple[Location, dict]]:

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from monitor.values.volumes import VolumeUnit
+
 
 class ErrorClass(StrEnum):
     TIMEOUT = "timeout"
@@ -27,6 +29,15 @@ class ErrorClass(StrEnum):
 
 
 @dataclass(frozen=True)
+class Volume:
+    """How much the port received in the `per` before the probe: rows, bytes, blobs or items."""
+
+    amount: int
+    unit: VolumeUnit
+    per: timedelta
+
+
+@dataclass(frozen=True)
 class ProbeResult:
     """One measurement of one port. `ok` is availability; the rest feeds the other indicators."""
 
@@ -43,6 +54,7 @@ class ProbeResult:
     error_class: ErrorClass | None = None
     error: str | None = None
     slot: int | None = None  # the scheduled run it answers (None for a run on demand)
+    volume: Volume | None = None  # what the port received lately, where it counts that
 
     @property
     def data_age(self) -> timedelta | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,12 +24,14 @@ from monitor.contracts.schedule import Schedule, parse_schedule
 from monitor.contracts.severity import Severity
 from monitor.values.durations import Window, format_duration, parse_duration, parse_window
 from monitor.values.targets import parse_target
+from monitor.values.volumes import Amount, parse_amount
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 WindowValue = Annotated[Window, BeforeValidator(parse_window)]  # a duration or a calendar period
 MAINTENANCE_YEARS = (1970, 9000)  # a start outside them overflows its occurrences and their text
 Target = Annotated[Decimal, BeforeValidator(parse_target)]
 ScheduleValue = Annotated[Schedule, BeforeValidator(parse_schedule)]  # crontab text
+AmountValue = Annotated[Amount, BeforeValidator(parse_amount)]  # `1000`, `1.5k rows`, `10GB`
 
 
 class Strict(BaseModel):
@@ -121,10 +123,30 @@ class InForce(Strict):
         return end
 
 
+class TermsSpec(BaseModel):
+    """A contract's terms: any key is kept and shown; these two are monitored.
+
+    `query_interval`: consumers may query the product this often, so a port that samples it
+    (monitor.contracts.terms) must be probed at least as often to show what they would see.
+    `max_daily_volume`: the most a day may bring, the `max` of a volume objective that gives
+    none on a port counting per day."""
+
+    model_config = ConfigDict(extra="allow")
+    query_interval: Duration | None = None
+    max_daily_volume: AmountValue | None = None
+
+    @field_validator("query_interval")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("query_interval must be positive")
+        return value
+
+
 class ContractSpec(InForce):
     version: str | None = None
     source: str | None = None
-    terms: dict[str, Any] = {}
+    terms: TermsSpec = TermsSpec()
     lineage: LineageSpec = LineageSpec()
 
 
@@ -158,6 +180,8 @@ class ObjectiveSpec(Strict):
     schedule: ScheduleValue | None = None  # freshness: deadlines by which a delivery lands
     timezone: str | None = None  # after `window` and `schedule`: the clock of either
     threshold: Duration | None = None
+    minimum: AmountValue | None = Field(default=None, alias="min")  # volume: at least this much
+    maximum: AmountValue | None = Field(default=None, alias="max")  # volume: at most this much
     port: str | None = None
     description: str | None = None
 
@@ -190,6 +214,14 @@ class ObjectiveSpec(Strict):
             raise ValueError(f"a {self.indicator.value} objective needs a threshold (e.g. 300ms, 1h)")
         if not needs and self.threshold is not None:
             raise ValueError(f"a {self.indicator.value} objective takes no threshold")
+        bounded = self.minimum is not None or self.maximum is not None
+        if bounded and self.indicator is not Indicator.VOLUME:
+            raise ValueError(f"min and max bound a volume; this {self.indicator.value} "
+                             "objective takes neither")
+        if self.minimum and self.maximum and self.minimum.value > self.maximum.value:
+            raise ValueError(f"min {self.minimum.value:,} is more than max {self.maximum.value:,}")
+        if self.indicator is Indicator.VOLUME and self.port is None:
+            raise ValueError("a volume objective names the port whose volume it bounds (port: …)")
         return self
 
 

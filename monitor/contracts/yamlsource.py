@@ -249,3 +249,12 @@ def _check_scalar(node: yaml.Node, location: Location) -> None:
         if char is not None:
             raise YamlError(node.start_mark.line + 1,
                             f"{describe_character(char)} is not allowed in a value", location)
+
+
+def reread(source: str) -> YamlDocument | None:
+    """The file a product came from, read again for its lines (it loaded a moment ago); None
+    when it is gone or no longer reads."""
+    try:
+        return load_yaml(Path(source))
+    except (YamlError, OSError):
+        return None

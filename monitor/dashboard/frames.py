@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from monitor.contracts import Problem
-from monitor.contracts.model import DataProduct, Indicator, Objective, Port, describe_window
+from monitor.contracts.model import DataProduct, Indicator, Objective, Port, describe_bound, describe_window
 from monitor.contracts.results import data_age
 from monitor.dashboard.teams import Agreement
 from monitor.evaluation.mesh import ObjectiveEvaluation
@@ -111,7 +111,7 @@ def problems_frame(problems: Iterable[Problem]) -> pd.DataFrame:
 def objective_rows(product: DataProduct) -> pd.DataFrame:
     return pd.DataFrame([{
         "objective": o.name, "indicator": o.indicator.value,
-        "threshold": format_duration(o.threshold) if o.threshold else "—",
+        "threshold": describe_bound(o).strip() or "—",
         "target": format_target(o.target), "window": describe_window(o),
         "port": o.port or "(all)", "description": o.description or ""}
         for o in product.objectives])

@@ -10,6 +10,9 @@
   silent raises the no-data condition).
 - error_rate: the requests the source counted (total, failed); a port that counts nothing feeds
   it from its own outcome, one event per probe.
+- volume: one event per probe (a time slice, as freshness); good when what the port received in
+  its `per` (rows, bytes, blobs, items) lies within the objective's min and max. A probe that
+  failed, or could not count (a listing cut short), says nothing: no event.
 """
 
 from __future__ import annotations
@@ -61,7 +64,17 @@ def _count(objective: Objective, result: ProbeResult, timezone: str) -> tuple[in
                 failed = min(result.failed or 0, result.total)
                 return result.total - failed, result.total
             return int(result.ok), 1
+        case Indicator.VOLUME:
+            if not result.ok or result.volume is None:
+                return None
+            return int(within(result.volume.amount, objective)), 1
     return None
+
+
+def within(amount: int, objective: Objective) -> bool:
+    """A volume inside a volume objective's bounds (each inclusive, either absent)."""
+    low, high = objective.minimum, objective.maximum
+    return (low is None or amount >= low.value) and (high is None or amount <= high.value)
 
 
 def _threshold(objective: Objective) -> timedelta:

@@ -284,6 +284,9 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
         "error_budget_remaining": evaluation.error_budget_remaining,
         "good": evaluation.counts.good,
         "total": evaluation.counts.total,
+        **({"min": objective.minimum.value if objective.minimum else None,
+            "max": objective.maximum.value if objective.maximum else None}
+           if objective.indicator is Indicator.VOLUME else {}),
         "burn_rates": {format_duration(w): rate for w, rate in evaluation.burn_rates.items()},
         "conditions": [
             {"name": c.name, "severity": c.severity,

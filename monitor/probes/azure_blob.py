@@ -1,6 +1,8 @@
 """Azure Blob Storage ports: list a container (under a prefix) and report its newest blob.
 
 Availability and latency are those of the listing; freshness is the newest blob's last_modified.
+`volume: {per: 1d, unit: bytes | blobs}` counts what landed in the last `per`: the sizes (or the
+number) of the blobs modified since then. A listing cut at `max_blobs` knows no volume.
 A container that does not exist is a `query_error`: the account answered, but what the port
 names is not there (a deleted or misspelt container), which is not the same as a broken reply.
 """
@@ -8,18 +10,25 @@ names is not there (a deleted or misspelt container), which is not the same as a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.storage.blob.aio import ContainerClient
 from pydantic import Field, model_validator
 
-from monitor.contracts.results import ErrorClass
+from monitor.contracts.results import ErrorClass, Volume
 from monitor.probes.azure import AzureProbe, first_line, scrub, transport_failure
-from monitor.probes.base import Observation, ProbeFailure, ProbeOptions
+from monitor.probes.base import Observation, ProbeFailure, ProbeOptions, VolumeOptions
+from monitor.values.volumes import VolumeUnit
 
 _LARGEST_PAGE = 5000  # the service's maximum results per listing page
+
+
+class BlobVolume(VolumeOptions):
+    """`volume:` of a blob port: the bytes (or blobs) modified in the last `per`."""
+
+    unit: Literal["bytes", "blobs"] = "bytes"
 
 
 class AzureBlobProbe(AzureProbe):
@@ -31,6 +40,7 @@ class AzureBlobProbe(AzureProbe):
         container: str
         prefix: str = ""
         max_blobs: int = Field(default=5000, ge=1)
+        volume: BlobVolume | None = None
 
         @model_validator(mode="after")
         def _exactly_one_way_in(self) -> Self:
@@ -44,6 +54,9 @@ class AzureBlobProbe(AzureProbe):
         container = self._container_client()
         newest: Any = None
         count, truncated = 0, False
+        spec = self.options.volume
+        since = self.clock() - spec.per if spec else None
+        landed = landed_bytes = 0
         # one more than max_blobs per page tells whether the listing had more, at no extra request
         pages = min(self.options.max_blobs + 1, _LARGEST_PAGE)
         async for blob in container.list_blobs(name_starts_with=self.options.prefix or None,
@@ -52,14 +65,22 @@ class AzureBlobProbe(AzureProbe):
                 truncated = True
                 break
             count += 1
+            if since is not None and _as_utc(blob.last_modified) >= since:
+                landed, landed_bytes = landed + 1, landed_bytes + (blob.size or 0)
             if newest is None or (blob.last_modified, blob.name) > (newest.last_modified, newest.name):
                 newest = blob
-        return Observation(
-            newest_data_at=_as_utc(newest.last_modified) if newest else None,
-            details={"blob_count": count, "truncated": truncated,
-                     "newest_blob": newest.name if newest else None,
-                     "newest_size": newest.size if newest else None},
-        )
+        details = {"blob_count": count, "truncated": truncated,
+                   "newest_blob": newest.name if newest else None,
+                   "newest_size": newest.size if newest else None}
+        volume = None
+        if spec is not None and truncated:
+            details["volume_unknown"] = (f"the listing stopped at max_blobs ({self.options.max_blobs}"
+                                         f"): what landed is not known")
+        elif spec is not None:
+            volume = (Volume(landed_bytes, VolumeUnit.BYTES, spec.per) if spec.unit == "bytes"
+                      else Volume(landed, VolumeUnit.BLOBS, spec.per))
+        return Observation(newest_data_at=_as_utc(newest.last_modified) if newest else None,
+                           details=details, volume=volume)
 
     def _container_client(self) -> ContainerClient:
         if self._client is None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from monitor.contracts.model import Port
-from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.contracts.results import ErrorClass, ProbeResult, Volume
+from monitor.contracts.spec import Duration
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import safe_text
 
@@ -36,6 +37,7 @@ class Observation:
     total: int | None = None
     failed: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    volume: Volume | None = None
 
 
 class ProbeOptions(BaseModel):
@@ -44,11 +46,30 @@ class ProbeOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class VolumeOptions(BaseModel):
+    """A port's `volume:` block, the part every kind that counts volume shares: `per`, the
+    span before each probe whose arrivals it counts (rolling; default a day)."""
+
+    model_config = ConfigDict(extra="forbid")
+    per: Duration = timedelta(days=1)
+
+    @field_validator("per")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1):
+            raise ValueError("per must be at least 1m")
+        return value
+
+
 class Probe(ABC):
     """Measures one port. Subclasses implement `check`; `measure` adds timing, timeout, safety."""
 
     kind: str  # the port type measured: each kind's class sets it, UnusablePort takes its port's
     Options: ClassVar[type[ProbeOptions]]
+    # True: each probe looks at the port once, as a consumer's query would, so it is probed at
+    # least as often as the contract's terms.query_interval (monitor.contracts.terms); False for
+    # kinds that hear every run or count every request between probes (heartbeats, logs)
+    samples: ClassVar[bool] = True
 
     def __init__(self, product: str, port: Port, options: ProbeOptions, clock: Clock = utc_now):
         self.product = product
@@ -98,7 +119,8 @@ class Probe(ABC):
                                newest_data_at=seen.newest_data_at, details=seen.details, slot=slot)
         return ProbeResult(self.product, self.port.name, self.kind, started_at, ok=True,
                            latency=_since(began), newest_data_at=seen.newest_data_at,
-                           total=seen.total, failed=seen.failed, details=seen.details, slot=slot)
+                           total=seen.total, failed=seen.failed, details=seen.details, slot=slot,
+                           volume=seen.volume)
 
 
 def _since(began: float) -> timedelta:

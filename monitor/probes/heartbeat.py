@@ -28,6 +28,7 @@ class HeartbeatOptions(ProbeOptions):
 
 class HeartbeatProbe(Probe):
     kind = "heartbeat"
+    samples = False  # the pipeline reports each run
     Options = HeartbeatOptions
     options: HeartbeatOptions
     needs_store = True

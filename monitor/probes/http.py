@@ -48,12 +48,13 @@ from aiohttp import http_exceptions
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from monitor.contracts.model import Port
-from monitor.contracts.results import ErrorClass
+from monitor.contracts.results import ErrorClass, Volume
 from monitor.contracts.schema import PayloadSchema, TypeFamily, matches, mismatch
-from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
+from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions, VolumeOptions
 from monitor.probes.timestamps import as_utc
 from monitor.values.clock import Clock, utc_now
-from monitor.values.secrets import has_placeholder
+from monitor.values.secrets import bounded, has_placeholder
+from monitor.values.volumes import VolumeUnit, parse_amount
 
 AUTH_STATUSES = frozenset({401, 403, 407})
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
@@ -61,19 +62,20 @@ MAX_BODY = MIB  # the default of max_body
 MAX_LINE = 8190  # bytes of the status line and of each header line (aiohttp's default, made explicit)
 MAX_HEADERS = 128  # header fields in one answer
 _READ = 64 * KIB  # bytes asked of the body stream at a time
-_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": KIB, "mib": MIB, "gib": GIB}
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.I)
 
 
 def byte_size(value: Any) -> Any:
     """A size in bytes from an int or a text such as `512KiB`, `1MiB`, `2MB` (kB/MB/GB are
     powers of 1000, KiB/MiB/GiB of 1024); anything else is left for the int check to refuse."""
     if isinstance(value, str):
-        match = _SIZE.fullmatch(value)
-        if match is None or match[2].lower() not in _UNITS:
+        try:
+            amount = parse_amount(value)
+        except ValueError:
+            amount = None
+        if amount is None or amount.unit not in (None, VolumeUnit.BYTES):
             raise ValueError(f"{value!r} is not a size: write bytes (1048576) or a number and a unit "
                              "(B, kB, MB, GB, KiB, MiB, GiB), e.g. 1MiB")
-        return int(float(match[1]) * _UNITS[match[2].lower()])
+        return amount.value
     return value
 
 
@@ -94,12 +96,21 @@ class FreshnessSource(BaseModel):
         return self
 
 
+class HttpVolume(VolumeOptions):
+    """`volume:` of an HTTP port: the count the source reports for the last `per`, a number at
+    `json_path` of the JSON body (or the length of the array there)."""
+
+    json_path: str = Field(min_length=1)
+    unit: Literal["rows", "items", "bytes"] = "rows"
+
+
 class HttpOptions(ProbeOptions):
     url: str
     method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     expected_status: list[int] | None = None  # None: any 2xx
     freshness: FreshnessSource | None = None
+    volume: HttpVolume | None = None
     verify_tls: bool = True
     max_connections: int = Field(default=4, ge=1, le=100)  # per host, kept alive between rounds
     max_body: ByteSize = Field(default=MAX_BODY, ge=1, le=GIB, strict=True)  # decoded body bytes read
@@ -150,7 +161,8 @@ class HttpProbe(Probe):
                 raise ProbeFailure(ErrorClass.CONFIG, "the url is not a usable http(s) URL") from None
         async with self._client().request(options.method, self._url) as response:
             expected = self._expected(response.status)
-            needed = expected and options.freshness is not None and options.freshness.json_path is not None
+            needed = expected and (options.volume is not None or (
+                options.freshness is not None and options.freshness.json_path is not None))
             body, complete = await self._read_body(
                 response, keep=needed or (expected and options.declared_schema is not None))
         if not expected:
@@ -159,14 +171,29 @@ class HttpProbe(Probe):
                                .rstrip() + f" (expected {self._expected_text()})")
         if needed and not complete:
             cap = _size(options.max_body)
+            field = "freshness" if options.volume is None else "volume"
             raise ProbeFailure(ErrorClass.TOO_LARGE, f"the body is larger than max_body ({cap}):"
-                               " the JSON freshness field is not read from part of a body")
+                               f" the JSON {field} field is not read from part of a body")
         details: dict[str, Any] = {"status": response.status}
         if not complete:
             details["body_truncated"] = True
         elif options.declared_schema is not None:  # part of a body says nothing of its fields
             details["schema_mismatch"] = payload_mismatch(options.declared_schema, body)
-        return Observation(newest_data_at=self._newest_data_at(response, body), details=details)
+        return Observation(newest_data_at=self._newest_data_at(response, body), details=details,
+                           volume=self._volume(body))
+
+    def _volume(self, body: bytes) -> Volume | None:
+        spec = self.options.volume
+        if spec is None:
+            return None
+        value = _field(_document(body), spec.json_path)
+        count = len(value) if isinstance(value, list) else value
+        if isinstance(count, float) and count.is_integer():
+            count = int(count)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"field {spec.json_path} is "
+                               f"{bounded(repr(value), 60)}, not a count or an array")
+        return Volume(count, VolumeUnit(spec.unit), spec.per)
 
     async def _read_body(self, response: aiohttp.ClientResponse, keep: bool) -> tuple[bytes, bool]:
         """Stream the (decoded) body, reading at most `max_body` bytes, keeping them when `keep`.
@@ -248,16 +275,19 @@ class HttpProbe(Probe):
             if value is None:
                 raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"no {freshness.header} header in the answer")
             return _timestamp(value, f"header {freshness.header}")
-        try:
-            document = json.loads(body)
-        except ValueError:
-            start = _excerpt(body)
-            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the body is not JSON"
-                               + (f" (it starts with {start!r})" if start else "")) from None
-        except RecursionError:
-            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the JSON body is nested too deep to read") from None
         assert freshness.json_path is not None  # FreshnessSource holds exactly one of header, json_path
-        return _timestamp(_field(document, freshness.json_path), f"field {freshness.json_path}")
+        return _timestamp(_field(_document(body), freshness.json_path), f"field {freshness.json_path}")
+
+
+def _document(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        start = _excerpt(body)
+        raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the body is not JSON"
+                           + (f" (it starts with {start!r})" if start else "")) from None
+    except RecursionError:
+        raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the JSON body is nested too deep to read") from None
 
 
 MAX_RECORDS = 1000  # records of an array compared with the declared fields

@@ -2,13 +2,16 @@
 
 `query` (default `SELECT 1`) checks liveness; `freshness_query` returns one timestamp, the newest
 data (naive values are UTC; ISO strings, dates and epoch seconds are read too); `row_count_query`
-returns one integer, kept as `details["row_count"]`; `schema` (one table or a list: `{table:
-sales.invoices, columns: {id: integer, amount: decimal}}`) is compared with the table's columns
-through SQLAlchemy's inspector, by type family (monitor.contracts.schema), and every missing or
-retyped column is a line of `details["schema_mismatch"]` (empty when all match): a schema
-mismatch never makes the port unavailable, it is a condition of its own. The blocking work runs
-in a thread with one small engine per probe; drivers get connect and statement timeouts a second
-longer than the port's, so the thread is freed soon after `Probe.measure` gave up on it.
+returns one integer, kept as `details["row_count"]`; `volume: {query: ..., per: 1d}` returns the
+rows that arrived in the last `per` (the bound parameter `:since`, a UTC time, is its start:
+`SELECT count(*) FROM orders WHERE created_at >= :since`), the port's volume in rows; `schema`
+(one table or a list: `{table: sales.invoices, columns: {id: integer, amount: decimal}}`) is
+compared with the table's columns through SQLAlchemy's inspector, by type family
+(monitor.contracts.schema), and every missing or retyped column is a line of
+`details["schema_mismatch"]` (empty when all match): a schema mismatch never makes the port
+unavailable, it is a condition of its own. The blocking work runs in a thread with one small
+engine per probe; drivers get connect and statement timeouts a second longer than the port's, so
+the thread is freed soon after `Probe.measure` gave up on it.
 
 A freshness query that finds nothing (NULL, no row: an empty table) leaves the port available with
 no newest data, which the freshness objective counts as stale; NULL while `row_count_query`
@@ -36,21 +39,22 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Connection, Engine, create_engine, inspect, make_url, text
+from sqlalchemy import Connection, DateTime, Engine, bindparam, create_engine, inspect, make_url, text
 from sqlalchemy import exc as sa
 from sqlalchemy import types as sql_types
 from sqlalchemy.engine import URL
 
 from monitor.contracts.model import Port
-from monitor.contracts.results import ErrorClass
+from monitor.contracts.results import ErrorClass, Volume
 from monitor.contracts.schema import TableSchema, TableSchemas, TypeFamily, family_of, matches, mismatch
-from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
+from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions, VolumeOptions
 from monitor.probes.timestamps import as_utc
 from monitor.values.clock import Clock, utc_now
-from monitor.values.secrets import has_placeholder
+from monitor.values.secrets import bounded, has_placeholder
+from monitor.values.volumes import VolumeUnit
 
 
 def _postgres(seconds: int) -> dict[str, Any]:
@@ -77,12 +81,20 @@ DNS_MARKERS = ("name or service not known", "nodename nor servname", "could not 
 TIMEOUT_MARKERS = ("timeout expired", "timed out", "statement timeout", "canceling statement")
 
 
+class SqlVolume(VolumeOptions):
+    """`volume:` of a SQL port: a query counting the rows of the last `per` (`:since` its start)."""
+
+    query: str = Field(min_length=1)
+    unit: Literal["rows"] = "rows"
+
+
 class SqlOptions(ProbeOptions):
     url: str
     password: str | None = None  # instead of one in the URL: a secret of its own, no URL escaping
     query: str = "SELECT 1"
     freshness_query: str | None = None
     row_count_query: str | None = None
+    volume: SqlVolume | None = None
     declared_schema: TableSchemas | None = Field(default=None, alias="schema")
 
     @field_validator("url")
@@ -159,15 +171,39 @@ class SqlProbe(Probe):
                 details["schema_mismatch"] = self._schema_mismatch(connection)
             try:
                 if self.options.row_count_query:
-                    details["row_count"] = _row_count(self._first_value(connection, "row_count_query"))
+                    details["row_count"] = _count(self._first_value(connection, "row_count_query"),
+                                                  "row_count_query")
                 newest = None
                 if self.options.freshness_query:
                     newest = _newest(self._first_value(connection, "freshness_query"),
                                      details.get("row_count"))
+                volume = self._volume(connection)
             except ProbeFailure as failure:
                 failure.seen = Observation(details=details)
                 raise
-        return Observation(newest_data_at=newest, details=details)
+        return Observation(newest_data_at=newest, details=details, volume=volume)
+
+    def _volume(self, connection: Connection) -> Volume | None:
+        spec = self.options.volume
+        if spec is None:
+            return None
+        statement = text(spec.query)
+        if "since" in statement._bindparams:  # noqa: SLF001 - the query's own parameters
+            since = self.clock() - spec.per
+            # PostgreSQL compares a time zone; the others store naive UTC times
+            bound = since if connection.dialect.name == "postgresql" else since.replace(tzinfo=None)
+            statement = statement.bindparams(bindparam("since", bound, type_=DateTime(
+                timezone=connection.dialect.name == "postgresql")))
+        try:
+            row = connection.execute(statement).first()
+        except (sa.DBAPIError, sa.ResourceClosedError) as error:
+            error_class, message = self.classify(error)
+            raise ProbeFailure(error_class, f"volume query failed: {message}") from None
+        count = _count(None if row is None else row[0], "volume query")
+        if count < 0:
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"volume query returned {count}, not a "
+                                                       f"count of rows")
+        return Volume(count, VolumeUnit(spec.unit), spec.per)
 
     def _schema_mismatch(self, connection: Connection) -> list[str]:
         """Each declared column that is missing or of another type family, in declared order."""
@@ -287,11 +323,12 @@ def _newest(value: Any, row_count: int | None) -> datetime | None:
         raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"freshness_query: {error}") from None
 
 
-def _row_count(value: Any) -> int:
+def _count(value: Any, query: str) -> int:
     if isinstance(value, int | Decimal | float) and not isinstance(value, bool) \
             and math.isfinite(value) and value == int(value):
         return int(value)
-    raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"row_count_query returned {value!r}, not an integer")
+    raise ProbeFailure(ErrorClass.BAD_PAYLOAD, f"{query} returned {bounded(repr(value), 80)}, "
+                                               f"not an integer")
 
 
 def _reason(error: BaseException) -> str:

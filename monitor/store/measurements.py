@@ -127,7 +127,16 @@ def _history_row(result: ProbeResult) -> dict:
             "latency_ms": result.latency_ms,
             "newest_data_at": result.newest_data_at, "total": result.total,
             "failed": result.failed, "error_class": result.error_class and str(result.error_class),
-            "error": result.error, "details": result.details or None}
+            "error": result.error, "details": _details(result)}
+
+
+def _details(result: ProbeResult) -> dict | None:
+    """The result's details, with its volume (`volume`, `volume_unit`, `volume_per` in seconds)."""
+    if result.volume is None:
+        return result.details or None
+    volume = result.volume
+    return {**result.details, "volume": volume.amount, "volume_unit": volume.unit.value,
+            "volume_per": int(volume.per.total_seconds())}
 
 
 def _state_row(result: ProbeResult) -> dict:

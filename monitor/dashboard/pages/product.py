@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from monitor.contracts.maintenance import describe
-from monitor.contracts.model import DataProduct, Indicator, Objective, describe_window
+from monitor.contracts.model import DataProduct, Indicator, Objective, describe_bound, describe_window
 from monitor.dashboard import charts, frames, mesh
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.store.reads import PortResult
@@ -198,7 +198,7 @@ def show_objective(report: ObjectiveEvaluation, window: ChartWindow, buckets: pd
 def show_figures(report: ObjectiveEvaluation) -> None:
     """The objective as promised, and its status, compliance, budget and events now."""
     objective, evaluation = report.objective, report.evaluation
-    threshold = f" ≤ {format_duration(objective.threshold)}" if objective.threshold else ""
+    threshold = describe_bound(objective)
     st.subheader(f"{objective.name}: {objective.indicator.value}{threshold}, "
                  f"{format_target(objective.target)} over {window_words(report)}")
     status_metric, compliance_metric, budget_metric, events_metric = st.columns(4)
