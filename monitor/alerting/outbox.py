@@ -7,6 +7,7 @@ sent in parallel, each bounded by its notifier's timeout), just before they are 
 covers one slice, not the whole queue. A notification is sent after its claim is committed and
 marked sent right after; only a crash between those two can repeat it — with the same
 `delivery_id` (webhook header `X-Meshwatch-Delivery`), so a receiver can drop that repeat.
+A row is an alert's `Message` or, marked `kind: report`, a `ReportMessage` (monthly reports).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from monitor.alerting.destinations import Notifiers
 from monitor.alerting.lifecycle import retry_delay
 from monitor.alerting.messages import Message
 from monitor.alerting.notifiers import TransportError
+from monitor.alerting.reports import ReportMessage, is_report
 from monitor.alerting.routing import show_destination
 from monitor.store.outbox import (
     ClaimedNotification,
@@ -109,7 +111,10 @@ def claim_due(engine: Engine, at: datetime, worker_id: str, token: str,
 def _send(row: ClaimedNotification, notifiers: Notifiers) -> _Outcome:
     try:
         notifier = notifiers.notifier_for(row.destination)
-        notifier.send(Message.from_payload(row.payload, delivery_id=str(row.id)))
+        if is_report(row.payload):
+            notifier.send_report(ReportMessage.from_payload(row.payload, delivery_id=str(row.id)))
+        else:
+            notifier.send(Message.from_payload(row.payload, delivery_id=str(row.id)))
     except TransportError as error:
         return _Outcome(safe_text(error.message), error.permanent)
     except Exception as error:  # noqa: BLE001 - a notifier's bug is a failed attempt, not a crash

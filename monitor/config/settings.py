@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from monitor.alerting.notifiers import KINDS as NOTIFIER_KINDS
 from monitor.alerting.notifiers import ChannelSettings
 from monitor.alerting.settings import AlertingSettings, SmtpSettings
+from monitor.config.reports import ReportsSettings
 from monitor.contracts.loader import SETTINGS_FILE
 from monitor.contracts.problems import Problem, problems_from_validation
 from monitor.contracts.spec import Duration
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     channels: dict[str, Channel] = {}
     smtp: SmtpSettings | None = None
     telemetry: TelemetrySettings = TelemetrySettings()
+    reports: ReportsSettings = ReportsSettings()  # after `channels`, which it names
 
     def retention(self) -> Retention:
         """The store's retention; the deprecated `daemon.probe_history` still wins when set."""
@@ -139,6 +141,11 @@ class Settings(BaseSettings):
         if (problem := url_problem(value)) is not None:
             raise ValueError(problem)
         return value
+
+    @field_validator("reports")
+    @classmethod
+    def _report_channels(cls, value: ReportsSettings, info: ValidationInfo) -> ReportsSettings:
+        return value.checked(info.data.get("channels"))  # absent: they failed on their own
 
     @field_validator("timezone")
     @classmethod

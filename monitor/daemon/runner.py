@@ -17,6 +17,7 @@ from monitor.alerting.service import AlertingService
 from monitor.config.loading import Config, load_config
 from monitor.daemon.endpoints import make_app
 from monitor.daemon.leases import Leases
+from monitor.daemon.reports import CHECK_EVERY, MonthlyReports
 from monitor.daemon.scheduler import AfterEvaluation, Daemon
 from monitor.telemetry import Telemetry, start_telemetry
 from monitor.values.clock import Clock, utc_now
@@ -30,6 +31,7 @@ class Parts:
     daemon: Daemon
     alerting: AlertingService | None
     telemetry: Telemetry | None
+    reports: MonthlyReports | None = None  # with alerting: reports go out through its outbox
 
 
 def assemble(config: Config, engine, *, alerting: bool = True, probe_context: dict | None = None,
@@ -52,17 +54,22 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
     if telemetry:
         daemon.buffer.on_stored.append(telemetry.on_events)  # the events the store recorded
         telemetry.watch(daemon)
-    return Parts(daemon, service, telemetry)
+    reports = MonthlyReports(engine) if service else None
+    if reports is not None:
+        daemon.periodic.append((CHECK_EVERY, lambda at: reports.check(daemon.config, at)))
+    return Parts(daemon, service, telemetry, reports)
 
 
 async def serve(config: Config, engine, *, alerting: bool = True,
                 stop_event: asyncio.Event | None = None, probe_context: dict | None = None,
                 on_started: Callable[[Daemon], None] | None = None,
-                load: Callable[[Path], Config] = load_config, parent: int | None = None) -> None:
+                load: Callable[[Path], Config] = load_config, parent: int | None = None,
+                clock: Clock = utc_now) -> None:
     """Run until SIGTERM/SIGINT or `stop_event`. A worker started by `meshwatch run --workers N`
     (`parent`: the supervisor's pid) shares the listening port with its siblings and stops when
     its parent is gone."""
-    parts = assemble(config, engine, alerting=alerting, probe_context=probe_context, load=load)
+    parts = assemble(config, engine, alerting=alerting, probe_context=probe_context, load=load,
+                     clock=clock)
     daemon, telemetry = parts.daemon, parts.telemetry
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,7 +101,9 @@ async def serve(config: Config, engine, *, alerting: bool = True,
         raise SystemExit(f"cannot listen on {host}:{port}: {error.strerror}") from None
     log.info("health and heartbeat endpoints on http://%s:%d", host, port)
     await daemon.start()
-    await daemon.evaluate_round()
+    if parts.reports is not None:  # a daemon that was down on the 1st sends the report now
+        await asyncio.to_thread(parts.reports.check, daemon.config, daemon.clock())
+    await daemon.evaluate_round()  # (its alerting round delivers what is due)
     if on_started is not None:
         on_started(daemon)
     orphaned = loop.create_task(_watch_parent(parent, stop)) if parent is not None else None

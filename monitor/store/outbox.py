@@ -96,3 +96,9 @@ def failed_notifications(connection: Connection, limit: int) -> list[Row]:
 def count_failed_notifications(connection: Connection) -> int:
     query = select(func.count()).select_from(NOTIFICATION).where(NOTIFICATION.c.status == FAILED)
     return connection.execute(query).scalar_one()
+
+
+def queued_destinations(connection: Connection, group_key: str) -> set[str]:
+    """The destinations that already have a notification of `group_key`, whatever its state."""
+    query = select(NOTIFICATION.c.destination).where(NOTIFICATION.c.group_key == group_key)
+    return set(connection.execute(query).scalars())

@@ -71,6 +71,7 @@ class AlertmanagerSettings(ChannelSettings):
 class AlertmanagerNotifier(Notifier):
     kind = "alertmanager"
     Settings = AlertmanagerSettings
+    no_reports = "Alertmanager takes alerts, not documents"
 
     @classmethod
     def from_settings(cls, settings: AlertmanagerSettings, secrets: Secrets,

@@ -24,6 +24,7 @@ class AppriseSettings(ChannelSettings):
 class AppriseNotifier(Notifier):
     kind = "apprise"
     Settings = AppriseSettings
+    no_reports = "its services take a short message, not a document"
 
     @classmethod
     def from_settings(cls, settings: AppriseSettings, secrets: Secrets, smtp=None) -> AppriseNotifier:

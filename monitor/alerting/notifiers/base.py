@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from monitor.alerting.messages import Message
+from monitor.alerting.reports import ReportMessage
 from monitor.values.secrets import redact, remember, resolve
 
 if TYPE_CHECKING:
@@ -81,6 +82,9 @@ class Notifier(ABC):
 
     kind: ClassVar[str]
     Settings: ClassVar[type[ChannelSettings]]
+    # why this kind cannot carry a report (`reports:` in meshwatch.yaml refuses it at load);
+    # None for a kind that can, through `send_report`
+    no_reports: ClassVar[str | None] = "it takes alert messages, not documents"
 
     @classmethod
     @abstractmethod
@@ -91,6 +95,10 @@ class Notifier(ABC):
     @abstractmethod
     def send(self, message: Message) -> None:
         """Deliver `message`; raise TransportError when it was not delivered."""
+
+    def send_report(self, report: ReportMessage) -> None:
+        """Deliver a report; raise TransportError when it was not delivered."""
+        raise TransportError(f"a report cannot go to {self.kind}: {self.no_reports}", permanent=True)
 
 
 def post_json(url: str, body: Any, headers: Mapping[str, str] | None = None,

@@ -1,4 +1,5 @@
-"""Email through the SMTP server of the settings: plain text and HTML in one multipart message."""
+"""Email through the SMTP server of the settings: an alert as plain text and HTML in one
+multipart message; a report as a short text with the document attached."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import Field
 
 from monitor.alerting.messages import Message, html_body, subject, text
 from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, TransportError
+from monitor.alerting.reports import ReportMessage
 
 if TYPE_CHECKING:
     from monitor.alerting.settings import SmtpSettings
@@ -33,6 +35,7 @@ class EmailSettings(ChannelSettings):
 class EmailNotifier(Notifier):
     kind = "email"
     Settings = EmailSettings
+    no_reports = None
 
     @classmethod
     def from_settings(cls, settings: EmailSettings, secrets: Secrets,
@@ -53,19 +56,35 @@ class EmailNotifier(Notifier):
         self.ca_file = ca_file
 
     def send(self, message: Message) -> None:
+        email = self._email(subject(message), message.delivery_id)
+        email.set_content(text(message))
+        email.add_alternative(html_body(message), subtype="html")
+        self._submit(email)
+
+    def send_report(self, report: ReportMessage) -> None:
+        email = self._email(report.subject, report.delivery_id)
+        email.set_content(report.text())
+        maintype, subtype = report.media_type.split("/")
+        # the document's exact bytes (base64), whatever its lines and characters
+        email.add_attachment(report.content.encode("utf-8"), maintype=maintype, subtype=subtype,
+                             filename=report.filename, params={"charset": "utf-8"})
+        self._submit(email)
+
+    def _email(self, subject_line: str, delivery_id: str | None) -> EmailMessage:
         bad = [address for address in self.to if not valid_address(address)]
         if bad:
             raise TransportError(f"invalid email address {bad[0]!r}", permanent=True)
         email = EmailMessage()
-        email["Subject"] = subject(message)
+        email["Subject"] = subject_line
         email["From"] = self.from_address
         email["To"] = ", ".join(self.to)
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = make_msgid(domain="meshwatch")
-        if message.delivery_id:
-            email["X-Meshwatch-Delivery"] = message.delivery_id
-        email.set_content(text(message))
-        email.add_alternative(html_body(message), subtype="html")
+        if delivery_id:
+            email["X-Meshwatch-Delivery"] = delivery_id
+        return email
+
+    def _submit(self, email: EmailMessage) -> None:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout.total_seconds()) as smtp:
                 if self.starttls:

@@ -7,6 +7,8 @@ the message in the same shape. `upstream` (added in meshwatch's lineage release;
 ever added to version 1): the objectives upstream that are breached or at risk, each
 `{product, objective, status, since}`. With a channel `secret`, `X-Meshwatch-Signature: sha256=<hex>` is the
 HMAC-SHA256 of the exact body bytes. `X-Meshwatch-Delivery` lets a receiver drop a repeat.
+`type` (added) is "alert" for these and "report" for a monthly report (`report_payload`): the
+report's fields and the document inline, in `content`.
 
 Every request also carries the Standard Webhooks headers (https://www.standardwebhooks.com/):
 `webhook-id` (the outbox notification's id, the same on every retry), `webhook-timestamp` (unix
@@ -30,6 +32,7 @@ from pydantic import Field, SecretStr
 
 from monitor.alerting.messages import Message
 from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, TransportError, post_json
+from monitor.alerting.reports import ReportMessage
 from monitor.contracts.spec import Duration
 from monitor.values.clock import Clock, utc_now
 
@@ -44,13 +47,23 @@ def webhook_payload(message: Message) -> dict[str, Any]:
                "conditions": list(a.conditions or (a.condition,)),
                "upstream": [dict(u) for u in a.upstream]} for a in message.alerts]
     first = alerts[0]
-    return {"version": PAYLOAD_VERSION, "status": message.status, "product": message.product,
+    return {"version": PAYLOAD_VERSION, "type": "alert", "status": message.status,
+            "product": message.product,
             "objective": first["objective"], "condition": first["condition"],
             "severity": first["severity"], "measured": first["measured"],
             "promised": first["promised"], "since": first["since"],
             "dashboard_url": message.dashboard_url, "owner": message.owner, "at": message.at,
             "reminder": message.reminder, "delivery_id": message.delivery_id, "alerts": alerts,
             "conditions": first["conditions"], "upstream": first["upstream"]}
+
+
+def report_payload(report: ReportMessage) -> dict[str, Any]:
+    """A report's document (docs/alerting.md): `type: report`, what it covers, `content` inline."""
+    return {"version": PAYLOAD_VERSION, "type": "report", "report": report.report,
+            "month": report.month, "timezone": report.timezone, "format": report.format,
+            "media_type": report.media_type, "filename": report.filename,
+            "summary": report.summary, "at": report.at, "delivery_id": report.delivery_id,
+            "content": report.content}
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -91,6 +104,7 @@ class WebhookSettings(ChannelSettings):
 class WebhookNotifier(Notifier):
     kind = "webhook"
     Settings = WebhookSettings
+    no_reports = None
 
     @classmethod
     def from_settings(cls, settings: WebhookSettings, secrets: Secrets, smtp=None) -> WebhookNotifier:
@@ -109,14 +123,20 @@ class WebhookNotifier(Notifier):
             raise TransportError(f"webhook secret: {error}", permanent=True) from None
 
     def send(self, message: Message) -> None:
-        body = json.dumps(webhook_payload(message), separators=(",", ":")).encode()
+        self._post(webhook_payload(message), message.delivery_id)
+
+    def send_report(self, report: ReportMessage) -> None:
+        self._post(report_payload(report), report.delivery_id)
+
+    def _post(self, payload: dict[str, Any], delivery_id: str | None) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
         # the outbox row's id keeps one id across retries; a message sent outside the outbox
         # is named by its body
-        webhook_id = message.delivery_id or hashlib.sha256(body).hexdigest()[:32]
+        webhook_id = delivery_id or hashlib.sha256(body).hexdigest()[:32]
         timestamp = int(self.clock().timestamp())
         headers = {**self.headers, "webhook-id": webhook_id, "webhook-timestamp": str(timestamp)}
-        if message.delivery_id:
-            headers["X-Meshwatch-Delivery"] = message.delivery_id
+        if delivery_id:
+            headers["X-Meshwatch-Delivery"] = delivery_id
         if self.secret and self.key:
             headers["webhook-signature"] = standard_signature(self.key, webhook_id, timestamp, body)
             headers["X-Meshwatch-Signature"] = signature(self.secret, body)
