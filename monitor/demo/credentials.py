@@ -1,5 +1,5 @@
-"""The demo's Log Analytics stand-in runs on loopback and needs no Azure AD token: this
-credential hands the SDK a constant one, so no identity endpoint is ever asked."""
+"""The demo's Azure Monitor stand-ins (Log Analytics, metrics) run on loopback and need no Azure AD
+token: this credential hands the SDK a constant one, so no identity endpoint is ever asked."""
 
 from __future__ import annotations
 
@@ -25,3 +25,10 @@ class LoopbackCredential:
 
     async def __aexit__(self, *exc) -> None:
         return None
+
+
+def loopback_probe_context() -> dict[str, dict]:
+    """`build_probe`'s context for the Azure Monitor kinds (logs and metrics) of the example mesh
+    served by local stand-ins: each gets a LoopbackCredential."""
+    return {kind: {"credential": LoopbackCredential()}
+            for kind in ("azure_monitor_logs", "azure_monitor_metrics")}

@@ -13,6 +13,7 @@ from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.demo.scenario import (
     behaviour_at,
     newest_cart_file,
+    newest_cart_message,
     newest_features,
     newest_orders,
     newest_orders_file,
@@ -49,6 +50,8 @@ def simulated_result(product: DataProduct, port: Port, at: datetime, live_start:
             return _failed(_replace(base, newest_data_at=newest), ErrorClass.BAD_PAYLOAD,
                            "the last run reported failure: source export timed out")
         return _replace(base, newest_data_at=newest)
+    if key == ("cart/events", "hub"):
+        return _replace(base, newest_data_at=newest_cart_message(at))
     if key == ("marketing/campaign-features", "api"):
         if now.marketing_api_down:
             return _failed(base, ErrorClass.REFUSED, "connection refused")

@@ -20,7 +20,7 @@ from monitor.alerting.settings import SmtpSettings
 from monitor.config.loading import Config, load_config
 from monitor.daemon.runner import serve
 from monitor.demo.azurite import Azurite, find_azurite
-from monitor.demo.credentials import LoopbackCredential
+from monitor.demo.credentials import loopback_probe_context
 from monitor.demo.history import backfill
 from monitor.demo.sinks import AlertSinks, Delivered
 from monitor.demo.standins import StandInPorts, StandIns
@@ -68,6 +68,7 @@ def demo_environment(options: DemoOptions, blob_connection_string: str | None) -
         "CHECKOUT_SQL_URL": f"sqlite:///{data / 'checkout.db'}",
         "MARKETING_API_URL": f"http://127.0.0.1:{ports.standins.marketing_api}/features/health",
         "MARKETING_LOGS_ENDPOINT": f"http://127.0.0.1:{ports.standins.logs}/v1",
+        "CART_METRICS_ENDPOINT": f"http://127.0.0.1:{ports.standins.logs}",  # the same stand-in
         "MARKETING_WEBHOOK_URL": f"http://127.0.0.1:{ports.webhook}/hooks/marketing",
     }
     if blob_connection_string:
@@ -159,7 +160,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
         if options.run_for is not None:
             asyncio.get_running_loop().call_later(options.run_for.total_seconds(), stop.set)
         await serve(config, engine, stop_event=stop,
-                    probe_context={"azure_monitor_logs": {"credential": LoopbackCredential()}},
+                    probe_context=loopback_probe_context(),
                     load=partial(load_demo_config, options))
     finally:
         await standins.stop()

@@ -86,6 +86,18 @@ def newest_cart_file(moment: datetime, live_start: datetime) -> datetime:
     return _newest(moment, live_start, timedelta(minutes=5), lambda b: b.cart_stalled)
 
 
+def newest_cart_message(moment: datetime) -> datetime:
+    """The shop front publishes cart events to the Event Hub every minute, whatever the batch
+    pipeline does; Azure Monitor reports a minute's count once the minute is over, so the newest
+    grain with messages is the last whole minute."""
+    return datetime.fromtimestamp(moment.timestamp() // 60 * 60, tz=moment.tzinfo) - timedelta(minutes=1)
+
+
+def cart_messages_in(minute: datetime) -> int:
+    """How many cart events reached the hub in the `minute` (a fixed, plausible count)."""
+    return 150 + int(_chance("cart-messages", minute, timedelta(minutes=1)) * 100)
+
+
 def newest_features(moment: datetime, live_start: datetime) -> datetime:
     """Marketing recomputes its features every hour."""
     return _newest(moment, live_start, timedelta(hours=1), lambda b: b.marketing_api_down)

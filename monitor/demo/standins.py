@@ -8,6 +8,7 @@
 | cart/events pipeline (heartbeat)    | pipeline runs reported to the daemon's endpoint       |
 | marketing/campaign-features api     | an HTTP API with a Last-Modified header               |
 | marketing/campaign-features requests (azure_monitor_logs) | a Log Analytics query endpoint  |
+| cart/events hub (azure_monitor_metrics) | Azure Monitor's metrics batch endpoint (the same port) |
 
 Without Node.js (no Azurite), blob ports are served as HTTP listings instead: see
 `without_azurite`.
@@ -32,7 +33,9 @@ from aiohttp import web
 from monitor.contracts.model import DataProduct, Port
 from monitor.demo.scenario import (
     behaviour_at,
+    cart_messages_in,
     newest_cart_file,
+    newest_cart_message,
     newest_features,
     newest_orders,
     newest_orders_file,
@@ -223,4 +226,37 @@ class StandIns:
 
         app = web.Application()
         app.router.add_post("/v1/workspaces/{workspace}/query", query)
+        app.router.add_post("/subscriptions/{subscription}/metrics:getBatch", self._metrics_batch)
         return app
+
+    async def _metrics_batch(self, request: web.Request) -> web.Response:
+        """Azure Monitor's metrics batch answer for the Event Hub: messages in every minute up to
+        the newest reported one; later grains not reported yet (no value), as the service does."""
+        query, body = request.query, await request.json()
+        names = query.get("metricnames", "").split(",")
+        unknown = [name for name in names if name != "IncomingMessages"]
+        if unknown:
+            return web.json_response({"error": {"code": "BadRequest", "message": (
+                f"Failed to find metric configuration for provider: Microsoft.EventHub, resource Type: "
+                f"namespaces, metric: {unknown[0]}, Valid metrics: IncomingMessages")}}, status=400)
+        start, end = (datetime.fromisoformat(query[name]) for name in ("starttime", "endtime"))
+        grain = parse_duration(query.get("interval", "PT1M"))
+        newest = newest_cart_message(self.clock())
+        moment = datetime.fromtimestamp(start.timestamp() // grain.total_seconds()
+                                        * grain.total_seconds(), tz=UTC)
+        data = []
+        while moment < end:
+            point: dict[str, object] = {"timeStamp": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            if moment <= newest:
+                point["total"] = float(sum(cart_messages_in(moment + timedelta(minutes=m))
+                                           for m in range(int(grain.total_seconds() // 60))))
+            data.append(point)
+            moment += grain
+        resource = body["resourceids"][0]
+        return web.json_response({"values": [{
+            "starttime": query["starttime"], "endtime": query["endtime"], "interval": query["interval"],
+            "namespace": query["metricnamespace"], "resourceregion": "westeurope", "resourceid": resource,
+            "value": [{"id": f"{resource}/providers/Microsoft.Insights/metrics/IncomingMessages",
+                       "type": "Microsoft.Insights/metrics", "unit": "Count", "errorCode": "Success",
+                       "name": {"value": "IncomingMessages", "localizedValue": "Incoming Messages"},
+                       "timeseries": [{"metadatavalues": [], "data": data}]}]}]})

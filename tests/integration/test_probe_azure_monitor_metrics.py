@@ -431,3 +431,40 @@ def test_a_token_is_never_sent_over_plain_http_to_another_machine():
     assert result.error_class is ErrorClass.CONFIG
     assert "https" in result.error
     assert credential.scopes == []
+
+
+async def test_the_demo_event_hub_is_fresh_while_cart_s_pipeline_stalls(tmp_path, monkeypatch):
+    """The example mesh's hub port against the demo's stand-in: messages keep arriving (the last
+    whole minute is the newest reported grain) in the scripted stall of the pipeline as before it."""
+    from monitor.config.loading import load_config
+    from monitor.demo.credentials import loopback_probe_context
+    from monitor.demo.history import simulated_result
+    from monitor.demo.standins import StandInPorts, StandIns
+    from monitor.probes.factory import build_probe
+    from monitor.store import open_store
+    from tests.support.ports import free_port
+    from tests.support.repository import ROOT
+
+    ports = StandInPorts(free_port(), free_port(), free_port(), free_port())
+    now = datetime.now(UTC)
+    standins = StandIns(now - timedelta(minutes=10), tmp_path / "demo", ports)  # inside the stall
+    monkeypatch.setenv("CART_METRICS_ENDPOINT", f"http://127.0.0.1:{ports.logs}")
+    config = load_config(ROOT / "config")
+    cart = config.registry.products["cart/events"]
+    [hub] = [port for port in cart.ports if port.name == "hub"]
+    engine = open_store(f"sqlite:///{tmp_path / 'meshwatch.db'}")
+    await standins._serve(standins._logs_app(), ports.logs)
+    try:
+        probe = build_probe(cart, hub, engine=engine, context=loopback_probe_context())
+        result = await probe.measure()
+        await probe.close()
+    finally:
+        await standins.stop()
+        engine.dispose()
+
+    assert result.ok, result.error
+    assert timedelta(minutes=1) <= result.data_age < timedelta(minutes=2)
+    assert result.details["pending_grains"] == 1 and "partial" not in result.details
+    assert standins.behaviour().cart_stalled
+    history = simulated_result(cart, hub, now - timedelta(days=3), standins.live_start)
+    assert history.data_age is not None and history.data_age < timedelta(minutes=2)
