@@ -302,6 +302,57 @@ def report_uptime(
         err.print(f"[green]wrote[/] {output} ({kind}, {len(report.products)} product(s))")
 
 
+app.add_typer(export_app, name="export")
+
+@report_app.command("send")
+def report_send(
+        month: Annotated[str | None, typer.Option(
+            "--month", help="YYYY-MM (default: the last complete month).")] = None,
+        to: Annotated[list[str] | None, typer.Option(
+            "--to", help="KIND:VALUE, e.g. email:governance@contoso.example or channel:NAME "
+                         "(repeatable; default: reports.monthly.to).")] = None,
+        report_format: Annotated[str | None, typer.Option(
+            "--format", "-f", help="html, csv, md or json (default: reports.monthly.format, "
+                                   "else html).")] = None,
+        config_dir: ConfigDir = Path("config")) -> None:
+    """Send one month's uptime report now, as the monthly delivery would (not recorded)."""
+    from monitor.alerting.routing import show_destination
+    from monitor.config.reports import MonthlyReport
+    from monitor.daemon.reports import send_now
+    from monitor.values.secrets import safe_text
+
+    config = _usable_config(config_dir)
+    now = datetime.now(UTC)
+    monthly = config.settings.reports.monthly
+    entries = [dict([entry.split(":", 1)]) if ":" in entry else {entry: ""} for entry in to or []]
+    try:
+        chosen = Month.parse(month) if month else Month.containing(
+            now, ZoneInfo(config.settings.timezone)).previous()
+        format_ = report_format or (monthly.format if monthly else "html")
+        if format_ not in ("html", "csv", "md", "json"):
+            raise ValueError(f"unknown format {format_!r} (use html, csv, md or json)")
+        if not entries and monthly is None:
+            raise ValueError("no destination: give --to KIND:VALUE or set reports.monthly.to")
+        wanted = MonthlyReport(to=entries or (monthly.to if monthly else []), format=format_)
+    except ValueError as error:
+        err.print(f"[red]{escape(str(error))}[/]", highlight=False)
+        raise typer.Exit(2) from None
+    problems = wanted.problems(config.settings.channels)
+    for where, problem in problems:
+        entry = wanted.to[int(where[1])]
+        err.print(f"[red]{escape(', '.join(f'{k}:{v}' for k, v in entry.items()))}: "
+                  f"{escape(problem)}[/]", highlight=False)
+    if problems:
+        raise typer.Exit(2)
+    outcome = send_now(_reader(config), config, chosen, wanted.format, wanted.destinations(), now)
+    for destination, failure in outcome.items():
+        shown = escape(show_destination(destination))
+        out.print(f"[green]sent[/] {shown}" if failure is None
+                  else f"[red]not sent[/] {shown}: {escape(safe_text(failure))}", highlight=False)
+    if any(failure is not None for failure in outcome.values()):
+        raise typer.Exit(1)
+
+
 store_app = typer.Typer(help="What the store keeps, and pruning it to its retention.",
                         no_args_is_help=True)
 app.add_typer(store_app, name="store")

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
+from monitor.alerting.destinations import Notifiers
+from monitor.alerting.notifiers import TransportError
 from monitor.alerting.reports import ReportMessage
 from monitor.alerting.routing import show_destination
 from monitor.config.loading import Config
@@ -121,3 +123,21 @@ class MonthlyReports:
         log.info("%s report of %s queued for %s", REPORT, month,
                  ", ".join(map(show_destination, wanted)))
         return wanted
+
+
+def send_now(engine: Engine, config: Config, month: Month, format: str, destinations: list[str],
+             at: datetime) -> dict[str, str | None]:
+    """Send the month's report to `destinations` at once, outside the outbox (`meshwatch report
+    send`): nothing is recorded and the monthly delivery is not affected. Per destination, the
+    error that kept it from being delivered, or None."""
+    with engine.connect() as connection:
+        message, _ = report_message(connection, config, month, format, at)
+    notifiers = Notifiers(config.settings)
+    outcome: dict[str, str | None] = {}
+    for destination in destinations:
+        try:
+            notifiers.notifier_for(destination).send_report(message)
+            outcome[destination] = None
+        except TransportError as error:
+            outcome[destination] = error.message
+    return outcome

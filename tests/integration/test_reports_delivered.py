@@ -311,3 +311,59 @@ def test_a_daemon_started_after_the_first_sends_the_report_at_its_start_and_not_
     assert len(receiver.at("/gov")) == 1
     assert receiver.at("/gov")[0].json["content"] == printed_report(tmp_path, "2025-10", "md")
     assert config.settings.reports.monthly is not None
+
+
+def test_report_destinations_that_cannot_carry_a_report_are_refused_at_load_with_their_line(
+        tmp_path):
+    (tmp_path / "meshwatch.yaml").write_text(textwrap.dedent("""\
+        channels:
+          governance: {type: webhook, url: "http://127.0.0.1:9/gov"}
+          alertmanager: {type: alertmanager, url: "http://127.0.0.1:9093"}
+        reports:
+          monthly:
+            format: html
+            to:
+              - {email: governance@contoso.example}
+              - {channel: governance}
+              - {channel: alertmanager}
+              - {channel: finance}
+              - {apprise: "slack://token-a/token-b/token-c"}
+              - {email: not-an-address}
+              - {email: a@contoso.example, inhibit_when_upstream: true}
+        """))
+    problems = [str(p).removeprefix(str(tmp_path) + "/") for p in load_config(tmp_path).problems
+                if "reports" in p.field]
+    assert problems == [
+        "meshwatch.yaml:10: reports.monthly.to[2].channel: a report cannot go to channel "
+        "'alertmanager' of type alertmanager: Alertmanager takes alerts, not documents (use an "
+        "email or webhook destination)",
+        "meshwatch.yaml:11: reports.monthly.to[3].channel: no channel named 'finance' "
+        "(channels: alertmanager, governance)",
+        "meshwatch.yaml:12: reports.monthly.to[4].apprise: a report cannot go to apprise: its "
+        "services take a short message, not a document (use an email or webhook destination)",
+        "meshwatch.yaml:13: reports.monthly.to[5].email: not an email address: 'not-an-address'",
+        "meshwatch.yaml:14: reports.monthly.to[6]: a destination is one KIND: VALUE pair, e.g. "
+        "{email: governance@example.com} or {channel: NAME}"]
+    (tmp_path / "meshwatch.yaml").write_text("reports: {monthly: {to: [], format: pdf}}\n")
+    assert sorted(p.field for p in load_config(tmp_path).problems if "reports" in p.field) == [
+        "reports.monthly.format", "reports.monthly.to"]
+
+
+def test_report_send_sends_a_month_now_to_the_destinations_given_outside_the_outbox(
+        engine, store_url, receiver, tmp_path):
+    configure(tmp_path, store_url, "{monthly: {to: [{email: governance@contoso.example}]}}",
+              channels="{am: {type: alertmanager, url: 'http://127.0.0.1:9093'}}")
+    runner = CliRunner()
+
+    sent = runner.invoke(app, ["report", "send", "--month", "2025-10", "--format", "csv", "--to",
+                               f"webhook:{receiver.url('/now')}", "--config", str(tmp_path)])
+    refused = runner.invoke(app, ["report", "send", "--month", "2025-10", "--to", "channel:am",
+                                  "--config", str(tmp_path)])
+
+    assert sent.exit_code == 0, sent.output
+    assert f"sent webhook:{receiver.url('/now')}" in sent.stdout
+    [request] = receiver.at("/now")
+    assert request.json["content"] == printed_report(tmp_path, "2025-10", "csv")
+    assert refused.exit_code == 2
+    assert "channel:am: a report cannot go to channel 'am' of type alertmanager" in refused.stderr
+    assert rows(engine) == []  # nothing queued: the monthly delivery is not affected
