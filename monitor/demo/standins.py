@@ -166,8 +166,9 @@ class StandIns:
             now = self.clock()
             newest = (newest_orders_file if request.match_info["container"] == "checkout"
                       else newest_cart_file)(now, self.live_start)
+            # a file of about 50 bytes lands every 5 minutes: a day brings 288 of them
             return web.json_response({"container": request.match_info["container"],
-                                      "newest": newest.isoformat()})
+                                      "newest": newest.isoformat(), "landed_bytes": 288 * 50})
 
         app = web.Application()
         app.router.add_get("/blobs/{container}", listing)
@@ -180,8 +181,11 @@ class StandIns:
                 return port
             container = port.options.get("container", "")
             url = f"http://127.0.0.1:{self.ports.blob_listing}/blobs/{container}"
-            return replace(port, type="http",
-                           options={"url": url, "freshness": {"json_path": "newest"}})
+            options = {"url": url, "freshness": {"json_path": "newest"}}
+            if "volume" in port.options:
+                options["volume"] = {"json_path": "landed_bytes", "unit": "bytes",
+                                     "per": port.options["volume"].get("per", "1d")}
+            return replace(port, type="http", options=options)
         return [replace(p, ports=tuple(swap(port) for port in p.ports)) for p in products]
 
     # ---- Cart's pipeline runs -----------------------------------------------------------------

@@ -69,7 +69,7 @@ async def test_every_port_of_the_example_mesh_is_probed_and_every_objective_eval
     assert by_port[("marketing/campaign-features", "requests")].total == 1200
     assert by_port[("checkout/orders", "warehouse")].newest_data_at is not None
     assert by_port[("cart/events", "hub")].data_age <= timedelta(minutes=2)
-    assert len(reports) == 12
+    assert len(reports) == 13
     without_events = [r.objective.name for r in reports if not r.evaluation.counts.total]
     assert without_events == [], "every objective got events from this round"
     # availability only: the scenario slows Checkout's API every 7th minute (latency may miss)
