@@ -456,12 +456,17 @@ class Daemon:
         self.health.last_round_seconds = (datetime.now(UTC) - began).total_seconds()
         return reports
 
+    def evaluate_products(self, products: list[DataProduct], at: datetime) -> list[ObjectiveEvaluation]:
+        """The objectives of `products` at `at`, from the store, as a round evaluates them (with
+        the whole mesh's lineage): a round its own products, the status API any other."""
+        with self.engine.connect() as connection:
+            return evaluate_mesh(connection, products, at, self.policy, self.health.started_at,
+                                 timezone=self.settings.timezone,
+                                 lineage=Lineage.of(self.products.values()))
+
     def _evaluate(self, at: datetime) -> list[ObjectiveEvaluation]:
         self.buffer.flush()
-        with self.engine.connect() as connection:
-            reports = evaluate_mesh(connection, self.owned(), at, self.policy,
-                                    self.health.started_at, timezone=self.settings.timezone,
-                                    lineage=Lineage.of(self.products.values()))
+        reports = self.evaluate_products(self.owned(), at)
         for report in reports:
             key = (report.product.id, report.objective.name)
             status = report.evaluation.status.value
