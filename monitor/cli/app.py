@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.cli.console import print_evaluations, print_probes, print_products, print_tier_stats
+from monitor.cli.export import export_app
 from monitor.config.loading import Config, load_config
 from monitor.config.settings import CONFIG_ENV
 from monitor.contracts.model import product_json

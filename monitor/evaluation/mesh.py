@@ -62,6 +62,12 @@ def expected_interval(product: DataProduct, objective: Objective) -> timedelta |
     return min((p.interval for p in ports), default=None)
 
 
+def one_event_per_probe(objective: Objective) -> bool:
+    """Whether each probe makes one event (a full window's events follow from the interval), or
+    the source counts them (error rate from requests)."""
+    return objective.indicator is not Indicator.ERROR_RATE
+
+
 def data_age(product: DataProduct, objective: Objective,
              states: Mapping[tuple[str, str], PortState], at: datetime) -> timedelta | None:
     """How old the newest data of the objective's port(s) is at `at`, when a recent probe knows.
@@ -172,7 +178,7 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
             data_age=data_age(product, objective, states.get(product.id, {}), now),
             data_seen_at=now,
             monitoring_since=monitoring_since,
-            one_event_per_probe=objective.indicator is not Indicator.ERROR_RATE,
+            one_event_per_probe=one_event_per_probe(objective),
             schema_mismatch=schema_mismatch(product, objective, states.get(product.id, {}), now))
         everything = _evaluate(plan, observations, sums, at, policy, without_maintenance=False,
                                timezone=timezone)

@@ -31,3 +31,8 @@ _SEVERITY = {
     ConditionName.NO_DATA: Severity.TICKET,
     ConditionName.SCHEMA_MISMATCH: Severity.TICKET,
 }
+
+
+def alert_name(condition: str) -> str:
+    """A condition's alert name in Alertmanager and the exported Prometheus rules: `MeshwatchFastBurn`."""
+    return "Meshwatch" + "".join(part.capitalize() for part in condition.split("_"))

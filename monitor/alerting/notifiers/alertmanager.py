@@ -27,10 +27,7 @@ from monitor.alerting.messages import (
 )
 from monitor.alerting.notifiers.base import ChannelSettings, Notifier, Secrets, post_json
 from monitor.contracts.spec import Duration
-
-
-def alert_name(condition: str) -> str:
-    return "Meshwatch" + "".join(part.capitalize() for part in condition.split("_"))
+from monitor.slo.conditions import alert_name
 
 
 def alertmanager_alerts(message: Message) -> list[dict[str, Any]]:
