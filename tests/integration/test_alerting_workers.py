@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -13,25 +12,9 @@ from monitor.demo.webhooks import WebhookReceiver
 from monitor.store import open_store
 from monitor.store.tables import AlertEventRecord, NotificationRecord
 from tests.support.alerting import AVAILABILITY, FAST_BURN, product, report, settings
+from tests.support.threads import run_in_threads
 
 DESTINATIONS = 40
-
-
-def run_in_threads(*targets) -> None:
-    errors = []
-
-    def guarded(target):
-        try:
-            target()
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
 
 
 def test_two_workers_claiming_concurrently_send_each_notification_once(store_url, clock):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -33,6 +32,7 @@ from tests.support.clock import FakeClock
 from tests.support.ports import free_port
 from tests.support.postgres import postgres_database
 from tests.support.report_mesh import fill_october, write_config
+from tests.support.threads import run_in_threads
 
 OCTOBER = Month(2025, 10)
 # the first check after October ended in UTC (and SETTLE, the 15 minutes its last probes get)
@@ -67,19 +67,12 @@ def october_store(request, tmp_path_factory):
 
 
 @pytest.fixture
-def store_url(october_store):
+def store_url(october_store):  # conftest's `store` opens this one
     engine = open_store(october_store)
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM notification"))
     engine.dispose()
     return october_store
-
-
-@pytest.fixture
-def engine(store_url):
-    engine = open_store(store_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -128,32 +121,15 @@ def rows(engine) -> list:
                                        .order_by(NotificationRecord.__table__.c.id)))
 
 
-def run_in_threads(*targets) -> None:
-    errors = []
-
-    def guarded(target):
-        try:
-            target()
-        except BaseException as error:  # noqa: BLE001 - reported to the test below
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-
-
 @pytest.mark.parametrize("format", ["html", "csv", "md"])
 def test_the_month_that_ended_is_emailed_as_the_attachment_report_uptime_prints(
-        engine, store_url, mailbox, tmp_path, format):
+        store, store_url, mailbox, tmp_path, format):
     box, smtp_port = mailbox
     config = configure(tmp_path, store_url, f"{{monthly: {{to: [{{email: governance@contoso.example}}], "
                                             f"format: {format}}}}}", smtp_port=smtp_port)
 
-    queued = MonthlyReports(engine).queue_due(config, UTC_FIRST)
-    summary = deliver_due(engine, UTC_FIRST, Notifiers(config.settings), "worker-1")
+    queued = MonthlyReports(store).queue_due(config, UTC_FIRST)
+    summary = deliver_due(store, UTC_FIRST, Notifiers(config.settings), "worker-1")
 
     assert queued == ["email:governance@contoso.example"] and summary.sent == 1
     [(envelope, mail)] = box.messages
@@ -168,19 +144,19 @@ def test_the_month_that_ended_is_emailed_as_the_attachment_report_uptime_prints(
     assert attachment.get_content_type() == {"html": "text/html", "csv": "text/csv",
                                              "md": "text/markdown"}[format]
     assert attachment.get_content() == printed_report(tmp_path, "2025-10", format)
-    [row] = rows(engine)
+    [row] = rows(store)
     assert (row.group_key, row.destination, row.status) == (
         "report:uptime|2025-10", "email:governance@contoso.example", "sent")
 
 
-def test_a_webhook_gets_the_report_inline_marked_as_a_report(engine, store_url, receiver,
+def test_a_webhook_gets_the_report_inline_marked_as_a_report(store, store_url, receiver,
                                                              tmp_path):
     config = configure(tmp_path, store_url, "{monthly: {to: [{channel: governance}], format: csv}}",
                        channels=f"{{governance: {{type: webhook, url: '{receiver.url('/gov')}', "
                                 f"secret: s3cret}}}}")
 
-    MonthlyReports(engine).queue_due(config, UTC_FIRST)
-    assert deliver_due(engine, UTC_FIRST, Notifiers(config.settings), "worker-1").sent == 1
+    MonthlyReports(store).queue_due(config, UTC_FIRST)
+    assert deliver_due(store, UTC_FIRST, Notifiers(config.settings), "worker-1").sent == 1
 
     [request] = receiver.at("/gov")
     payload = request.json
@@ -206,29 +182,29 @@ def test_an_alert_webhook_payload_says_it_is_an_alert_and_keeps_its_fields():
     assert payload["objective"] == "api-availability" and len(payload["alerts"]) == 1
 
 
-def test_the_first_of_the_month_in_amsterdam_is_not_the_first_in_utc(engine, store_url,
+def test_the_first_of_the_month_in_amsterdam_is_not_the_first_in_utc(store, store_url,
                                                                      tmp_path):
     reports = "{monthly: {to: [{email: governance@contoso.example}]}}"
     amsterdam = configure(tmp_path / "amsterdam", store_url, reports, timezone="Europe/Amsterdam")
     utc = configure(tmp_path / "utc", store_url, reports)
-    jobs = MonthlyReports(engine)
+    jobs = MonthlyReports(store)
 
     assert due_month(AMSTERDAM_FIRST - timedelta(minutes=10), "Europe/Amsterdam") == Month(2025, 9)
     assert due_month(AMSTERDAM_FIRST, "Europe/Amsterdam") == OCTOBER
     assert due_month(AMSTERDAM_FIRST, "UTC") == Month(2025, 9)  # still 31 Oct 23:20 in UTC
     assert jobs.queue_due(amsterdam, AMSTERDAM_FIRST) == ["email:governance@contoso.example"]
-    [row] = rows(engine)
+    [row] = rows(store)
     assert row.group_key == "report:uptime|2025-10"
     assert row.payload["timezone"] == "Europe/Amsterdam"
     assert row.payload["content"] == printed_report(tmp_path / "amsterdam", "2025-10", "html")
 
-    with engine.begin() as connection:
+    with store.begin() as connection:
         connection.execute(text("DELETE FROM notification"))
     jobs.queue_due(utc, AMSTERDAM_FIRST)  # UTC's September: its one probe (30 Sep 22:30 UTC)
-    assert [r.group_key for r in rows(engine)] == ["report:uptime|2025-09"]
+    assert [r.group_key for r in rows(store)] == ["report:uptime|2025-09"]
     assert jobs.queue_due(utc, UTC_FIRST - timedelta(minutes=10)) == []  # settling
     assert jobs.queue_due(utc, UTC_FIRST) == ["email:governance@contoso.example"]
-    assert [r.group_key for r in rows(engine)] == ["report:uptime|2025-09", "report:uptime|2025-10"]
+    assert [r.group_key for r in rows(store)] == ["report:uptime|2025-09", "report:uptime|2025-10"]
 
 
 def test_two_workers_and_a_restart_deliver_the_report_once_per_destination(
@@ -258,34 +234,34 @@ def test_two_workers_and_a_restart_deliver_the_report_once_per_destination(
         printed_report(tmp_path, "2025-10", "md")}
 
 
-def test_a_failing_destination_is_retried_then_delivered_once(engine, store_url, receiver,
+def test_a_failing_destination_is_retried_then_delivered_once(store, store_url, receiver,
                                                               tmp_path):
     config = configure(tmp_path, store_url, f"{{monthly: {{to: [{{webhook: '{receiver.url('/gov')}'}}]}}}}")
     receiver.statuses.extend([503, 503])
     clock = FakeClock(UTC_FIRST)
     notifiers = Notifiers(config.settings)
 
-    MonthlyReports(engine).queue_due(config, clock())
-    first = deliver_due(engine, clock(), notifiers, "worker-1")
-    again_too_soon = deliver_due(engine, clock.advance(timedelta(seconds=10)), notifiers, "worker-1")
-    second = deliver_due(engine, clock.advance(timedelta(seconds=30)), notifiers, "worker-1")
-    third = deliver_due(engine, clock.advance(timedelta(seconds=60)), notifiers, "worker-1")
-    after = deliver_due(engine, clock.advance(timedelta(hours=1)), notifiers, "worker-1")
+    MonthlyReports(store).queue_due(config, clock())
+    first = deliver_due(store, clock(), notifiers, "worker-1")
+    again_too_soon = deliver_due(store, clock.advance(timedelta(seconds=10)), notifiers, "worker-1")
+    second = deliver_due(store, clock.advance(timedelta(seconds=30)), notifiers, "worker-1")
+    third = deliver_due(store, clock.advance(timedelta(seconds=60)), notifiers, "worker-1")
+    after = deliver_due(store, clock.advance(timedelta(hours=1)), notifiers, "worker-1")
 
     assert (first.retrying, again_too_soon.claimed, second.retrying, third.sent, after.claimed) == (
         1, 0, 1, 1, 0)
     assert "HTTP 503" in first.errors[0]
     assert [r.json["type"] for r in receiver.at("/gov")] == ["report"] * 3  # 503, 503, then 200
-    [row] = rows(engine)
+    [row] = rows(store)
     assert (row.status, row.attempts) == ("sent", 3)
-    assert MonthlyReports(engine).queue_due(config, clock()) == []
+    assert MonthlyReports(store).queue_due(config, clock()) == []
 
 
-def test_a_month_nothing_was_measured_in_is_not_reported(engine, store_url, tmp_path):
+def test_a_month_nothing_was_measured_in_is_not_reported(store, store_url, tmp_path):
     config = configure(tmp_path, store_url, "{monthly: {to: [{email: governance@contoso.example}]}}")
     # August 2025: the store holds nothing before 30 Sep
-    assert MonthlyReports(engine).queue_due(config, datetime(2025, 9, 10, tzinfo=UTC)) == []
-    assert rows(engine) == []
+    assert MonthlyReports(store).queue_due(config, datetime(2025, 9, 10, tzinfo=UTC)) == []
+    assert rows(store) == []
 
 
 def test_a_daemon_started_after_the_first_sends_the_report_at_its_start_and_not_again(
@@ -350,7 +326,7 @@ def test_report_destinations_that_cannot_carry_a_report_are_refused_at_load_with
 
 
 def test_report_send_sends_a_month_now_to_the_destinations_given_outside_the_outbox(
-        engine, store_url, receiver, tmp_path):
+        store, store_url, receiver, tmp_path):
     configure(tmp_path, store_url, "{monthly: {to: [{email: governance@contoso.example}]}}",
               channels="{am: {type: alertmanager, url: 'http://127.0.0.1:9093'}}")
     runner = CliRunner()
@@ -366,4 +342,4 @@ def test_report_send_sends_a_month_now_to_the_destinations_given_outside_the_out
     assert request.json["content"] == printed_report(tmp_path, "2025-10", "csv")
     assert refused.exit_code == 2
     assert "channel:am: a report cannot go to channel 'am' of type alertmanager" in refused.stderr
-    assert rows(engine) == []  # nothing queued: the monthly delivery is not affected
+    assert rows(store) == []  # nothing queued: the monthly delivery is not affected
