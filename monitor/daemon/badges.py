@@ -4,6 +4,7 @@ per status."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from xml.sax.saxutils import escape
@@ -59,15 +60,17 @@ class Badge:
         width = label_width + message_width
         label, message = escape(self.label), escape(self.message)
         title = f"{label}: {message}"
+        # ids of its own, so that badges inlined in one page do not clip each other
+        key = f"{zlib.crc32(title.encode()):08x}"
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="20" role="img" '
             f'aria-label="{escape(title, {chr(34): "&quot;"})}"><title>{title}</title>'
-            '<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" '
+            f'<linearGradient id="s{key}" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" '
             'stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>'
-            f'<clipPath id="r"><rect width="{width}" height="20" rx="3" fill="#fff"/></clipPath>'
-            f'<g clip-path="url(#r)"><rect width="{label_width}" height="20" fill="{LABEL_COLOR}"/>'
+            f'<clipPath id="r{key}"><rect width="{width}" height="20" rx="3" fill="#fff"/></clipPath>'
+            f'<g clip-path="url(#r{key})"><rect width="{label_width}" height="20" fill="{LABEL_COLOR}"/>'
             f'<rect x="{label_width}" width="{message_width}" height="20" fill="{self.colors[1]}"/>'
-            f'<rect width="{width}" height="20" fill="url(#s)"/></g>'
+            f'<rect width="{width}" height="20" fill="url(#s{key})"/></g>'
             '<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" '
             'font-size="11">'
             + _text(label, label_width / 2) + _text(message, label_width + message_width / 2)

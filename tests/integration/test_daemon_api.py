@@ -112,9 +112,11 @@ async def get_badge(session, path: str):
 
 
 def badge_parts(svg: str) -> tuple[str, list[str]]:
-    """The badge's title and the fills of its rectangles (parsing it proves it well-formed)."""
+    """The badge's title and the colours of its rectangles (parsing it proves it well-formed):
+    the clip's, the label's and the message's."""
     root = ElementTree.fromstring(svg)
-    return root.find(f"{SVG}title").text, [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    return root.find(f"{SVG}title").text, [f for f in fills if not f.startswith("url(")]
 
 
 async def post_silence(session, body, token: str | None = API_TOKEN):
@@ -133,12 +135,12 @@ async def test_a_product_badge_is_an_svg_in_the_colour_of_its_worst_status(api):
     daemon, session = api
     status, headers, svg = await get_badge(session, "/badge/cart/events.svg")
     assert status == 200 and headers["Content-Type"].startswith("image/svg+xml")
-    assert badge_parts(svg) == ("cart/events: no data", ["#fff", "#555", GREY, "url(#s)"])
+    assert badge_parts(svg) == ("cart/events: no data", ["#fff", "#555", GREY])
 
     await pipeline_run(daemon, session, "failure")
     await daemon.evaluate_round()
     status, headers, svg = await get_badge(session, "/badge/cart/events.svg")
-    assert badge_parts(svg) == ("cart/events: breached", ["#fff", "#555", RED, "url(#s)"])
+    assert badge_parts(svg) == ("cart/events: breached", ["#fff", "#555", RED])
     assert headers["Cache-Control"] == "max-age=30"  # one evaluation interval
 
 
@@ -148,11 +150,13 @@ async def test_an_objective_badge_shows_its_status_and_compliance_or_budget_left
     await daemon.evaluate_round()
 
     _, _, svg = await get_badge(session, "/badge/cart/events/pipeline-availability.svg")
-    assert badge_parts(svg) == ("pipeline-availability: ok · 100.00%", ["#fff", "#555", GREEN, "url(#s)"])
+    assert badge_parts(svg) == ("pipeline-availability: ok · 100.00%", ["#fff", "#555", GREEN])
     _, _, svg = await get_badge(session, "/badge/cart/events/pipeline-availability.svg?value=budget")
     assert badge_parts(svg)[0] == "pipeline-availability: ok · 100% budget left"
     _, _, svg = await get_badge(session, "/badge/cart/events/pipeline-availability.svg?label=uptime")
     assert badge_parts(svg)[0] == "uptime: ok · 100.00%"
+    _, _, svg = await get_badge(session, '/badge/cart/events.svg?label=<b>"x"%26y')
+    assert badge_parts(svg)[0] == '<b>"x"&y: ok'  # escaped into the SVG, read back as given
 
 
 async def test_badges_as_shields_endpoint_json(api):
