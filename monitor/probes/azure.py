@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from azure.core.exceptions import (
     AzureError,
+    ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ServiceRequestError,
     ServiceRequestTimeoutError,
@@ -121,6 +123,19 @@ def transport_failure(error: BaseException) -> tuple[ErrorClass, str] | None:
     if isinstance(error, ServiceRequestError | ServiceResponseError | OSError | aiohttp.ClientError):
         return ErrorClass.REFUSED, f"connection to {_host(error)} failed: {_describe(error)}"
     return None
+
+
+def failure_without_status(error: BaseException) -> tuple[ErrorClass, str] | None:
+    """How a query client's call failed where no HTTP status says it: the credential got no token
+    (the SDK re-raises it as a bare HttpResponseError), the answer was unreadable, or the request
+    never got one; None when it is none of these."""
+    refused = next((cause for cause in causes(error) if isinstance(cause, ClientAuthenticationError)),
+                   None)
+    if refused is not None:
+        return ErrorClass.AUTH, f"no token: {first_line(str(refused))}"
+    if isinstance(error, DecodeError | ValueError | KeyError | TypeError):
+        return ErrorClass.BAD_PAYLOAD, f"unreadable answer: {first_line(str(error))}"
+    return transport_failure(error)
 
 
 def _host(error: BaseException) -> str:

@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from azure.core.exceptions import ClientAuthenticationError, DecodeError, HttpResponseError
+from azure.core.exceptions import HttpResponseError
 from azure.monitor.query import LogsQueryError, LogsQueryPartialResult
 from azure.monitor.query.aio import LogsQueryClient
 from pydantic import BeforeValidator, Field
@@ -21,10 +21,9 @@ from monitor.contracts.results import ErrorClass
 from monitor.probes.azure import (
     AzureProbe,
     bearer_over_plain_http,
-    causes,
+    failure_without_status,
     first_line,
     scrub,
-    transport_failure,
 )
 from monitor.probes.base import Observation, ProbeFailure, ProbeOptions
 from monitor.values.durations import format_duration, parse_duration
@@ -98,17 +97,8 @@ class AzureMonitorLogsProbe(AzureProbe):
         status = getattr(error, "status_code", None)
         if isinstance(error, HttpResponseError) and status is not None:
             return _by_status(status, _service_error(error))
-        # the credential could not get a token (the SDK re-raises it as a bare HttpResponseError)
-        refused = next((cause for cause in causes(error)
-                        if isinstance(cause, ClientAuthenticationError)), None)
-        if refused is not None:
-            return ErrorClass.AUTH, f"no token: {first_line(str(refused))}"
-        if isinstance(error, DecodeError | ValueError | KeyError | TypeError):
-            return ErrorClass.BAD_PAYLOAD, f"unreadable answer: {first_line(str(error))}"
-        seen = transport_failure(error)
-        if seen is not None:
-            return seen
-        return super().classify(error)
+        seen = failure_without_status(error)
+        return seen if seen is not None else super().classify(error)
 
 
 def _by_status(status: int, text: str) -> tuple[ErrorClass, str]:

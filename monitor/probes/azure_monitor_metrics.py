@@ -21,8 +21,8 @@ What a port measures (`measure:`), from the time grains of `lookback` ending now
 
 Presets name the usual ones in a word (`preset: event_hub_freshness`): see PRESETS. Grains the
 service left without a value are never filled in: trailing ones (not yet reported: metrics arrive
-a minute or more late) are `pending_grains` in the details; gaps before the newest reported grain
-make the result `partial`, with how many were missing per metric.
+a minute or more late) are `pending_grains` in the details; gaps before the newest reported grain,
+or a metric the service failed to read, make the result `partial` (none of them read: `bad_payload`).
 
 Failures: 429 → `throttled` (the SDK waits out its Retry-After only when that ends within the
 port's timeout; otherwise the 429 is the measurement), 401/403 → `auth`, 400 → `config` naming
@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
-from azure.core.exceptions import ClientAuthenticationError, DecodeError, HttpResponseError
+from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline.policies import AsyncRetryPolicy
 from azure.monitor.querymetrics.aio import MetricsClient
 from pydantic import Field, model_validator
@@ -50,10 +50,9 @@ from monitor.contracts.spec import Duration
 from monitor.probes.azure import (
     AzureProbe,
     bearer_over_plain_http,
-    causes,
+    failure_without_status,
     first_line,
     scrub,
-    transport_failure,
 )
 from monitor.probes.base import Observation, ProbeFailure, ProbeOptions
 from monitor.values.durations import format_duration
@@ -117,6 +116,7 @@ def resource_namespace(resource_id: str) -> str | None:
 
 class AzureMonitorMetricsProbe(AzureProbe):
     kind = "azure_monitor_metrics"
+    samples = False  # each grain aggregates all of its span: the port does not sample
 
     class Options(ProbeOptions):
         resource_id: str = Field(min_length=1)
@@ -246,7 +246,7 @@ class AzureMonitorMetricsProbe(AzureProbe):
         end = self.clock()
         answers: list[Any] = []
         try:
-            [result] = await self._metrics_client().query_resources(
+            results = await self._metrics_client().query_resources(
                 resource_ids=[options.resource_id], metric_namespace=namespace,
                 metric_names=options.metrics, timespan=(end - self.lookback, end),
                 granularity=options.grain, aggregations=[self.aggregation], filter=options.filter,
@@ -255,10 +255,16 @@ class AzureMonitorMetricsProbe(AzureProbe):
         except ValueError:
             # the SDK cannot read an error page that is not JSON (a proxy's, a gateway's)
             if answers and answers[-1].status_code != 200:
-                raise ProbeFailure(*self._by_status(answers[-1].status_code, "the answer is not JSON"),
-                                   ) from None
+                failure = self._by_status(answers[-1].status_code, "the answer is not JSON")
+                raise ProbeFailure(*failure) from None
             raise
-        series = _series(result, options.metrics, self.aggregation, _metric_errors(answers))
+        if len(results) != 1:
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD,
+                               f"the answer holds {len(results)} resources, not the one asked")
+        series = _series(results[0], options.metrics, self.aggregation, _metric_errors(answers))
+        if all(one.error for one in series.values()):
+            raise ProbeFailure(ErrorClass.BAD_PAYLOAD, "the answer holds no values of " + "; ".join(
+                f"{one.name} ({one.error})" for one in series.values()))
         seen = _MEASURES[options.measure](self, series)
         seen.details.update(metric_namespace=namespace, aggregation=str(self.aggregation),
                             lookback=format_duration(self.lookback), grain=format_duration(options.grain))
@@ -354,16 +360,8 @@ class AzureMonitorMetricsProbe(AzureProbe):
         status = getattr(error, "status_code", None)
         if isinstance(error, HttpResponseError) and status is not None:
             return self._by_status(status, _service_error(error), error)
-        refused = next((cause for cause in causes(error)
-                        if isinstance(cause, ClientAuthenticationError)), None)
-        if refused is not None:  # the credential could not get a token
-            return ErrorClass.AUTH, f"no token: {first_line(str(refused))}"
-        if isinstance(error, DecodeError | ValueError | KeyError | TypeError):
-            return ErrorClass.BAD_PAYLOAD, f"unreadable answer: {first_line(str(error))}"
-        seen = transport_failure(error)
-        if seen is not None:
-            return seen
-        return super().classify(error)
+        seen = failure_without_status(error)
+        return seen if seen is not None else super().classify(error)
 
     def _by_status(self, status: int, text: str, error: HttpResponseError | None = None
                    ) -> tuple[ErrorClass, str]:

@@ -48,6 +48,7 @@ class Answer:
     throttled_times: int = 0  # answer 429 (with retry_after) this many times first
     never: bool = False
     text: str | None = None
+    body: dict[str, Any] | None = None  # a 200 answer as given, instead of the grains
 
 
 @dataclass
@@ -116,6 +117,8 @@ async def metrics_endpoint(answer: Answer) -> AsyncIterator[MetricsEndpoint]:
             return web.Response(text=answer.text, status=answer.status, content_type="text/html")
         if answer.status != 200:
             return web.json_response(answer.error or {}, status=answer.status)
+        if answer.body is not None:
+            return web.json_response(answer.body)
         return web.json_response(batch_answer(answer, request, body["resourceids"]))
 
     app = web.Application()
@@ -407,6 +410,21 @@ def test_an_error_page_that_is_not_json_is_still_classified_by_status(status, er
 
     assert result.error_class is error_class
     assert str(status) in result.error
+
+
+@pytest.mark.parametrize("body", [{"values": []}, {"values": [{"starttime": "x"}]}, {"tables": []}])
+def test_an_answer_without_the_resource_s_metrics_is_a_bad_payload(body):
+    result, _, _ = run(Answer(body=body))
+
+    assert result.error_class is ErrorClass.BAD_PAYLOAD, result.error
+
+
+def test_a_metric_the_service_could_not_read_is_no_stale_data_invented():
+    result, _, _ = run(Answer(metric_errors={"IncomingMessages": "InternalError"}))
+
+    assert result.error_class is ErrorClass.BAD_PAYLOAD
+    assert result.error == ("the answer holds no values of IncomingMessages "
+                            "(InternalError: IncomingMessages is unavailable)")
 
 
 def test_a_slow_answer_times_out_within_the_port_timeout():
