@@ -67,7 +67,9 @@ def _alert_json(alert, events: list, deliveries: list) -> dict[str, Any]:
 def _delivery_json(n) -> dict[str, Any]:
     payload = n.payload or {}
     return {"id": n.id, "destination": show_destination(n.destination),
-            "message": payload.get("status") or payload.get("kind"),  # firing, resolved, report
+            # firing, resolved, or a report's name: `report uptime 2026-10`
+            "message": payload.get("status") or " ".join(
+                str(payload[key]) for key in ("kind", "report", "month") if key in payload),
             "status": n.status, "attempts": n.attempts,
             "created_at": iso_time(n.created_at), "sent_at": iso_time_or_none(n.sent_at),
             "next_attempt_at": iso_time_or_none(n.next_attempt_at) if n.status == PENDING else None,

@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from monitor.alerting import Notifiers, deliver_due
+from monitor.alerting import Notifiers, deliver_due, failed_deliveries
 from monitor.alerting.messages import AlertItem, Message
 from monitor.alerting.notifiers.webhook import webhook_payload
 from monitor.cli.app import app
@@ -343,3 +343,18 @@ def test_report_send_sends_a_month_now_to_the_destinations_given_outside_the_out
     assert refused.exit_code == 2
     assert "channel:am: a report cannot go to channel 'am' of type alertmanager" in refused.stderr
     assert rows(store) == []  # nothing queued: the monthly delivery is not affected
+
+
+def test_a_report_that_fails_for_good_is_listed_with_the_failed_deliveries(store, store_url,
+                                                                          receiver, tmp_path):
+    config = configure(tmp_path, store_url, f"{{monthly: {{to: [{{webhook: '{receiver.url('/x')}'}}]}}}}")
+    receiver.statuses.append(404)
+
+    MonthlyReports(store).queue_due(config, UTC_FIRST)
+    assert deliver_due(store, UTC_FIRST, Notifiers(config.settings), "worker-1").failed == 1
+
+    with store.connect() as connection:
+        [failed] = failed_deliveries(connection)
+    assert (failed["message"], failed["destination"], failed["status"]) == (
+        "report uptime 2025-10", f"webhook:{receiver.url('/x')}", "failed")
+    assert failed["last_error"].startswith("HTTP 404 Not Found")
