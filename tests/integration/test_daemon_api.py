@@ -20,7 +20,7 @@ from monitor.config.loading import load_config
 from monitor.daemon.endpoints import make_app
 from monitor.daemon.scheduler import Daemon
 from monitor.demo.webhooks import WebhookReceiver
-from monitor.store.tables import NotificationRecord
+from tests.support.alerting import outbox
 from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
 from tests.support.ports import free_port
 
@@ -123,11 +123,6 @@ async def post_silence(session, body, token: str | None = API_TOKEN):
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     async with session.post("/api/v1/silences", json=body, headers=headers) as response:
         return response.status, await response.json()
-
-
-def outbox(engine):
-    with engine.connect() as connection:
-        return list(connection.execute(NotificationRecord.__table__.select()))
 
 
 # ---- badges -------------------------------------------------------------------------------

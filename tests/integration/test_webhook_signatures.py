@@ -20,8 +20,7 @@ from monitor.alerting.notifiers import TransportError
 from monitor.alerting.notifiers.webhook import WebhookNotifier
 from monitor.demo.webhooks import Received, WebhookReceiver
 from monitor.store import open_store
-from monitor.store.tables import NotificationRecord
-from tests.support.alerting import AVAILABILITY, FAST_BURN, product, report, settings
+from tests.support.alerting import AVAILABILITY, FAST_BURN, outbox, product, report, settings
 from tests.support.repository import ROOT
 
 PLAIN_SECRET = "s3cr3t-value-42"
@@ -66,11 +65,6 @@ def engine(tmp_path):
     engine = open_store(f"sqlite:///{tmp_path / 'alerts.db'}")
     yield engine
     engine.dispose()
-
-
-def outbox(engine):
-    with engine.connect() as connection:
-        return list(connection.execute(NotificationRecord.__table__.select()))
 
 
 @pytest.mark.parametrize("secret", [PLAIN_SECRET, WHSEC_SECRET], ids=["plain", "whsec"])

@@ -17,6 +17,7 @@ from monitor.contracts.model import (
 )
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.slo import Condition, Counts, Evaluation, Status
+from monitor.store.tables import NotificationRecord, core_table
 
 FAST_BURN = Condition("fast_burn", "page", timedelta(hours=1), timedelta(minutes=5),
                       Decimal("14.4"))
@@ -68,3 +69,10 @@ def settings(**alerting) -> Settings:
     # these tests look at one round at a time: an alert resolves in the round its conditions clear
     return Settings(alerting={"retry_backoff": "30s", "keep_firing_for": "0s", **alerting},
                     channels=channels, smtp=smtp)
+
+
+def outbox(engine) -> list:
+    """Every notification of the outbox, in the order they were written."""
+    table = core_table(NotificationRecord)
+    with engine.connect() as connection:
+        return list(connection.execute(table.select().order_by(table.c.id)))
