@@ -15,7 +15,7 @@ from monitor.contracts.results import data_age
 from monitor.dashboard.teams import Agreement
 from monitor.evaluation.mesh import ObjectiveEvaluation
 from monitor.reports.uptime import UptimeReport
-from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining
+from monitor.slo import STATUS_ORDER, Counts, Status, compliance, error_budget_remaining, worst_status
 from monitor.store.reads import PortResult
 from monitor.values.durations import format_duration
 from monitor.values.links import product_url
@@ -50,9 +50,7 @@ def styled_status(frame: pd.DataFrame, column: str = "status"):
     return frame.style.map(lambda value: CELL_STYLE.get(value, ""), subset=[column])
 
 
-def worst(statuses: Iterable[Status]) -> Status:
-    """The worst of some statuses (none at all: no data)."""
-    return min(statuses, key=STATUS_ORDER.index, default=Status.NO_DATA)
+worst = worst_status  # the worst of some statuses (none at all: no data), defined in slo
 
 
 def overview_frame(products: Iterable[DataProduct], reports: Iterable[ObjectiveEvaluation],
