@@ -6,7 +6,6 @@ grains without a value, per-metric errors, 429 with Retry-After, 400/401/403/404
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +21,7 @@ from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.probes import probe_class
 from monitor.probes.azure_monitor_metrics import AzureMonitorMetricsProbe
 from tests.support.credentials import TOKEN, FakeTokenCredential
+from tests.support.ports import free_port
 
 SUBSCRIPTION = "6f1c0f3e-0000-4000-8000-00000000cafe"
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/cart"
@@ -434,9 +434,7 @@ def test_a_slow_answer_times_out_within_the_port_timeout():
 
 
 def test_an_endpoint_where_nothing_listens_is_refused():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        port = taken.getsockname()[1]
+    port = free_port()  # bound and released: nothing listens there
     result, _, _ = run(endpoint=lambda _: f"http://127.0.0.1:{port}")
 
     assert result.error_class is ErrorClass.REFUSED
@@ -460,7 +458,6 @@ async def test_the_demo_event_hub_is_fresh_while_cart_s_pipeline_stalls(tmp_path
     from monitor.demo.standins import StandInPorts, StandIns
     from monitor.probes.factory import build_probe
     from monitor.store import open_store
-    from tests.support.ports import free_port
     from tests.support.repository import ROOT
 
     ports = StandInPorts(free_port(), free_port(), free_port(), free_port())
