@@ -196,9 +196,12 @@ def probe_data_age(result: PortResult) -> timedelta | None:
 
 
 def measurement_rows(objective: Objective, results: Iterable[PortResult]) -> pd.DataFrame:
-    """Per probe: the latency (ms) of a latency objective, else the data age (min) it saw."""
+    """Per probe: the latency (ms) of a latency objective, the volume counted for a volume
+    objective, else the data age (min) it saw."""
     if objective.indicator is Indicator.LATENCY:
         rows = [(r.started_at, r.latency_ms) for r in results if r.ok and r.latency_ms is not None]
+    elif objective.indicator is Indicator.VOLUME:
+        rows = [(r.started_at, float(r.volume)) for r in results if r.ok and r.volume is not None]
     else:
         rows = [(r.started_at, age.total_seconds() / 60) for r in results
                 if (age := probe_data_age(r)) is not None]

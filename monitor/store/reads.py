@@ -120,6 +120,7 @@ class PortResult:
     error: str | None
     failing_since: datetime | None = None
     schema_mismatch: list[str] | None = None  # the latest schema findings; None: none compared
+    volume: int | None = None  # what the port counted in its `per` (probe history only)
 
 
 def latest_port_results(connection: Connection, product: str) -> dict[str, PortResult]:
@@ -168,7 +169,8 @@ def recent_failures(connection: Connection, product: str, limit: int = 20) -> li
 def _port_result(row) -> PortResult:
     return PortResult(row["product"], row["port"], row["kind"], row["started_at"], row["ok"],
                       row["latency_ms"], row["newest_data_at"], row["error_class"], row["error"],
-                      schema_mismatch=(row["details"] or {}).get("schema_mismatch"))
+                      schema_mismatch=(row["details"] or {}).get("schema_mismatch"),
+                      volume=(row["details"] or {}).get("volume"))
 
 
 # --- alerts (the alert engine's tables, migration 0003) ---------------------------------------

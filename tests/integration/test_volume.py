@@ -50,9 +50,9 @@ def measure(probe) -> ProbeResult:
     return asyncio.run(once())
 
 
-def sql_probe(url: str, clock=FakeClock(NOW), **volume) -> SqlProbe:
+def sql_probe(url: str, **volume) -> SqlProbe:
     port = Port("warehouse", "sql", interval=timedelta(minutes=5), timeout=timedelta(seconds=5))
-    return SqlProbe("checkout/orders", port, SqlOptions(url=url, volume=volume), clock)
+    return SqlProbe("checkout/orders", port, SqlOptions(url=url, volume=volume), FakeClock(NOW))
 
 
 def table(url: str, column: str) -> Iterator[str]:

@@ -232,8 +232,14 @@ def show_indicator_chart(objective: Objective, window: ChartWindow, buckets: pd.
 
 def show_measurement_chart(objective: Objective, window: ChartWindow, histories: Histories,
                            incidents: pd.DataFrame) -> None:
-    """Latency or data age per probe against the threshold, for objectives that have one."""
-    if objective.threshold is None or objective.port is None:
+    """Latency or data age per probe against the threshold, for objectives that have one; the
+    volume per probe against its bound."""
+    if objective.port is None:
+        return
+    if objective.indicator is Indicator.VOLUME:
+        show_volume_chart(objective, window, histories, incidents)
+        return
+    if objective.threshold is None:
         return
     points = measurements(objective, window, histories.get(objective.port, []))
     latency = objective.indicator is Indicator.LATENCY
@@ -249,13 +255,30 @@ def show_measurement_chart(objective: Objective, window: ChartWindow, histories:
                         width="stretch")
 
 
+def show_volume_chart(objective: Objective, window: ChartWindow, histories: Histories,
+                      incidents: pd.DataFrame) -> None:
+    """What the port counted per probe, against the objective's min (else its max)."""
+    assert objective.port is not None  # the caller shows volume charts of a named port
+    bound = objective.minimum or objective.maximum
+    points = measurements(objective, window, histories.get(objective.port, []))
+    st.markdown(f"**Volume per probe** ({objective.indicator.value}{describe_bound(objective)}"
+                f"{', worst per hour' if window.size == 'hour' else ''})")
+    if points.empty or bound is None:
+        st.caption("No probe results kept for this window.")
+    else:
+        st.altair_chart(charts.measurement_chart(points, "value", "volume", float(bound.value),
+                                                 incidents), width="stretch")
+
+
 def measurements(objective: Objective, window: ChartWindow, results: list[PortResult]
                  ) -> pd.DataFrame:
-    """Latency (ms) or data age (min) per probe of the objective's port; the worst per hour on the
-    longer windows."""
+    """Latency (ms), data age (min) or volume per probe of the objective's port; the worst per
+    hour on the longer windows (the least volume under a min)."""
     frame = frames.measurement_rows(objective, results)
     if window.size == "hour" and not frame.empty:
-        frame = frame.set_index("at").resample("1h", label="right").max().dropna().reset_index()
+        hours = frame.set_index("at").resample("1h", label="right")
+        least = objective.indicator is Indicator.VOLUME and objective.minimum is not None
+        frame = (hours.min() if least else hours.max()).dropna().reset_index()
     frame["at"] = mesh.wall_times(frame["at"])
     return frame
 
