@@ -284,15 +284,15 @@ def objective_json(report: ObjectiveEvaluation) -> dict:
         "indicator": objective.indicator.value,
         "target": float(objective.target),
         "threshold": format_duration(objective.threshold) if objective.threshold else None,
+        **({"min": objective.minimum.value if objective.minimum else None,
+            "max": objective.maximum.value if objective.maximum else None}
+           if objective.indicator is Indicator.VOLUME else {}),
         "window": format_duration(window_length(report)),
         "status": evaluation.status.value,
         "compliance": evaluation.compliance,
         "error_budget_remaining": evaluation.error_budget_remaining,
         "good": evaluation.counts.good,
         "total": evaluation.counts.total,
-        **({"min": objective.minimum.value if objective.minimum else None,
-            "max": objective.maximum.value if objective.maximum else None}
-           if objective.indicator is Indicator.VOLUME else {}),
         "burn_rates": {format_duration(w): rate for w, rate in evaluation.burn_rates.items()},
         "conditions": [
             {"name": c.name, "severity": c.severity,

@@ -38,7 +38,6 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 class AzureMonitorLogsProbe(AzureProbe):
     kind = "azure_monitor_logs"
     samples = False  # the query counts every request of its timespan
-    samples = False  # the query counts every request of its timespan
 
     class Options(ProbeOptions):
         workspace_id: str = Field(min_length=1)
