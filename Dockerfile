@@ -21,8 +21,10 @@ RUN groupadd --system --gid 10001 meshwatch \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY monitor ./monitor
-# A regular install: the dashboard ships inside the package (monitor/dashboard/).
-RUN pip install . \
+# A regular install with every extra (azure, postgres, dashboard, telemetry, demo): the dashboard
+# ships inside the package (monitor/dashboard/). A leaner image may install fewer extras.
+ARG EXTRAS=all
+RUN pip install ".[${EXTRAS}]" \
     && rm -rf /root/.cache /app
 WORKDIR /home/meshwatch
 # The example mesh, so the image runs as it is; mount your own read-only over it.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +36,7 @@ from monitor.store.partitions import ensure_ahead
 from monitor.store.retention import prune, retention_by_tier, tier_stats
 from monitor.store.rollups import floor_minute, minute_time
 from monitor.values.durations import format_duration
+from monitor.values.extras import Extra, MissingExtra, require
 from monitor.values.limits import YEARS
 from monitor.values.text import iso_time
 
@@ -56,6 +59,16 @@ def _usable_config(config_dir: Path) -> Config:
     if any(p.file.endswith("meshwatch.yaml") or p.field == "(directory)" for p in config.problems):
         raise typer.Exit(2)
     return config
+
+
+@contextmanager
+def _extras_named() -> Iterator[None]:
+    """A feature that needs an extra not installed: its message, exit 2."""
+    try:
+        yield
+    except MissingExtra as error:
+        err.print(f"[red]{escape(str(error))}[/]", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def _store(config: Config) -> Engine:
@@ -165,7 +178,8 @@ def run(config_dir: ConfigDir = Path("config"),
         command = [sys.executable, "-m", "monitor", "run", "--config", str(config_dir),
                    "--log-format", log_format]
         raise typer.Exit(supervise(command, count))
-    asyncio.run(serve(config, engine, parent=worker_of))
+    with _extras_named():
+        asyncio.run(serve(config, engine, parent=worker_of))
 
 
 @app.command()
@@ -180,8 +194,11 @@ def demo(config_dir: ConfigDir = Path("config"),
     import asyncio
 
     from monitor.daemon.logs import setup_logging
-    from monitor.demo.run import DemoOptions, DemoPorts, run_demo
     from monitor.values.durations import parse_duration
+
+    with _extras_named():
+        require(Extra.DEMO, "meshwatch demo")
+    from monitor.demo.run import DemoOptions, DemoPorts, run_demo
 
     setup_logging("text")
     options = DemoOptions(config_dir=config_dir, history=timedelta(days=history),
@@ -419,7 +436,9 @@ def dashboard(port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 
               ] = "127.0.0.1",
               config_dir: ConfigDir = Path("config")) -> None:
     """Serve the Streamlit dashboard (read-only on the store) until interrupted."""
-    raise typer.Exit(serve_dashboard(config_dir, port, address))
+    with _extras_named():
+        code = serve_dashboard(config_dir, port, address)
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -26,6 +26,7 @@ from monitor.contracts.spec import DESTINATION_OPTIONS, DataProductSpec, Mainten
 from monitor.contracts.standard import StandardContract, bind_to_ports
 from monitor.contracts.yamlsource import Location, YamlDocument, control_character, kind_of_file
 from monitor.values.durations import format_duration
+from monitor.values.extras import MissingExtra
 from monitor.values.secrets import missing_variables
 from monitor.values.volumes import VolumeUnit, parse_amount
 
@@ -223,7 +224,11 @@ def _kind_problems(document: YamlDocument, kinds: Kinds) -> list[Problem]:
         kind = port.get("type")
         if not isinstance(kind, str):
             continue  # PortSpec reports it
-        options_model = kinds.port_options(kind)
+        try:
+            options_model = kinds.port_options(kind)
+        except MissingExtra as error:
+            problems.append(problem_at(document, ("ports", index, "type"), str(error)))
+            continue
         if options_model is None:
             known = ", ".join(map(repr, kinds.ports))
             problems.append(problem_at(document, ("ports", index, "type"),

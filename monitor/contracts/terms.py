@@ -47,7 +47,7 @@ def terms_problems(products: Iterable[DataProduct], samples: Callable[[str], boo
 def _samples(samples: Callable[[str], bool], kind: str) -> bool:
     try:
         return samples(kind)
-    except KeyError:  # an unknown kind: reported where the port names it
+    except (KeyError, ImportError):  # an unknown kind, or one not installed: reported where named
         return False
 
 

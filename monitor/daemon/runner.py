@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,11 +20,25 @@ from monitor.daemon.endpoints import make_app
 from monitor.daemon.leases import Leases
 from monitor.daemon.reports import CHECK_EVERY, MonthlyReports
 from monitor.daemon.scheduler import AfterEvaluation, Daemon
-from monitor.telemetry import Telemetry, start_telemetry
 from monitor.values.clock import Clock, utc_now
+from monitor.values.extras import Extra, require
+
+if TYPE_CHECKING:
+    from monitor.telemetry.provider import Telemetry
 
 log = logging.getLogger("meshwatch.daemon")
 DELIVERY_INTERVAL = timedelta(seconds=10)
+
+
+def _telemetry(config: Config) -> Telemetry | None:
+    """Telemetry with the configured exporters; None without any. MissingExtra when exporters
+    are configured and the `telemetry` extra is not installed."""
+    if not config.settings.telemetry.exporters:
+        return None
+    require(Extra.TELEMETRY, "telemetry.exporters in meshwatch.yaml")
+    from monitor.telemetry.provider import start_telemetry
+
+    return start_telemetry(config.settings)
 
 
 @dataclass
@@ -40,7 +55,7 @@ def assemble(config: Config, engine, *, alerting: bool = True, probe_context: di
     one store's mesh). Alerting follows each accepted reload (its settings, channels and SMTP);
     telemetry keeps the exporters it started with."""
     service = AlertingService(engine, config.settings) if alerting else None
-    telemetry = start_telemetry(config.settings)  # None unless exporters are configured
+    telemetry = _telemetry(config)
     after_evaluation: list[AfterEvaluation] = [service.after_evaluation] if service else []
     if telemetry:
         after_evaluation.append(telemetry.after_evaluation)

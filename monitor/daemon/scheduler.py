@@ -49,7 +49,7 @@ from monitor.daemon.buffer import MeasurementBuffer, PortKey
 from monitor.daemon.health import Health, Refusal, SkipReason
 from monitor.daemon.leases import RENEW, UNSETTLED, Leases
 from monitor.daemon.reloading import keep_restart_only
-from monitor.evaluation.mesh import ObjectiveEvaluation, evaluate_mesh
+from monitor.evaluation.mesh import LatestEvaluation, ObjectiveEvaluation, evaluate_mesh
 from monitor.probes.base import Probe
 from monitor.probes.factory import build_probe
 from monitor.slo import AlertPolicy
@@ -57,7 +57,6 @@ from monitor.store.engine import store_error_text
 from monitor.store.partitions import ensure_ahead
 from monitor.store.retention import prune
 from monitor.store.rollups import minute_bucket
-from monitor.telemetry import LatestEvaluation
 from monitor.values.clock import Clock, utc_now
 from monitor.values.secrets import redact
 

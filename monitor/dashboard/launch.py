@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from monitor.config.settings import CONFIG_ENV
+from monitor.values.extras import Extra, require
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -22,6 +23,7 @@ def dashboard_command(port: int, address: str) -> list[str]:
 
 def serve_dashboard(config_dir: Path, port: int, address: str) -> int:
     """Run the dashboard until it stops or is interrupted; its exit code."""
+    require(Extra.DASHBOARD, "meshwatch dashboard")
     if not APP.is_file():
         raise FileNotFoundError(f"{APP} is missing: the installed package is incomplete")
     env = {**os.environ, CONFIG_ENV: str(config_dir.resolve())}

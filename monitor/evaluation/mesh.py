@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -121,6 +121,15 @@ def current_period(objective: Objective, last: int, timezone: str) -> Period | N
     if objective.calendar is None:
         return None
     return period_of(objective.calendar, minute_time(last), objective.timezone or timezone)
+
+
+@dataclass(frozen=True)
+class LatestEvaluation:
+    """The reports of the latest evaluation round, replaced whole by each round."""
+
+    reports: Sequence[ObjectiveEvaluation] = ()
+    at: datetime | None = None
+    failed_notifications: int | None = None
 
 
 def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: datetime,

@@ -13,6 +13,7 @@ from importlib import import_module
 from pydantic import BaseModel
 
 from monitor.probes.base import Observation, Probe, ProbeFailure
+from monitor.values.extras import explained
 
 MODULES = ("http", "sql", "azure_blob", "azure_monitor_logs", "azure_monitor_metrics", "heartbeat")
 
@@ -21,7 +22,10 @@ MODULES = ("http", "sql", "azure_blob", "azure_monitor_logs", "azure_monitor_met
 def probe_class(kind: str) -> type[Probe]:
     if kind not in MODULES:
         raise KeyError(f"unknown port type {kind!r}")
-    module = import_module(f"{__name__}.{kind}")
+    try:
+        module = import_module(f"{__name__}.{kind}")
+    except ImportError as error:  # its client library comes with an extra (monitor.values.extras)
+        raise explained(error, f"port type {kind!r}") from error
     [probe] = [value for value in vars(module).values()
                if isinstance(value, type) and issubclass(value, Probe)
                and value.__module__ == module.__name__]

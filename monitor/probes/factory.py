@@ -11,6 +11,7 @@ from monitor.contracts.results import ErrorClass
 from monitor.probes import probe_class
 from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions
 from monitor.values.clock import Clock, utc_now
+from monitor.values.extras import MissingExtra
 from monitor.values.secrets import MissingSecret, resolve
 
 
@@ -33,7 +34,10 @@ def build_probe(product: DataProduct, port: Port, *, engine: Engine, clock: Cloc
     """The probe for one port, its `${ENV}` secrets resolved now and held only by the probe.
 
     `context` gives a kind extra constructor arguments (e.g. a credential for a local endpoint)."""
-    kind = probe_class(port.type)
+    try:
+        kind = probe_class(port.type)
+    except MissingExtra as error:  # validation reports it too; the port says so where it is shown
+        return UnusablePort(product.id, port, str(error), clock)
     try:
         options = kind.Options.model_validate(resolve(port.options))
     except MissingSecret as error:

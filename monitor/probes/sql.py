@@ -53,6 +53,7 @@ from monitor.contracts.schema import TableSchema, TableSchemas, TypeFamily, fami
 from monitor.probes.base import Observation, Probe, ProbeFailure, ProbeOptions, VolumeOptions
 from monitor.probes.timestamps import as_utc
 from monitor.values.clock import Clock, utc_now
+from monitor.values.extras import explained
 from monitor.values.secrets import bounded, has_placeholder
 from monitor.values.volumes import VolumeUnit
 
@@ -137,7 +138,10 @@ class SqlProbe(Probe):
                 return ErrorClass.QUERY_ERROR, self._scrub(_reason(error))
             case sa.TimeoutError():
                 return ErrorClass.TIMEOUT, "no free connection in the probe's pool"
-            case sa.ArgumentError() | sa.NoSuchModuleError() | ImportError():
+            case ImportError():
+                return ErrorClass.CONFIG, self._scrub(
+                    f"cannot use the url: {explained(error, 'a sql port on this database')}")
+            case sa.ArgumentError() | sa.NoSuchModuleError():
                 return ErrorClass.CONFIG, self._scrub(f"cannot use the url: {error}")
         error_class, message = super().classify(error)
         return error_class, self._scrub(message)

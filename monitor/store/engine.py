@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import create_engine
 
+from monitor.values.extras import Extra, MissingExtra, require
 from monitor.values.secrets import bounded, safe_text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,6 +63,11 @@ def open_engine(url: str = DEFAULT_URL) -> Engine:
     """An engine on `url`; StoreUnavailable, before anything is created, when it is not SQLite or
     PostgreSQL."""
     _refuse_unsupported(url)
+    if url.startswith("postgresql"):
+        try:
+            require(Extra.POSTGRES, "a PostgreSQL store")
+        except MissingExtra as error:
+            raise StoreUnavailable(f"cannot open the store {describe(url)}: {error}") from None
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):

@@ -14,7 +14,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -22,7 +21,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Port
 from monitor.contracts.results import ErrorClass, ProbeResult
-from monitor.evaluation.mesh import ObjectiveEvaluation
+from monitor.evaluation.mesh import LatestEvaluation, ObjectiveEvaluation
 from monitor.slo import AlertPolicy, ConditionName, Status, scaled_rules
 from monitor.store.events import Event, SeriesKey
 from monitor.values.durations import format_duration
@@ -79,15 +78,6 @@ class HealthSource(Protocol):
     def products(self) -> Mapping[str, DataProduct]: ...
 
     def health_document(self) -> dict: ...
-
-
-@dataclass(frozen=True)
-class LatestEvaluation:
-    """The reports of the latest evaluation round, replaced whole by each round."""
-
-    reports: Sequence[ObjectiveEvaluation] = ()
-    at: datetime | None = None
-    failed_notifications: int | None = None
 
 
 @dataclass

@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.config.settings import Settings
 from monitor.demo.webhooks import Received, WebhookReceiver
 from monitor.store.events import Event
-from monitor.telemetry import start_telemetry
 from monitor.telemetry.exporters import AZURE_PHONE_HOME_OFF, otlp_endpoint
+from monitor.telemetry.provider import start_telemetry
 from tests.support.ports import free_port
 from tests.support.telemetry import AT, at_risk_report, probe_results
 

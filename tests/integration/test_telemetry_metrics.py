@@ -18,7 +18,7 @@ from monitor.daemon.health import SkipReason
 from monitor.daemon.scheduler import Daemon
 from monitor.store import open_store
 from monitor.store.tables import NotificationRecord
-from monitor.telemetry import Telemetry, start_telemetry
+from monitor.telemetry.provider import Telemetry, start_telemetry
 from tests.support.daemon import HEARTBEAT_PRODUCT, write_config
 from tests.support.telemetry import (
     AT,

@@ -18,7 +18,7 @@ from monitor.daemon.buffer import MeasurementBuffer
 from monitor.daemon.runner import assemble
 from monitor.store.events import Event
 from monitor.store.tables import EventMinute
-from monitor.telemetry import Telemetry
+from monitor.telemetry.provider import Telemetry
 from tests.integration.test_daemon_resilience import ORDERS
 from tests.support.daemon import write_config
 from tests.support.telemetry import AT, at_risk_report, values

@@ -79,10 +79,11 @@ def test_cart_events_and_marketing_features_load_as_written():
     products = load_contracts([CONFIG], KINDS).products
     cart, marketing = products["cart/events"], products["marketing/campaign-features"]
     assert [(p.name, p.type, p.interval) for p in cart.ports] == [
-        ("lake", "azure_blob", timedelta(minutes=5)), ("pipeline", "heartbeat", timedelta(minutes=15))]
+        ("lake", "azure_blob", timedelta(minutes=5)), ("pipeline", "heartbeat", timedelta(minutes=15)),
+        ("hub", "azure_monitor_metrics", timedelta(minutes=1))]
     assert {o.name: o.threshold for o in cart.objectives} == {
         "lake-availability": None, "lake-freshness": timedelta(minutes=30),
-        "pipeline-freshness": timedelta(minutes=45)}
+        "pipeline-freshness": timedelta(minutes=45), "hub-freshness": timedelta(minutes=10)}
     assert cart.consumers[1].objectives == ("lake-freshness",)
     assert cart.consumers[0].objectives is None  # every objective
     errors = {o.name: o for o in marketing.objectives}["request-errors"]
