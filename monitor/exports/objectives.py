@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
 
-from monitor.contracts.model import DataProduct, Indicator, Objective
+from monitor.contracts.model import DataProduct, Indicator, Objective, describe_bound
 from monitor.evaluation.mesh import expected_interval, one_event_per_probe
 from monitor.slo import AlertPolicy, BurnRateRule, alert_windows, budget_share, scaled_rules
 from monitor.slo.windows import expected_events
@@ -39,6 +39,11 @@ class ExportedObjective:
     budget: Fraction  # 1 - target
     padded: bool  # a window's ratio is taken of at least the events a full window holds
     unmapped: tuple[str, ...] = field(default=())  # what the exported rules leave out, for people
+
+    @property
+    def promise(self) -> str:
+        """What a good event is: `latency ≤ 300ms`, `volume ≥ 1,000 rows`, `availability`."""
+        return f"{self.objective.indicator.value}{describe_bound(self.objective)}"
 
     @property
     def rolling(self) -> bool:

@@ -60,7 +60,7 @@ def prometheus_rules(products: Iterable[DataProduct], policy: ExportPolicy) -> s
         return text + "groups: []\n"
     text += "groups:\n"
     for item in objectives:
-        notes = [f"{item.product.id} {item.objective.name}: {item.objective.indicator.value}, "
+        notes = [f"{item.product.id} {item.objective.name}: {item.promise}, "
                  f"{format_target(item.objective.target)} over {format_duration(item.objective.window)}"
                  f"{'' if item.rolling else ' (calendar)'}",
                  *(f"not exported: {note}" for note in item.unmapped)]
@@ -138,5 +138,5 @@ def alert_annotations(item: ExportedObjective, condition: ConditionName, severit
                       description: str) -> dict[str, str]:
     return {"summary": f"{item.product.id} {item.objective.name}: {condition.value} ({severity.value})",
             "description": f"promised: {format_target(item.objective.target)} "
-                           f"{item.objective.indicator.value} over "
+                           f"{item.promise} over "
                            f"{format_duration(item.objective.window)}; {description}"}

@@ -67,7 +67,7 @@ def slo(item: ExportedObjective) -> dict:
         "name": safe_name(objective.name),
         "objective": float(objective.target * 100),
         "description": objective.description or (
-            f"{format_target(objective.target)} {objective.indicator.value} of {item.product.id} "
+            f"{format_target(objective.target)} {item.promise} of {item.product.id} "
             f"over {format_duration(objective.window)} (meshwatch objective {objective.name})"),
         "labels": {"objective": objective.name, "indicator": objective.indicator.value},
         "sli": {"events": {
