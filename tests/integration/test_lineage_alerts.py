@@ -1,4 +1,4 @@
-"""Lineage-aware alerts through a real store and a real webhook receiver.
+"""Lineage-aware alerts through a real store (SQLite and PostgreSQL) and a real webhook receiver.
 
 Cart's events (`cart/events`) feed Checkout's orders (`checkout/orders`, `lineage: {upstream:
 [cart/events]}`). Cart's owner hears `/cart`; Checkout's owner `/checkout`; Marketing consumes the
@@ -25,7 +25,6 @@ from monitor.alerting.messages import Message, text
 from monitor.contracts.lineage import Lineage
 from monitor.demo.webhooks import WebhookReceiver
 from monitor.evaluation.mesh import with_upstream
-from monitor.store import open_store
 from monitor.store.tables import AlertEventRecord, AlertRecord, NotificationRecord
 from tests.support.alerting import AVAILABILITY, FAST_BURN, SLOW_BURN, consumer, product, report, settings
 
@@ -76,10 +75,9 @@ def receiver():
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = open_store(f"sqlite:///{tmp_path / 'lineage.db'}")
-    yield engine
-    engine.dispose()
+def engine(store):
+    """The store, once on SQLite and once on PostgreSQL (tests/conftest.py)."""
+    return store
 
 
 def mesh(receiver):
