@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
 from azure.storage.blob import (
-    BlobServiceClient,
     ContainerClient,
     ContainerSasPermissions,
     generate_container_sas,
@@ -25,7 +23,7 @@ from monitor.demo.azurite import ACCOUNT, ACCOUNT_KEY, connection_string
 from monitor.probes import probe_class
 from monitor.probes.azure import scrub
 from monitor.probes.azure_blob import AzureBlobProbe
-from tests.support.azurite import start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
+from tests.support.azurite import new_container, start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
 from tests.support.credentials import FakeTokenCredential
 from tests.support.ports import free_port
 
@@ -48,12 +46,7 @@ def measure(timeout: float = 5, credential=None, **options) -> ProbeResult:
 
 @pytest.fixture
 def container(azurite_blob) -> Iterator[ContainerClient]:
-    """A new, empty container in Azurite, deleted afterwards."""
-    service = BlobServiceClient.from_connection_string(azurite_blob)
-    client = service.create_container(f"orders-{uuid.uuid4().hex[:12]}")
-    yield client
-    client.delete_container()
-    service.close()
+    yield from new_container(azurite_blob, "orders")
 
 
 def _upload(container: ContainerClient, name: str, content: bytes) -> datetime:

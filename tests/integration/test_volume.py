@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 from aiohttp import web
-from azure.storage.blob import BlobServiceClient, ContainerClient
+from azure.storage.blob import ContainerClient
 from sqlalchemy import create_engine, select, text
 
 from monitor.contracts.model import DataProduct, Indicator, Objective, Owner, Port
@@ -30,7 +30,7 @@ from monitor.store.measurements import record_probe_results
 from monitor.store.tables import ProbeRecord, core_table
 from monitor.values.volumes import Amount, VolumeUnit
 from tests.integration.test_probe_sql import MARIADB_URL, POSTGRES_ADMIN_URL
-from tests.support.azurite import start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
+from tests.support.azurite import new_container, start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
@@ -122,11 +122,7 @@ def test_a_volume_query_that_returns_no_count_is_a_classified_failure(sqlite_ord
 
 @pytest.fixture
 def container(azurite_blob) -> Iterator[ContainerClient]:
-    service = BlobServiceClient.from_connection_string(azurite_blob)
-    client = service.create_container(f"volume-{uuid.uuid4().hex[:12]}")
-    yield client
-    client.delete_container()
-    service.close()
+    yield from new_container(azurite_blob, "volume")
 
 
 def blob_probe(connection_string: str, container: str, clock, **options) -> AzureBlobProbe:

@@ -2,17 +2,20 @@
 (monitor/demo/azurite.py) as a session fixture.
 
 Use it by importing the fixture into a test module (`from tests.support.azurite import
-start_azurite_blob`) and asking for `azurite_blob`, the connection string.
+start_azurite_blob`) and asking for `azurite_blob`, the connection string; `new_container` makes
+an empty container of its own in it.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from monitor.demo.azurite import INSTALL, TOOLS, Azurite, find_azurite
 from tests.support.ports import free_port
@@ -49,3 +52,14 @@ def start_azurite_blob(tmp_path_factory) -> Iterator[str]:
         yield azurite.connection_string
     finally:
         azurite.stop()
+
+
+def new_container(connection_string: str, prefix: str) -> Iterator[ContainerClient]:
+    """A new, empty container `prefix-…` in Azurite, deleted afterwards (for a fixture to yield from)."""
+    service = BlobServiceClient.from_connection_string(connection_string)
+    client = service.create_container(f"{prefix}-{uuid.uuid4().hex[:12]}")
+    try:
+        yield client
+    finally:
+        client.delete_container()
+        service.close()
