@@ -81,9 +81,10 @@ def report_message(connection: Connection, config: Config, month: Month, format:
 
 
 def queue_report(connection: Connection, month: Month, message: ReportMessage,
-                 destinations: list[str], at: datetime) -> None:
-    """One outbox row per destination; a row another worker (or an earlier run) queued stays."""
-    queue_notifications(connection, [
+                 destinations: list[str], at: datetime) -> list[str]:
+    """One outbox row per destination; a row another worker (or an earlier run) queued stays.
+    The destinations this call queued."""
+    return queue_notifications(connection, [
         {"group_key": report_key(month), "destination": destination,
          "product": "", "status": PENDING, "created_at": at, "attempts": 0,
          "next_attempt_at": at, "recipients": [f"reports.monthly ({message.report})"],
@@ -105,7 +106,7 @@ class MonthlyReports:
 
     def queue_due(self, config: Config, at: datetime) -> list[str]:
         """Queue the report due at `at` for the destinations that do not have it yet; the
-        destinations queued (by this call, unless another worker did at the same moment)."""
+        destinations this call queued (not those another worker queued at the same moment)."""
         monthly = config.settings.reports.monthly
         if monthly is None:
             return []
@@ -119,10 +120,11 @@ class MonthlyReports:
             if not measured_anything(report):
                 log.debug("no %s report for %s: nothing was measured in it", REPORT, month)
                 return []
-            queue_report(connection, month, message, wanted, at)
-        log.info("%s report of %s queued for %s", REPORT, month,
-                 ", ".join(map(show_destination, wanted)))
-        return wanted
+            queued_now = queue_report(connection, month, message, wanted, at)
+        if queued_now:  # one worker's line: the others found its rows at their insert
+            log.info("%s report of %s queued for %s", REPORT, month,
+                     ", ".join(map(show_destination, queued_now)))
+        return queued_now
 
 
 def send_now(engine: Engine, config: Config, month: Month, format: str, destinations: list[str],

@@ -31,10 +31,12 @@ class ClaimedNotification:
     payload: dict
 
 
-def queue_notifications(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Add notification rows; one already queued for its (group_key, destination) is kept."""
-    connection.execute(dialect_insert(connection)(NOTIFICATION).on_conflict_do_nothing(
-        index_elements=["group_key", "destination"]), rows)
+def queue_notifications(connection: Connection, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Add notification rows; one already queued for its (group_key, destination) is kept. The
+    destinations of the rows this call added (not of those another worker queued first)."""
+    added = connection.execute(dialect_insert(connection)(NOTIFICATION).on_conflict_do_nothing(
+        index_elements=["group_key", "destination"]).returning(NOTIFICATION.c.destination), rows)
+    return list(added.scalars())
 
 
 def claim_due_notifications(connection: Connection, at: datetime, worker_id: str, token: str,
