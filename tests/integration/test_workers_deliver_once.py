@@ -3,10 +3,10 @@ same status (issues 10 and 13): `meshwatch run --workers 2` (a supervisor and it
 one listening port) beside a third, plain `meshwatch run`, on a store that holds last month's
 measurements. A real webhook receiver gets the month's report exactly once — at the workers'
 start, after more rounds of every worker, and after a child killed with -9 is restarted by the
-supervisor and checks again at its start. GET /api/v1/status on the shared port, answered by
-either child, covers every product with the same statuses: the products another worker holds
-are evaluated from the store (`source: store`), its own come from its round. Then SIGTERM stops
-everything cleanly.
+supervisor and checks again at its start — and only one worker's log says it queued it.
+GET /api/v1/status on the shared port, answered by either child, covers every product with the
+same statuses: the products another worker holds are evaluated from the store (`source:
+store`), its own come from its round. Then SIGTERM stops everything cleanly.
 
 The process helpers are tests/support/workers.py's; tests/integration/test_reports_delivered.py
 proves the same delivery with engines in one process."""
@@ -283,3 +283,6 @@ def test_workers_deliver_the_monthly_report_once_and_answer_the_same_status(
     assert not [pid for pid in children if psutil.pid_exists(pid)
                 and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
     assert_one_report_of(month, receiver, database, "after the stop")
+    queued = [line for started in (supervisor, plain) for line in started.log_lines()
+              if line.get("message", "").startswith(f"uptime report of {month} queued for")]
+    assert len(queued) == 1, queued  # one worker queued it; the others found its row
