@@ -121,6 +121,10 @@ def test_lineage_scenario(scenario, engine, receiver, clock):
     heard = {path: [(round_of(r.json["at"]), r.json["status"]) for r in receiver.at(path)]
              for path in scenario["heard"]}
     assert heard == scenario["heard"]
+    # the first firing a destination hears is no reminder, held back first or not
+    for path in scenario["heard"]:
+        firing = [r.json for r in receiver.at(path) if r.json["status"] == "firing"]
+        assert not firing or firing[0]["reminder"] is False, (path, firing[0])
     held = [(round_of(row.payload["at"]), row.payload["status"], row.muted_by)
             for row in outbox(engine) if row.status == "muted"]
     assert held == scenario["held"]
