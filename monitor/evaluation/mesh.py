@@ -164,10 +164,12 @@ def evaluate_mesh(connection: Connection, products: Iterable[DataProduct], at: d
         last = probed_end(end, newest_minute, intervals[(product.id, objective.name)])
         windows = objective_windows(product, objective, policy)
         period = current_period(objective, last, timezone)
-        earliest = min(_Plan.span_of(last, w, objective, period)[0] for w in windows)
+        spans = {w: _Plan.span_of(last, w, objective, period) for w in windows}
+        earliest = min(start for start, _ in spans.values())
         maintenance = [(floor_minute(s), floor_minute(e)) for s, e in maintenance_spans(
-            product.maintenance, minute_time(earliest), minute_time(last))]
-        plan = _Plan(product, objective, series, last, windows, maintenance, period)
+            product.maintenance, minute_time(earliest), minute_time(last))
+        ] if product.maintenance else []
+        plan = _Plan(product, objective, series, last, spans, maintenance, period)
         if series is not None:  # an objective without a series yet has nothing to sum
             for span in plan.spans():
                 wanted[span].add(series)
@@ -242,7 +244,7 @@ class _Plan:
     objective: Objective
     series: int | None
     last: int
-    windows: tuple[timedelta, ...]
+    window_spans: dict[timedelta, tuple[int, int]]  # each window's (start, end], computed once
     maintenance: list[tuple[int, int]]
     period: Period | None = None
 
@@ -253,26 +255,26 @@ class _Plan:
             return floor_minute(period.start), last
         return last - window // MINUTE, last
 
-    def window_span(self, window: timedelta) -> tuple[int, int]:
-        return self.span_of(self.last, window, self.objective, self.period)
-
     def spans(self) -> list[tuple[int, int]]:
-        found = [self.window_span(w) for w in self.windows]
-        for low, high in map(self.window_span, self.windows):
-            found += [(max(s, low), min(e, high)) for s, e in self.maintenance
-                      if s < high and e > low]
+        found = list(self.window_spans.values())
+        if self.maintenance:
+            for low, high in self.window_spans.values():
+                found += [(max(s, low), min(e, high)) for s, e in self.maintenance
+                          if s < high and e > low]
         return found
 
     def counts(self, sums: Mapping[tuple[int, int], Mapping[int, Counts]],
                without_maintenance: bool) -> dict[timedelta, Counts]:
+        series = self.series
+        if series is None:
+            return {window: Counts() for window in self.window_spans}
         result = {}
-        for window in self.windows:
-            low, high = self.window_span(window)
-            total = _get(sums, (low, high), self.series)
+        for window, (low, high) in self.window_spans.items():
+            total = sums.get((low, high), {}).get(series) or Counts()
             if without_maintenance:
                 for s, e in self.maintenance:
                     if s < high and e > low:
-                        inside = _get(sums, (max(s, low), min(e, high)), self.series)
+                        inside = _get(sums, (max(s, low), min(e, high)), series)
                         total = Counts(total.good - inside.good, total.total - inside.total)
             result[window] = total
         return result

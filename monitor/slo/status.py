@@ -31,6 +31,7 @@ from monitor.slo.windows import (
     DEFAULT_RULES,
     RESOLUTION,
     BurnRateRule,
+    alert_windows,
     expected_events,
     scaled_rules,
 )
@@ -130,7 +131,7 @@ def evaluate_objective(*, target: Decimal, window: timedelta, at: datetime, in_f
     counts = observations.counts.get(window, Counts())
     rules = scaled_rules(window, policy.rules, observations.expected_interval)
     burn_rates = {w: burn_rate(observations.counts.get(w, Counts()), target)
-                  for w in sorted({w for r in rules for w in (r.long_window, r.short_window)})}
+                  for w in alert_windows(window, policy.rules, observations.expected_interval)}
     remaining = error_budget_remaining(counts, target)
     full = period.length if period is not None else window
     window_left = window_budget_remaining(counts, target, _expected(full, observations))
@@ -188,6 +189,8 @@ def _burning(rule: BurnRateRule, observations: Observations, target: Decimal,
     is taken of the events it holds or, when more, of those a full window is expected to hold."""
     counts = observations.counts
     long, short = counts.get(rule.long_window, Counts()), counts.get(rule.short_window, Counts())
+    if not long.bad or not short.bad:  # no bad event burns (padding only adds good ones)
+        return False
     return (long.total >= policy.min_events
             and exceeds(_padded(long, _expected(rule.long_window, observations)), target,
                         rule.burn_rate)
