@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from monitor.contracts.model import DataProduct, Port
-from monitor.contracts.results import ErrorClass, ProbeResult
+from monitor.contracts.results import ErrorClass, ProbeResult, Volume
 from monitor.demo.scenario import (
     behaviour_at,
     newest_cart_file,
@@ -17,10 +17,13 @@ from monitor.demo.scenario import (
     newest_features,
     newest_orders,
     newest_orders_file,
+    orders_landed_bytes,
 )
 from monitor.evaluation.indicators import events_from_result
 from monitor.store.events import record_events
 from monitor.store.measurements import record_probe_results
+from monitor.values.durations import parse_duration
+from monitor.values.volumes import VolumeUnit
 
 REQUESTS_PER_MINUTE = 240
 
@@ -41,7 +44,8 @@ def simulated_result(product: DataProduct, port: Port, at: datetime, live_start:
         return _replace(base, newest_data_at=newest_orders(at, live_start),
                         details={"row_count": int(at.timestamp() // 60) % 100_000})
     if key == ("checkout/orders", "lake"):
-        return _replace(base, newest_data_at=newest_orders_file(at, live_start))
+        return _replace(base, newest_data_at=newest_orders_file(at, live_start),
+                        volume=_landed(port))
     if key == ("cart/events", "lake"):
         return _replace(base, newest_data_at=newest_cart_file(at, live_start))
     if key == ("cart/events", "pipeline"):
@@ -60,6 +64,15 @@ def simulated_result(product: DataProduct, port: Port, at: datetime, live_start:
         total = int(REQUESTS_PER_MINUTE * port.interval.total_seconds() / 60)
         return _replace(base, total=total, failed=round(total * now.marketing_error_fraction))
     return base
+
+
+def _landed(port: Port) -> Volume | None:
+    """The volume a blob port with a `volume:` block counts: the bytes of the files landed."""
+    spec = port.options.get("volume")
+    if not isinstance(spec, dict):
+        return None
+    per = parse_duration(spec.get("per", "1d"))
+    return Volume(orders_landed_bytes(per), VolumeUnit.BYTES, per)
 
 
 def _replace(result: ProbeResult, **changes) -> ProbeResult:

@@ -77,8 +77,17 @@ def newest_orders(moment: datetime, live_start: datetime) -> datetime:
     return _newest(moment, live_start, timedelta(minutes=1), lambda b: b.checkout_stalled)
 
 
+ORDERS_FILE_EVERY = timedelta(minutes=5)
+ORDERS_FILE_BYTES = 50  # about what the stand-in writes: {"landed_for": "<ISO time>"}
+
+
+def orders_landed_bytes(per: timedelta) -> int:
+    """What Checkout's lake receives in `per`: a file of about 50 bytes every 5 minutes."""
+    return per // ORDERS_FILE_EVERY * ORDERS_FILE_BYTES
+
+
 def newest_orders_file(moment: datetime, live_start: datetime) -> datetime:
-    return _newest(moment, live_start, timedelta(minutes=5), lambda b: b.checkout_stalled)
+    return _newest(moment, live_start, ORDERS_FILE_EVERY, lambda b: b.checkout_stalled)
 
 
 def newest_cart_file(moment: datetime, live_start: datetime) -> datetime:

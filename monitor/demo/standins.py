@@ -39,6 +39,7 @@ from monitor.demo.scenario import (
     newest_features,
     newest_orders,
     newest_orders_file,
+    orders_landed_bytes,
 )
 from monitor.values.durations import parse_duration
 
@@ -166,9 +167,9 @@ class StandIns:
             now = self.clock()
             newest = (newest_orders_file if request.match_info["container"] == "checkout"
                       else newest_cart_file)(now, self.live_start)
-            # a file of about 50 bytes lands every 5 minutes: a day brings 288 of them
             return web.json_response({"container": request.match_info["container"],
-                                      "newest": newest.isoformat(), "landed_bytes": 288 * 50})
+                                      "newest": newest.isoformat(),
+                                      "landed_bytes": orders_landed_bytes(timedelta(days=1))})
 
         app = web.Application()
         app.router.add_get("/blobs/{container}", listing)
