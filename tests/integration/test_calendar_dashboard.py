@@ -6,16 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from monitor.store import Event, open_store, record_events
+from tests.support.dashboard import chart_data, open_dashboard_app  # noqa: F401 - `dashboard_app`
 from tests.support.report_mesh import write_config
-from tests.support.repository import ROOT
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT = datetime(2025, 11, 10, 12, 0, tzinfo=UTC)
 MONTH_START = datetime(2025, 10, 31, 23, 0, tzinfo=UTC)  # 1 November 00:00 in Amsterdam
 CONTRACT = """
@@ -33,7 +30,7 @@ objectives:
 
 
 @pytest.fixture
-def product_page(tmp_path, monkeypatch):
+def product_page(tmp_path, dashboard_app):
     """A probe a minute from an hour before November (Amsterdam) began until AT, the last 10 bad."""
     url = f"sqlite:///{tmp_path / 'meshwatch.db'}"
     engine = open_store(url)
@@ -47,19 +44,8 @@ def product_page(tmp_path, monkeypatch):
     engine.dispose()
     config = write_config(tmp_path / "config", url, timezone="Europe/Amsterdam",
                           contracts={"orders.yaml": CONTRACT})
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.setenv("MESHWATCH_CONFIG", str(config))
-    monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["at"] = AT.isoformat().replace("+00:00", "Z")
-    app.run()
-    app.query_params["product"] = "checkout/orders"
-    app.switch_page("pages/product.py").run()
-    assert not app.exception, app.exception
-    yield app
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    return dashboard_app(config, "pages/product.py", at=AT.isoformat().replace("+00:00", "Z"),
+                         product="checkout/orders")
 
 
 def texts(app: AppTest) -> str:
@@ -81,7 +67,6 @@ def test_the_product_page_names_the_calendar_month_and_counts_it_only(product_pa
 def test_the_budget_burn_down_starts_at_the_start_of_the_month(product_page):
     assert ("**Error budget burn-down** over this month (since 2025-11-01 00:00 "
             "Europe/Amsterdam)") in texts(product_page)
-    burndown = [pa.ipc.open_stream(d.data.data).read_pandas()
-                for d in product_page.get("vega_lite_chart")[-1].proto.datasets][-1]
+    burndown = chart_data(product_page.get("vega_lite_chart")[-1])[-1]
     assert burndown["at"].iloc[0] == pd.Timestamp("2025-11-01 00:00:00")  # wall time, Amsterdam
     assert burndown["budget left"].iloc[-1] == pytest.approx((1 - (10 / 13740) / 0.001) * 100)

@@ -6,20 +6,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
 import pytest
-import streamlit as st
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from streamlit.testing.v1 import AppTest
 
 from monitor.store.engine import open_reader
+from tests.support.dashboard import chart_data, open_dashboard_app  # noqa: F401 - `dashboard_app`
 from tests.support.postgres import postgres_database
 from tests.support.report_mesh import fill_dashboard_mesh, fill_until_at, store_before_alerts, write_config
-from tests.support.repository import ROOT
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT_PARAMETER = "2025-11-10T12:00:00Z"
 
 
@@ -52,31 +48,11 @@ def old_store_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def dashboard(monkeypatch):
-    """Start the app for a config dir, at AT; caches are per process, so they start empty."""
+def dashboard(dashboard_app):
+    """Start the app for a config dir, at AT."""
     def start(config_dir: Path, page: str | None = None, **params: str) -> AppTest:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        monkeypatch.setenv("MESHWATCH_CONFIG", str(config_dir))
-        monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-        app = AppTest.from_file(str(APP), default_timeout=60)
-        app.query_params["at"] = AT_PARAMETER
-        app.run()
-        if page is not None:
-            for name, value in params.items():
-                app.query_params[name] = value
-            app.switch_page(page).run()
-        assert not app.exception, app.exception
-        return app
-
-    yield start
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def chart_data(chart) -> list[pd.DataFrame]:
-    """The data sets of an Altair chart as the page sent them, layer by layer."""
-    return [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+        return dashboard_app(config_dir, page, at=AT_PARAMETER, **params)
+    return start
 
 
 def metrics(app: AppTest) -> dict[str, str]:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from monitor.contracts.lineage import Lineage
@@ -18,10 +17,10 @@ from monitor.contracts.model import DataProduct, Owner
 from monitor.dashboard.charts import mesh_dot
 from monitor.slo import Status
 from tests.support.browser import CHROMIUM, chromium_page, served_dashboard, settle
+from tests.support.dashboard import open_dashboard_app  # noqa: F401 - `dashboard_app`
 from tests.support.report_mesh import fill_dashboard_mesh, write_config
 from tests.support.repository import ROOT
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT = "2025-11-10T12:00:00Z"
 RED, ORANGE, PURPLE, GREEN = "#d62728", "#ff7f0e", "#9e9ac8", "#2ca02c"
 EXPECTED = {  # product → (its domain's cluster, label lines, fill)
@@ -63,18 +62,8 @@ def test_the_dot_has_a_cluster_per_domain_a_coloured_node_per_product_and_lineag
 
 
 @pytest.fixture
-def overview(monkeypatch, mesh_dir) -> Iterator[AppTest]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.setenv("MESHWATCH_CONFIG", str(mesh_dir))
-    monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["at"] = AT
-    app.run()
-    assert not app.exception, app.exception
-    yield app
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def overview(dashboard_app, mesh_dir) -> AppTest:
+    return dashboard_app(mesh_dir, at=AT)
 
 
 def test_the_overview_sends_the_mesh_picture_with_each_product_in_its_status_colour(overview):

@@ -21,6 +21,7 @@ from monitor.contracts.results import ErrorClass, ProbeResult
 from monitor.probes import probe_class
 from monitor.probes.azure_monitor_logs import AzureMonitorLogsProbe
 from tests.support.credentials import TOKEN, FakeTokenCredential
+from tests.support.serving import serving
 
 WORKSPACE = "5d1f1c2e-0000-4000-8000-00000000abcd"
 QUERY = ('AppRequests | where AppRoleName == "features-api"'
@@ -67,16 +68,11 @@ async def log_analytics(answer: Answer) -> AsyncIterator[LogAnalytics]:
 
     app = web.Application()
     app.router.add_post("/v1/workspaces/{workspace}/query", query)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield LogAnalytics(f"http://127.0.0.1:{port}/v1", requests)
-    finally:
-        release.set()
-        await runner.cleanup()
+    async with serving(app) as url:
+        try:
+            yield LogAnalytics(f"{url}/v1", requests)
+        finally:
+            release.set()  # a request held open answers before the server stops
 
 
 def run(answer: Answer | None = None, *, timeout: float = 5, credential=None,

@@ -22,6 +22,7 @@ from monitor.probes import probe_class
 from monitor.probes.azure_monitor_metrics import AzureMonitorMetricsProbe
 from tests.support.credentials import TOKEN, FakeTokenCredential
 from tests.support.ports import free_port
+from tests.support.serving import serving
 
 SUBSCRIPTION = "6f1c0f3e-0000-4000-8000-00000000cafe"
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/cart"
@@ -123,16 +124,11 @@ async def metrics_endpoint(answer: Answer) -> AsyncIterator[MetricsEndpoint]:
 
     app = web.Application()
     app.router.add_post("/subscriptions/{subscription}/metrics:getBatch", get_batch)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield MetricsEndpoint(f"http://127.0.0.1:{port}", requests)
-    finally:
-        release.set()
-        await runner.cleanup()
+    async with serving(app) as url:
+        try:
+            yield MetricsEndpoint(url, requests)
+        finally:
+            release.set()  # a request held open answers before the server stops
 
 
 def run(answer: Answer | None = None, *, timeout: float = 5, credential=None,

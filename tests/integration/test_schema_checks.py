@@ -17,6 +17,7 @@ from monitor.contracts.model import Port
 from monitor.probes.http import HttpOptions, HttpProbe
 from monitor.probes.sql import SqlOptions, SqlProbe
 from tests.support.postgres import postgres_database
+from tests.support.serving import serving
 
 MARIADB_URL = os.environ.get("MESHWATCH_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 TIMEOUT = timedelta(seconds=2)
@@ -198,13 +199,8 @@ def payload_app() -> web.Application:
 
 @pytest.fixture
 async def payload_server():
-    runner = web.AppRunner(payload_app(), shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(payload_app()) as url:
+        yield url
 
 
 @pytest.fixture

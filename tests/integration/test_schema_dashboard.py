@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 
-import streamlit as st
-from streamlit.testing.v1 import AppTest
-
 from monitor.cli.check import check_once
 from monitor.config.loading import load_config
 from monitor.store import open_store
 from tests.support.daemon import write_config
-from tests.support.repository import ROOT
+from tests.support.dashboard import open_dashboard_app  # noqa: F401 - `dashboard_app`
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 CONTRACT = """\
 apiVersion: meshwatch/v1
 kind: DataProduct
@@ -31,7 +27,7 @@ objectives:
 """
 
 
-async def test_the_product_page_names_the_columns_that_differ_from_the_contract(tmp_path, monkeypatch):
+async def test_the_product_page_names_the_columns_that_differ_from_the_contract(tmp_path, dashboard_app):
     data = tmp_path / "sales.db"
     with sqlite3.connect(data) as connection:
         connection.execute("CREATE TABLE invoices (id INTEGER, amount TEXT)")
@@ -43,15 +39,7 @@ async def test_the_product_page_names_the_columns_that_differ_from_the_contract(
     await check_once(load_config(directory), engine)
     engine.dispose()
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.setenv("MESHWATCH_CONFIG", str(directory))
-    monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.run()
-    app.query_params["product"] = "sales/invoices"
-    app.switch_page("pages/product.py").run()
-    assert not app.exception, app.exception
+    app = dashboard_app(directory, "pages/product.py", product="sales/invoices")
 
     assert "schema_mismatch (ticket)" in app.warning[0].value
     assert app.error[0].value == ("The port's schema differs from the contract: invoices.amount: "
@@ -60,5 +48,3 @@ async def test_the_product_page_names_the_columns_that_differ_from_the_contract(
     assert mismatch.to_dict("records") == [
         {"port": "warehouse", "column": "invoices.amount", "difference": "declared decimal, found text"},
         {"port": "warehouse", "column": "invoices.updated_at", "difference": "missing"}]
-    st.cache_data.clear()
-    st.cache_resource.clear()

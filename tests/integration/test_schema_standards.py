@@ -18,6 +18,7 @@ from monitor.evaluation.mesh import objective_json
 from monitor.store import open_store
 from tests.support.daemon import write_config
 from tests.support.postgres import postgres_database
+from tests.support.serving import serving
 
 MARIADB_URL = os.environ.get("MESHWATCH_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 
@@ -181,13 +182,8 @@ async def quote_api():
 
     app = web.Application()
     app.router.add_get("/quote", quote)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}/quote"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/quote"
 
 
 async def test_an_odcs_schema_object_is_compared_with_its_api_payload(quote_api, tmp_path):

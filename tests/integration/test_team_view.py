@@ -13,14 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.support.browser import CHROMIUM, chromium_page, served_dashboard, settle
+from tests.support.dashboard import open_dashboard_app  # noqa: F401 - `dashboard_app`
 from tests.support.report_mesh import CONTRACTS, fill_dashboard_mesh, write_config
-from tests.support.repository import ROOT
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 AT = "2025-11-10T12:00:00Z"
 
 TEAM_CONTRACTS = {
@@ -46,24 +44,10 @@ def mesh_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def team_page(monkeypatch, mesh_dir):
+def team_page(dashboard_app, mesh_dir):
     def start(**params: str) -> AppTest:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        monkeypatch.setenv("MESHWATCH_CONFIG", str(mesh_dir))
-        monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-        app = AppTest.from_file(str(APP), default_timeout=60)
-        app.query_params["at"] = AT
-        app.run()
-        for name, value in params.items():
-            app.query_params[name] = value
-        app.switch_page("pages/team.py").run()
-        assert not app.exception, app.exception
-        return app
-
-    yield start
-    st.cache_data.clear()
-    st.cache_resource.clear()
+        return dashboard_app(mesh_dir, "pages/team.py", at=AT, **params)
+    return start
 
 
 def frame_with(app: AppTest, column: str):

@@ -32,6 +32,7 @@ from monitor.values.volumes import Amount, VolumeUnit
 from tests.integration.test_probe_sql import MARIADB_URL, POSTGRES_ADMIN_URL
 from tests.support.azurite import new_container, start_azurite_blob  # noqa: F401 - the `azurite_blob` fixture
 from tests.support.clock import FakeClock
+from tests.support.serving import serving
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -165,12 +166,8 @@ async def api() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/counts", counts)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    (_, port), = runner.addresses
-    yield f"http://127.0.0.1:{port}/counts"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/counts"
 
 
 async def measured(url: str, **volume) -> ProbeResult:

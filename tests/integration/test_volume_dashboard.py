@@ -6,17 +6,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-import streamlit as st
-from streamlit.testing.v1 import AppTest
-
 from monitor.cli.check import check_once
 from monitor.config.loading import load_config
 from monitor.store import open_store
-from tests.integration.test_dashboard_pages import chart_data
 from tests.support.daemon import write_config
-from tests.support.repository import ROOT
+from tests.support.dashboard import chart_data, open_dashboard_app  # noqa: F401 - `dashboard_app`
 
-APP = ROOT / "monitor" / "dashboard" / "app.py"
 CONTRACT = """\
 apiVersion: meshwatch/v1
 kind: DataProduct
@@ -40,7 +35,7 @@ def add_rows(path, count: int) -> None:
     connection.close()
 
 
-async def test_the_product_page_charts_the_volume_of_each_probe_against_its_min(tmp_path, monkeypatch):
+async def test_the_product_page_charts_the_volume_of_each_probe_against_its_min(tmp_path, dashboard_app):
     data = tmp_path / "sales.db"
     with sqlite3.connect(data) as connection:
         connection.execute("CREATE TABLE invoices (created_at TEXT)")
@@ -55,17 +50,9 @@ async def test_the_product_page_charts_the_volume_of_each_probe_against_its_min(
     *_, checked = await check_once(load_config(directory), engine)
     engine.dispose()
 
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    monkeypatch.setenv("MESHWATCH_CONFIG", str(directory))
-    monkeypatch.delenv("MESHWATCH_DATABASE_URL", raising=False)
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.run()
-    app.query_params["product"] = "sales/invoices"
     # pages evaluate at a whole minute: the one after the checks, so both probes are in the window
-    app.query_params["at"] = (checked + timedelta(minutes=1)).isoformat()
-    app.switch_page("pages/product.py").run()
-    assert not app.exception, app.exception
+    app = dashboard_app(directory, "pages/product.py", at=(checked + timedelta(minutes=1)).isoformat(),
+                        product="sales/invoices")
 
     texts = [m.value for m in app.markdown] + [s.value for s in app.subheader]
     assert any(t.startswith("daily-rows: volume ≥ 1,000 rows, 99%") for t in texts), texts
@@ -77,5 +64,3 @@ async def test_the_product_page_charts_the_volume_of_each_probe_against_its_min(
     points, bound = layers[("at", "value")], layers[("threshold",)]
     assert list(points["value"]) == [3.0, 1200.0]  # what each probe counted in the last day
     assert list(bound["threshold"]) == [1000.0]  # the min, drawn as a rule
-    st.cache_data.clear()
-    st.cache_resource.clear()
